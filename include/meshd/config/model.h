@@ -1,0 +1,190 @@
+#pragma once
+
+#include <boost/json/value.hpp>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "meshd/dtab/dtab.h"
+#include "meshd/dtab/path.h"
+
+/// The typed config model: plain data decoded from a Linkerd 1.7.5-schema YAML or JSON file by
+/// `config::load` (load.h). Defaults are written here and in docs/config.md. Field names are the
+/// snake_case form of the Linkerd key (`maxHeadersKB` → `max_headers_kb`); the key itself is kept
+/// in each field's `Position::path`. The runtime never sees YAML: `app::Linker` reads these
+/// structs (only after `LoadResult::ok()`), and nothing here is mutated after loading.
+namespace meshd::config {
+
+/// Where a value was written: 1-based line and column in the config file and the dotted key path
+/// (`routers[0].servers[1].port`). For a value that was not written (a default), `line`/`column`
+/// point at the object that would hold it, so errors about defaults still have a place.
+struct Position {
+  int line = 0;      ///< 1-based; 0 only for values not produced by `config::load`
+  int column = 0;    ///< 1-based
+  std::string path;  ///< dotted key path from the document root; empty for the root itself
+};
+
+/// A decoded value plus where it came from. `present` is false when the key was absent (or
+/// `null`) and `value` is the default written in the model.
+template <class T>
+struct Located {
+  T value{};
+  Position pos{};
+  bool present = false;  ///< true when the key was written in the file
+};
+
+/// A dtab as written (`text`) and as parsed by `dtab::Dtab::read` (`parsed`).
+struct DtabValue {
+  std::string text;     ///< the dtab string exactly as in the file
+  dtab::Dtab parsed{};  ///< `Dtab::read(text)`; empty when `text` is empty or invalid
+};
+
+/// A Finagle path as written (`text`) and as parsed by `dtab::Path::read` (`parsed`).
+/// `config::load` always fills `parsed`, for defaults too.
+struct PathValue {
+  std::string text;     ///< the path string, e.g. `/svc`
+  dtab::Path parsed{};  ///< `Path::read(text)`; empty when `text` is invalid
+};
+
+/// A key that meshd recognises but does not implement yet (a later issue will): its value is kept
+/// as generic JSON so that nothing is silently dropped. `config::load` reports every one of these
+/// as an error (`"<key>" is not supported yet`), so a config holding any is never `ok()`.
+struct UnsupportedValue {
+  std::string key;           ///< the key as written (`client`, `tls`, `telemetry`)
+  Position pos;              ///< where the key was written
+  boost::json::value value;  ///< the value converted from YAML (plain scalars typed like JSON)
+};
+
+/// Server of the admin HTTP interface (Linkerd `admin:`).
+struct AdminConfig {
+  Position pos;
+  Located<std::string> ip{"127.0.0.1"};  ///< literal IPv4/IPv6 address to listen on
+  Located<int> port{9990};               ///< 0–65535; 0 lets the OS choose
+  /// How long a graceful shutdown drains in-flight requests (≥ 0; 0 = exit without draining).
+  Located<std::chrono::milliseconds> shutdown_grace{std::chrono::milliseconds{10000}};
+  std::vector<UnsupportedValue> unsupported;  ///< httpIdentifierPort, security, tls, …
+};
+
+/// Linkerd's anonymous usage reporting: accepted for compatibility, never acted on.
+struct UsageConfig {
+  Position pos;
+  Located<std::string> org_id;  ///< `orgId`
+  Located<bool> enabled{true};  ///< `enabled`
+};
+
+/// `io.l5d.header.token`: the logical name is `dstPrefix/<value of header as one segment>`.
+struct HeaderTokenIdentifierConfig {
+  Located<std::string> header{"Host"};
+};
+
+/// `io.l5d.methodAndHost`: `dstPrefix/<version>/<METHOD>/<host>[/<uri path>]`.
+struct MethodAndHostIdentifierConfig {
+  Located<bool> http_uri_in_dst{false};  ///< `httpUriInDst`: append the URI path segments
+};
+
+/// `io.l5d.path`: `dstPrefix/<first `segments` path segments>`.
+struct PathIdentifierConfig {
+  Located<int> segments{1};      ///< ≥ 1
+  Located<bool> consume{false};  ///< strip the used segments from the forwarded URI
+};
+
+/// `io.l5d.header`: `dstPrefix ++ Path.read(<value of header>)`.
+struct HeaderIdentifierConfig {
+  Located<std::string> header{"l5d-name"};
+};
+
+/// `io.l5d.static`: always `dstPrefix ++ path`.
+struct StaticIdentifierConfig {
+  Located<PathValue> path;  ///< required
+};
+
+/// Settings of an identifier kind that is recognised but not implemented yet (`io.l5d.ingress`).
+struct UnsupportedPluginConfig {
+  boost::json::value raw;  ///< the whole plugin object as JSON
+};
+
+/// One element of a router's `identifier` (an object or a list of objects in the file).
+struct IdentifierConfig {
+  Position pos;
+  Located<std::string> kind;          ///< `io.l5d.header.token`, `io.l5d.path`, …
+  Located<bool> experimental{false};  ///< accepted on every plugin
+  std::variant<HeaderTokenIdentifierConfig, MethodAndHostIdentifierConfig, PathIdentifierConfig,
+               HeaderIdentifierConfig, StaticIdentifierConfig, UnsupportedPluginConfig>
+      settings;  ///< the alternative matching `kind`
+};
+
+/// One listener of a router (`servers[]`).
+struct ServerConfig {
+  Position pos;
+  Located<std::string> ip{"127.0.0.1"};  ///< literal IPv4/IPv6 address, no host names
+  Located<int> port{4140};               ///< 0–65535; 0 lets the OS choose (never conflicts)
+  Located<bool> clear_context{false};    ///< `clearContext`: drop inbound `l5d-ctx-*`/`l5d-dtab`
+  /// `maxConcurrentRequests`: requests above this are rejected at once; nullopt = unlimited.
+  Located<std::optional<int>> max_concurrent_requests;
+  std::vector<UnsupportedValue> unsupported;  ///< tls, timeoutMs, socketOptions, …
+};
+
+/// One router (`routers[]`). Only `protocol: http` is implemented; other protocols are
+/// recognised, rejected, and their settings kept in `raw`.
+struct RouterConfig {
+  Position pos;
+  Located<std::string> protocol;  ///< required; `http`
+  Located<std::string> label;     ///< defaults to `protocol`; unique
+  Located<bool> experimental{false};
+  Located<DtabValue> dtab;                           ///< base dtab; empty by default
+  Located<PathValue> dst_prefix{PathValue{"/svc"}};  ///< `dstPrefix`
+  /// Tried in order, first match wins; default: one `io.l5d.header.token` on `Host`.
+  std::vector<IdentifierConfig> identifiers;
+  Position identifier_pos;              ///< where `identifier` was written (or the router)
+  std::vector<ServerConfig> servers;    ///< at least one
+  Located<int> max_headers_kb{8};       ///< `maxHeadersKB`
+  Located<int> max_initial_line_kb{4};  ///< `maxInitialLineKB`
+  Located<int> stream_after_content_length_kb{5};  ///< `streamAfterContentLengthKB`
+  std::vector<UnsupportedValue> unsupported;       ///< client, service, interpreter, …
+  /// For a recognised but unsupported protocol (`h2`, …) the whole router object; otherwise null.
+  boost::json::value raw;
+};
+
+/// `io.l5d.fs`: one file per service name under `rootDir`, watched for changes.
+struct FsNamerConfig {
+  Located<std::string> root_dir;  ///< `rootDir`, required; existence is checked by the namer
+};
+
+/// One namer (`namers[]`). Its names are bound under `/#` ++ `prefix`.
+struct NamerConfig {
+  Position pos;
+  Located<std::string> kind;  ///< `io.l5d.fs`
+  Located<bool> experimental{false};
+  Located<PathValue> prefix;  ///< defaults to `/<kind>`; see `effective_prefix`
+  std::variant<FsNamerConfig, UnsupportedPluginConfig> settings;  ///< matches `kind`
+  std::vector<UnsupportedValue> unsupported;                      ///< transformers
+};
+
+/// The path a namer serves, `/#` ++ `prefix`, as a path.
+inline dtab::Path effective_prefix_path(const NamerConfig& namer) {
+  return dtab::Path::of({"#"}) + namer.prefix.value.parsed;
+}
+
+/// The path a namer serves as text (`/#/io.l5d.fs`).
+inline std::string effective_prefix(const NamerConfig& namer) {
+  return effective_prefix_path(namer).show();
+}
+
+/// A whole config file.
+struct Config {
+  Position pos;
+  AdminConfig admin;
+  std::vector<RouterConfig> routers;  ///< at least one
+  /// In file order. Linkerd tries them in reverse order (the last one first); the naming module
+  /// must do the same.
+  std::vector<NamerConfig> namers;
+  UsageConfig usage;
+  /// meshd's own key: worker threads (≥ 1); 0 (the default) means one per CPU core.
+  Located<int> workers{0};
+  std::vector<UnsupportedValue> unsupported;  ///< telemetry
+};
+
+}  // namespace meshd::config

@@ -1,0 +1,71 @@
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "meshd/dtab/dtab.h"
+#include "meshd/dtab/path.h"
+#include "meshd/http/body.h"
+#include "meshd/http/headers.h"
+
+namespace meshd::http {
+
+/// HTTP version of a message as received (`1.0`, `1.1`; `2.0` for h2).
+struct Version {
+  int major = 1;
+  int minor = 1;
+  friend bool operator==(Version, Version) = default;
+};
+
+/// Where a request failed, in Linkerd 1's terms (set by the failing layer, read by the error
+/// responder and the access log).
+enum class FailureStage { None, Identification, Binding, ClientAcquisition, Service };
+
+/// Per-request state that travels explicitly with the request through every filter: there is
+/// no request-local storage (STYLE.md §1). Owned by the `Request`.
+struct RequestContext {
+  boost::asio::ip::tcp::endpoint remote;  ///< the downstream client's address
+  boost::asio::ip::tcp::endpoint local;   ///< the server address it connected to
+  std::chrono::steady_clock::time_point start{};
+  /// `l5d-ctx-dtab` ++ `l5d-dtab` of this request; appended to the router dtab when binding and
+  /// re-emitted downstream as `l5d-ctx-dtab`.
+  dtab::Dtab local_dtab;
+  /// The logical name once an identifier has produced one (`/svc/hello`).
+  std::optional<dtab::Path> dst;
+  /// Attempt number, 1 for the first try (retries increment it).
+  int attempt = 1;
+  FailureStage failure_stage = FailureStage::None;
+  std::string failure_detail;
+};
+
+/// An HTTP request whose body streams. Move-only.
+struct Request {
+  std::string method;
+  std::string target;  ///< origin-form (`/path?q`) once the proxy rewrite has run
+  Version version;
+  Headers headers;
+  BodyPtr body;  ///< never null once built by a codec; an empty BufferBody when there is none
+  RequestContext ctx;
+};
+
+/// An HTTP response whose body streams. Move-only.
+struct Response {
+  int status = 200;
+  std::string reason;  ///< empty means the standard phrase for `status`
+  Version version;
+  Headers headers;
+  BodyPtr body;  ///< never null; an empty BufferBody when there is none
+
+  /// A complete response with a text/plain body (errors, admin pages).
+  static Response text(int status, std::string body, std::string_view content_type =
+                                                         "text/plain");
+};
+
+/// The standard reason phrase of `status` ("OK", "Bad Gateway"), or "Unknown".
+std::string_view reason_phrase(int status) noexcept;
+
+}  // namespace meshd::http

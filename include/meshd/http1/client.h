@@ -1,0 +1,61 @@
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "meshd/core/asio.h"
+#include "meshd/core/result.h"
+#include "meshd/http/message.h"
+#include "meshd/http1/parser.h"
+#include "meshd/http1/reader.h"
+#include "meshd/transport/stream.h"
+
+namespace meshd::http1 {
+
+/// One HTTP/1.1 connection to an endpoint. It carries one exchange at a time; between exchanges
+/// it rests in a pool. Lives on one worker.
+class ClientConnection {
+ public:
+  ClientConnection(transport::StreamPtr stream, Limits limits);
+
+  transport::Stream& stream() noexcept { return *stream_; }
+  MessageReader& reader() noexcept { return reader_; }
+  /// Exchanges completed on this connection (0 for a fresh one).
+  std::uint64_t uses() const noexcept { return uses_; }
+  void count_use() noexcept { ++uses_; }
+  std::chrono::steady_clock::time_point idle_since() const noexcept { return idle_since_; }
+  void mark_idle() noexcept { idle_since_ = std::chrono::steady_clock::now(); }
+
+ private:
+  transport::StreamPtr stream_;
+  MessageReader reader_;
+  std::uint64_t uses_ = 0;
+  std::chrono::steady_clock::time_point idle_since_{};
+};
+
+using ClientConnectionPtr = std::unique_ptr<ClientConnection>;
+
+/// Gives a connection back to its pool after a clean, keep-alive exchange.
+using Release = std::function<void(ClientConnectionPtr)>;
+
+/// Details of a failed exchange for the error responder and retry logic.
+struct ExchangeFailure {
+  /// True when nothing of the request can have been processed by the endpoint and the request
+  /// can be replayed as it is (a stale pooled connection that was closed under us).
+  bool replayable = false;
+  std::string detail;
+};
+
+/// Sends `req` on `conn` and reads the response head. The response body streams from the
+/// connection, which the body owns until its end; then `release` gets it back if it may be
+/// reused, otherwise it is closed. `req`'s body is streamed to the endpoint (Content-Length or
+/// chunked with trailers). Interim 1xx responses other than 101 are skipped. Errors:
+/// `errc::upstream_reset` (closed before a full response head), `errc::protocol_error` (a
+/// malformed response; `failure->detail` says what), `errc::client_gone` (the request body could
+/// not be read from the client), I/O errors. Cancellation aborts and closes the connection.
+asio::awaitable<Result<http::Response>> exchange(ClientConnectionPtr conn, http::Request& req,
+                                                 Release release, ExchangeFailure* failure);
+
+}  // namespace meshd::http1

@@ -1,0 +1,54 @@
+#pragma once
+
+#include <memory>
+#include <string_view>
+
+#include "meshd/core/asio.h"
+#include "meshd/core/result.h"
+#include "meshd/http1/parser.h"
+#include "meshd/transport/stream.h"
+
+namespace meshd::http1 {
+
+/// Reads HTTP/1.x messages from a stream through a fixed read buffer: heads are parsed into the
+/// parser's fields, body pieces are handed out as views into the buffer (no copy) and the next
+/// socket read happens only after the previous piece was taken (backpressure). Pipelined bytes
+/// that belong to the next message stay buffered. One owner, one executor.
+class MessageReader {
+ public:
+  static constexpr std::size_t kBufferSize = 16 * 1024;
+
+  MessageReader(transport::Stream& stream, Parser::Kind kind, Limits limits);
+
+  /// Reads the next message head. Errors: `asio::error::eof` when the peer closed cleanly before
+  /// any byte of a message; `errc::protocol_error` for malformed bytes or limits (details in
+  /// `parser().failure()`); `errc::upstream_reset`/`client_gone` for a close mid-head; I/O errors.
+  asio::awaitable<Result<void>> read_head(bool skip_body = false);
+
+  /// Reads the next body piece of the current message; an empty view at its end. A body cut
+  /// short by the peer returns `errc::upstream_reset` (never a clean end).
+  asio::awaitable<Result<std::string_view>> read_body();
+
+  /// Waits until the peer closes or resets the stream; bytes it sends meanwhile are buffered
+  /// for the next message. Meant to race (and be cancelled by) an in-flight request.
+  asio::awaitable<void> wait_for_close();
+
+  /// True once the current message has been read to its end.
+  bool message_done() const noexcept { return parser_.message_done(); }
+  /// True when bytes of a following (pipelined) message are already buffered.
+  bool has_buffered() const noexcept { return begin_ < end_; }
+  Parser& parser() noexcept { return parser_; }
+
+ private:
+  asio::awaitable<Result<std::size_t>> fill();
+
+  transport::Stream& stream_;
+  Parser parser_;
+  std::unique_ptr<char[]> buf_;
+  std::size_t begin_ = 0;
+  std::size_t end_ = 0;
+  std::size_t piece_ = 0;
+  bool failed_ = false;
+};
+
+}  // namespace meshd::http1

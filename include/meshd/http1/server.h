@@ -1,0 +1,70 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "meshd/core/asio.h"
+#include "meshd/core/service.h"
+#include "meshd/http/message.h"
+#include "meshd/http1/parser.h"
+#include "meshd/transport/drain.h"
+#include "meshd/transport/stream.h"
+
+namespace meshd::http1 {
+
+using HttpService = Service<http::Request, http::Response>;
+using HttpServiceSharedPtr = std::shared_ptr<HttpService>;
+
+/// Per-server hooks and limits of the HTTP/1.1 server codec.
+struct ServerOptions {
+  Limits limits;
+  /// Called when a connection opens (+1) and closes (-1), for the `connections` gauge.
+  std::function<void(int)> on_connection;
+};
+
+/// Serves HTTP/1.x on one accepted connection: reads requests (keep-alive and pipelining, one
+/// request at a time so responses stay in order), hands each to `service`, and streams the
+/// response back with the right framing (Content-Length, chunked with trailers, or close-delimited
+/// for HTTP/1.0). Answers `Expect: 100-continue` itself when the body is first read. Malformed
+/// requests get 400/414/431 and the connection is closed. A client that goes away while its
+/// request is in flight cancels the request. Lives on one worker.
+class ServerConnection final : public transport::Drainable,
+                               public std::enable_shared_from_this<ServerConnection> {
+ public:
+  ServerConnection(transport::StreamPtr stream, HttpServiceSharedPtr service,
+                   const ServerOptions& options, transport::DrainGroup& drain_group);
+  ~ServerConnection() override;
+
+  /// Starts serving on the stream's executor.
+  void start();
+
+  // transport::Drainable
+  void drain() noexcept override;
+
+  // Used by the request body.
+  asio::awaitable<Result<std::string_view>> read_body();
+  const http::Headers& trailers();
+  std::optional<std::uint64_t> body_length();
+
+ private:
+  class RequestBody;
+
+  static asio::awaitable<void> run(std::shared_ptr<ServerConnection> self);
+  asio::awaitable<bool> serve_one();
+  http::Request build_request();
+  asio::awaitable<Result<http::Response>> call_watching(http::Request req);
+  asio::awaitable<bool> write_response(http::Response rsp, http::Version version, bool is_head,
+                                       bool keep_alive);
+  asio::awaitable<void> write_parse_failure();
+
+  transport::StreamPtr stream_;
+  HttpServiceSharedPtr service_;
+  const ServerOptions& options_;
+  transport::DrainGroup& drain_group_;
+  std::unique_ptr<class MessageReader> reader_;
+  bool idle_ = true;
+  bool draining_ = false;
+  bool expect_continue_ = false;
+};
+
+}  // namespace meshd::http1

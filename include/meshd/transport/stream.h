@@ -1,0 +1,68 @@
+#pragma once
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <span>
+
+#include "meshd/core/asio.h"
+#include "meshd/core/result.h"
+
+namespace meshd::transport {
+
+/// A byte stream to a peer: plain TCP now, TLS later, so the HTTP codecs do not care which.
+/// Lives on one worker; every operation must be awaited on that worker's executor. Cancellation
+/// of a pending read or write aborts it with `operation_aborted`.
+class Stream {
+ public:
+  virtual ~Stream() = default;
+  /// Reads at least one byte into `buf`; returns 0 bytes never: end of stream is `asio::error::eof`.
+  virtual asio::awaitable<Result<std::size_t>> read_some(asio::mutable_buffer buf) = 0;
+  /// Writes every byte of `bufs`.
+  virtual asio::awaitable<Result<void>> write(std::span<const asio::const_buffer> bufs) = 0;
+  /// Shuts down both directions and releases the descriptor. Idempotent.
+  virtual void close() noexcept = 0;
+  /// Cancels pending operations without closing.
+  virtual void cancel() noexcept = 0;
+  virtual bool is_open() const noexcept = 0;
+  /// For an idle pooled connection: true if the peer has neither closed it nor sent unsolicited
+  /// bytes (a non-blocking peek; never waits).
+  virtual bool idle_alive() noexcept = 0;
+  virtual asio::ip::tcp::endpoint remote_endpoint() const noexcept = 0;
+  virtual asio::ip::tcp::endpoint local_endpoint() const noexcept = 0;
+};
+
+using StreamPtr = std::unique_ptr<Stream>;
+
+/// A `Stream` over a connected TCP socket (TCP_NODELAY set).
+class TcpStream final : public Stream {
+ public:
+  explicit TcpStream(asio::ip::tcp::socket socket);
+
+  // transport::Stream
+  asio::awaitable<Result<std::size_t>> read_some(asio::mutable_buffer buf) override;
+  asio::awaitable<Result<void>> write(std::span<const asio::const_buffer> bufs) override;
+  void close() noexcept override;
+  void cancel() noexcept override;
+  bool is_open() const noexcept override { return socket_.is_open(); }
+  bool idle_alive() noexcept override;
+  asio::ip::tcp::endpoint remote_endpoint() const noexcept override { return remote_; }
+  asio::ip::tcp::endpoint local_endpoint() const noexcept override { return local_; }
+
+  asio::ip::tcp::socket& socket() noexcept { return socket_; }
+
+ private:
+  asio::ip::tcp::socket socket_;
+  asio::ip::tcp::endpoint remote_;
+  asio::ip::tcp::endpoint local_;
+};
+
+/// Connects to `endpoint` from the current executor, giving up after `timeout` (zero: none).
+/// Errors: `errc::connect_failed` (refused, unreachable), `errc::timeout`.
+asio::awaitable<Result<StreamPtr>> connect(asio::ip::tcp::endpoint endpoint,
+                                           std::chrono::milliseconds timeout);
+
+}  // namespace meshd::transport

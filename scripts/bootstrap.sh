@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages that meshd needs, and nothing when they are all present.
+#
+#   scripts/bootstrap.sh          build, test and demo dependencies (used by `make build/run/test`)
+#   scripts/bootstrap.sh --bench  the extra tools used by `make bench` (nghttp2-client, haproxy, nginx)
+#   scripts/bootstrap.sh --list   print the build package list and exit
+#
+# The check is a dpkg-query per package, so a machine that has everything prints nothing and
+# never touches apt. Only when something is missing does it run `apt-get update` and
+# `apt-get install --no-install-recommends`, through sudo when not running as root.
+set -euo pipefail
+
+build_packages=(
+  cmake g++ make pkg-config ccache
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+  node-llhttp libnghttp2-dev libssl-dev libyaml-cpp-dev libspdlog-dev
+  libgtest-dev libgmock-dev
+  curl wrk python3
+)
+bench_packages=(nghttp2-client haproxy nginx-light)
+
+usage() {
+  echo "usage: $0 [--bench | --list]" >&2
+  exit 64
+}
+
+packages=("${build_packages[@]}")
+case "${1:-}" in
+  "") ;;
+  --bench) packages=("${bench_packages[@]}") ;;
+  --list)
+    printf '%s\n' "${build_packages[@]}"
+    exit 0
+    ;;
+  *) usage ;;
+esac
+
+is_installed() {
+  local status
+  status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null) || return 1
+  [[ "$status" == ii* ]]
+}
+
+missing=()
+if command -v dpkg-query >/dev/null 2>&1; then
+  for pkg in "${packages[@]}"; do
+    is_installed "$pkg" || missing+=("$pkg")
+  done
+else
+  echo "bootstrap: dpkg-query not found; this script supports Debian 12 (bookworm) only." >&2
+  echo "bootstrap: install these packages (or their equivalents) by hand: ${packages[*]}" >&2
+  exit 1
+fi
+
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+echo "bootstrap: installing missing Debian packages: ${missing[*]}" >&2
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "bootstrap: apt-get not found; install the packages above by hand." >&2
+  exit 1
+fi
+
+as_root=()
+if ((EUID != 0)); then
+  if ! command -v sudo >/dev/null 2>&1; then
+    echo "bootstrap: not root and sudo is not installed; run as root: apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+  as_root=(sudo)
+  # Without a terminal (CI) a password prompt cannot be answered: fail instead of hanging.
+  [[ -t 0 ]] || as_root+=(-n)
+fi
+
+apt_env=(env DEBIAN_FRONTEND=noninteractive)
+"${as_root[@]}" "${apt_env[@]}" apt-get update -q
+"${as_root[@]}" "${apt_env[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"

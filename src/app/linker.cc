@@ -1,0 +1,303 @@
+#include "meshd/app/linker.h"
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <atomic>
+#include <iostream>
+
+#include "app/naming_setup.h"
+#include "app/worker.h"
+#include "meshd/admin/admin_service.h"
+#include "meshd/config/to_json.h"
+#include "meshd/core/log.h"
+#include "meshd/core/spawn.h"
+#include "meshd/router/stats.h"
+#include "meshd/telemetry/per_worker.h"
+#include "meshd/telemetry/registry.h"
+
+namespace meshd::app {
+namespace {
+
+using tcp = asio::ip::tcp;
+
+std::size_t worker_count(const config::Config& config) {
+  if (config.workers.value > 0) {
+    return static_cast<std::size_t>(config.workers.value);
+  }
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+class LinkerImpl final : public Linker {
+ public:
+  LinkerImpl(const config::Config& config)
+      : config_(config),
+        registry_(telemetry::Registry::Options{worker_count(config), false}) {}
+
+  bool init();
+  int run() override;
+  void shutdown(std::chrono::milliseconds grace) override;
+
+ private:
+  bool build_router(const config::RouterConfig& rc);
+  bool build_server(const config::RouterConfig& rc, std::size_t router_index,
+                    const config::ServerConfig& sc);
+  bool build_admin();
+  void start_signals();
+  void start_snapshots();
+  void worker_drained();
+  void finish();
+
+  // Destruction runs bottom-up: everything the workers' and the control thread's pending
+  // coroutine frames refer to is declared above the io_contexts that own those frames.
+  config::Config config_;
+  telemetry::Registry registry_;
+  std::vector<std::unique_ptr<router::RouterStats>> router_stats_;
+  std::vector<std::unique_ptr<router::ServerStats>> server_stats_;
+  std::vector<admin::ListenerInfo> listeners_;
+  std::unique_ptr<Naming> naming_;
+  std::shared_ptr<admin::AdminService> admin_;
+  http1::ServerOptions admin_options_;
+  transport::DrainGroup admin_drain_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  asio::io_context control_{1};
+  std::shared_ptr<transport::Listener> admin_listener_;
+  std::optional<asio::signal_set> signals_;
+  std::optional<asio::steady_timer> grace_timer_;
+  std::optional<asio::steady_timer> snapshot_timer_;
+  std::atomic<bool> shutting_down_{false};
+  std::size_t workers_busy_ = 0;
+  bool finished_ = false;
+};
+
+bool LinkerImpl::init() {
+  std::vector<std::string> errors;
+  naming_ = start_naming(config_, control_, errors);
+  if (!naming_) {
+    for (const auto& e : errors) {
+      std::cerr << e << "\n";
+    }
+    return false;
+  }
+  std::size_t n = worker_count(config_);
+  for (std::size_t i = 0; i < n; ++i) {
+    workers_.push_back(std::make_unique<Worker>(i));
+  }
+  for (const auto& rc : config_.routers) {
+    if (!build_router(rc)) {
+      return false;
+    }
+  }
+  return build_admin();
+}
+
+bool LinkerImpl::build_router(const config::RouterConfig& rc) {
+  auto options = std::make_shared<router::RouterOptions>();
+  options->label = rc.label.value;
+  options->base_dtab = rc.dtab.value.parsed;
+  options->identifiers = router::make_identifiers(rc);
+  options->bind = naming_->bind;
+  options->generation = naming_->generation;
+  options->max_header_bytes = static_cast<std::size_t>(rc.max_headers_kb.value) * 1024;
+  options->pool.limits = {static_cast<std::size_t>(rc.max_initial_line_kb.value) * 1024,
+                          options->max_header_bytes};
+  router_stats_.push_back(
+      std::make_unique<router::RouterStats>(registry_.scope({"rt", rc.label.value})));
+  std::size_t router_index = router_stats_.size() - 1;
+  for (auto& w : workers_) {
+    w->routers.push_back(std::make_unique<router::RouterWorker>(options, *router_stats_.back()));
+  }
+  for (const auto& sc : rc.servers) {
+    if (!build_server(rc, router_index, sc)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool LinkerImpl::build_server(const config::RouterConfig& rc, std::size_t router_index,
+                              const config::ServerConfig& sc) {
+  boost::system::error_code ec;
+  auto ip = asio::ip::make_address(sc.ip.value, ec);
+  tcp::endpoint ep(ip, static_cast<unsigned short>(sc.port.value));
+  std::string scope = sc.ip.value + "/" + std::to_string(sc.port.value);
+  router::ServerSettings settings;
+  settings.clear_context = sc.clear_context.value;
+  settings.max_concurrent_requests = sc.max_concurrent_requests.value;
+  server_stats_.push_back(std::make_unique<router::ServerStats>(
+      registry_.scope({"rt", rc.label.value, "server", scope})));
+  router::ServerStats& stats = *server_stats_.back();
+  for (auto& w : workers_) {
+    auto acceptor = transport::open_acceptor(w->io, ep);
+    if (!acceptor) {
+      std::cerr << "meshd: " << sc.pos.path << ": cannot listen on " << sc.ip.value << ":"
+                << ep.port() << ": " << acceptor.error().message() << "\n";
+      return false;
+    }
+    ep.port(acceptor->local_endpoint().port());  // port 0: the other workers share the real one
+    auto service = std::make_shared<router::ServerService>(*w->routers[router_index], settings,
+                                                           stats);
+    auto& options = w->server_options.emplace_back();
+    options.limits = {static_cast<std::size_t>(rc.max_initial_line_kb.value) * 1024,
+                      static_cast<std::size_t>(rc.max_headers_kb.value) * 1024};
+    options.on_connection = [&stats](int delta) { stats.connections->add(delta); };
+    Worker* worker = w.get();
+    auto listener = std::make_shared<transport::Listener>(
+        std::move(*acceptor), [worker, service, &options](transport::StreamPtr stream) {
+          std::make_shared<http1::ServerConnection>(std::move(stream), service, options,
+                                                    worker->drain)
+              ->start();
+        });
+    w->services.push_back(service);
+    w->listeners.push_back(listener);
+  }
+  listeners_.push_back({rc.label.value, sc.ip.value, ep.port()});
+  log::get("app")->info("router listening router={} addr={}:{}", rc.label.value, sc.ip.value,
+                        ep.port());
+  return true;
+}
+
+bool LinkerImpl::build_admin() {
+  boost::system::error_code ec;
+  auto ip = asio::ip::make_address(config_.admin.ip.value, ec);
+  tcp::endpoint ep(ip, static_cast<unsigned short>(config_.admin.port.value));
+  auto acceptor = transport::open_acceptor(control_, ep);
+  if (!acceptor) {
+    std::cerr << "meshd: admin: cannot listen on " << config_.admin.ip.value << ":" << ep.port()
+              << ": " << acceptor.error().message() << "\n";
+    return false;
+  }
+  ep.port(acceptor->local_endpoint().port());
+  listeners_.push_back({"admin", config_.admin.ip.value, ep.port()});
+  admin::AdminService::Options opts;
+  opts.shutdown_grace = config_.admin.shutdown_grace.value;
+  opts.on_shutdown = [this](std::chrono::milliseconds grace) { shutdown(grace); };
+  opts.ready = [this] { return !shutting_down_.load(); };
+  opts.listeners = [this] { return listeners_; };
+  opts.config_json = [this] { return boost::json::serialize(config::to_json(config_)); };
+  admin_ = std::make_shared<admin::AdminService>(registry_, std::move(opts));
+  admin_listener_ = std::make_shared<transport::Listener>(
+      std::move(*acceptor), [this](transport::StreamPtr stream) {
+        std::make_shared<http1::ServerConnection>(std::move(stream), admin_, admin_options_,
+                                                  admin_drain_)
+            ->start();
+      });
+  log::get("app")->info("admin listening addr={}:{}", config_.admin.ip.value, ep.port());
+  return true;
+}
+
+void LinkerImpl::start_signals() {
+  signals_.emplace(control_, SIGINT, SIGTERM);
+  signals_->async_wait([this](boost::system::error_code ec, int signo) {
+    if (!ec) {
+      log::get("app")->info("signal received signal={}", signo);
+      shutdown(config_.admin.shutdown_grace.value);
+    }
+  });
+}
+
+void LinkerImpl::start_snapshots() {
+  // Linkerd serves histograms as snapshots taken every minute.
+  snapshot_timer_.emplace(control_, std::chrono::seconds(60));
+  snapshot_timer_->async_wait([this](boost::system::error_code ec) {
+    if (!ec) {
+      registry_.snapshot_histograms();
+      start_snapshots();
+    }
+  });
+}
+
+int LinkerImpl::run() {
+  for (auto& w : workers_) {
+    w->guard.emplace(w->io.get_executor());
+    for (auto& l : w->listeners) {
+      asio::post(w->io, [l] { l->start(); });
+    }
+    w->thread = std::thread([worker = w.get()] {
+      telemetry::set_worker_index(worker->index);
+      worker->io.run();
+    });
+  }
+  admin_listener_->start();
+  start_signals();
+  start_snapshots();
+  log::get("app")->info("meshd ready workers={} routers={}", workers_.size(),
+                        config_.routers.size());
+  control_.run();
+  for (auto& w : workers_) {
+    w->io.stop();
+    if (w->thread.joinable()) {
+      w->thread.join();
+    }
+  }
+  log::get("app")->info("meshd stopped");
+  return 0;
+}
+
+void LinkerImpl::shutdown(std::chrono::milliseconds grace) {
+  asio::post(control_, [this, grace] {
+    if (shutting_down_.exchange(true)) {
+      return;
+    }
+    log::get("app")->info("draining grace_ms={}", grace.count());
+    admin_listener_->stop();
+    workers_busy_ = workers_.size();
+    for (auto& w : workers_) {
+      asio::post(w->io, [this, worker = w.get()] {
+        for (auto& l : worker->listeners) {
+          l->stop();
+        }
+        worker->drain.drain([this] { asio::post(control_, [this] { worker_drained(); }); });
+      });
+    }
+    grace_timer_.emplace(control_, grace);
+    grace_timer_->async_wait([this](boost::system::error_code ec) {
+      if (!ec) {
+        log::get("app")->warn("grace period over; closing remaining connections");
+        finish();
+      }
+    });
+  });
+}
+
+void LinkerImpl::worker_drained() {
+  if (workers_busy_ > 0 && --workers_busy_ == 0) {
+    finish();
+  }
+}
+
+void LinkerImpl::finish() {
+  if (finished_) {
+    return;
+  }
+  finished_ = true;
+  for (auto& w : workers_) {
+    w->guard.reset();
+    w->io.stop();
+  }
+  if (grace_timer_) {
+    grace_timer_->cancel();
+  }
+  if (snapshot_timer_) {
+    snapshot_timer_->cancel();
+  }
+  if (signals_) {
+    signals_->cancel();
+  }
+  admin_drain_.drain({});
+  control_.stop();
+}
+
+}  // namespace
+
+std::unique_ptr<Linker> Linker::build(const config::Config& config) {
+  auto linker = std::make_unique<LinkerImpl>(config);
+  if (!linker->init()) {
+    return nullptr;
+  }
+  return linker;
+}
+
+}  // namespace meshd::app

@@ -1,0 +1,38 @@
+#pragma once
+
+#include <boost/asio/executor_work_guard.hpp>
+
+#include <deque>
+#include <memory>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "meshd/core/asio.h"
+#include "meshd/http1/server.h"
+#include "meshd/router/router.h"
+#include "meshd/transport/drain.h"
+#include "meshd/transport/listener.h"
+
+namespace meshd::app {
+
+/// One worker thread and everything that lives on it. Built on the main thread before the
+/// thread starts; afterwards touched only from its own thread (posts from the control thread).
+struct Worker {
+  explicit Worker(std::size_t index) : index(index) {}
+
+  // Declaration order is destruction order in reverse, and it matters: the io_context must go
+  // after the listeners (acceptors are bound to it) and before what its pending coroutine frames
+  // refer to (drain group, server options, services, routers).
+  std::size_t index;
+  transport::DrainGroup drain;
+  std::vector<std::unique_ptr<router::RouterWorker>> routers;
+  std::vector<std::shared_ptr<router::ServerService>> services;
+  std::deque<http1::ServerOptions> server_options;  // stable addresses: connections refer to them
+  asio::io_context io{1};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard;
+  std::thread thread;
+  std::vector<std::shared_ptr<transport::Listener>> listeners;
+};
+
+}  // namespace meshd::app

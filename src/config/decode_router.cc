@@ -1,0 +1,211 @@
+// Decoding of `routers[]`: the HTTP router, its servers and its identifiers.
+
+#include <climits>
+
+#include "config/decode_internal.h"
+#include "config/kinds_internal.h"
+
+namespace meshd::config::detail {
+namespace {
+
+// Body sizes are kept in bytes as 32-bit values at runtime (Linkerd: Int KB, 2 GB max body).
+constexpr std::int64_t kMaxKb = (std::int64_t{INT_MAX} + 1) / 1024 - 1;
+
+// Router keys a later issue will implement (inventory §3.1, §4.1).
+constexpr std::string_view kUnsupportedHttpRouterKeys[] = {
+    "client",
+    "service",
+    "interpreter",
+    "bindingTimeoutMs",
+    "bindingCache",
+    "originator",
+    "announcers",
+    "streamingEnabled",
+    "compressionLevel",
+    "tracePropagator",
+    "httpAccessLog",
+    "httpAccessLogRollPolicy",
+    "httpAccessLogAppend",
+    "httpAccessLogRotateCount",
+    "maxErrResponseKB",
+};
+
+// Server keys a later issue will implement (inventory §3.2, §4.2).
+constexpr std::string_view kUnsupportedHttpServerKeys[] = {
+    "tls",          "timeoutMs",     "addForwardedHeader", "timestampHeader",
+    "maxCallDepth", "socketOptions", "serverSession",      "label",
+    "announce",
+};
+
+void decode_server(MapReader& m, ServerConfig& out) {
+  out.pos = m.pos();
+  read_ip(m, "ip", out.ip);
+  read_int(m, "port", out.port, 0, 65535);
+  read_bool(m, "clearContext", out.clear_context);
+  read_optional_int(m, "maxConcurrentRequests", out.max_concurrent_requests, 1, INT_MAX);
+  for (auto key : kUnsupportedHttpServerKeys) {
+    m.unsupported(key, out.unsupported);
+  }
+  m.removed("engine", "1.3.0 (netty4 is the only engine)");
+  m.finish();
+}
+
+void decode_servers(MapReader& router, RouterConfig& out) {
+  Decoder& d = router.decoder();
+  const Position pos = router.key_pos("servers");
+  auto node = router.take("servers");
+  if (!node || is_null(*node) || (node->IsSequence() && node->size() == 0)) {
+    d.error(pos, "router \"" + out.label.value + "\" has no servers");
+    return;
+  }
+  if (!node->IsSequence()) {
+    d.error(pos, "expected a list of servers, got " + describe(*node));
+    return;
+  }
+  std::size_t i = 0;
+  for (const auto& item : *node) {
+    const std::string path = index(pos.path, i++);
+    if (!item.IsMap()) {
+      d.error(item.Mark(), path, "expected a map, got " + describe(item));
+      continue;
+    }
+    MapReader m(d, item, path);
+    decode_server(m, out.servers.emplace_back());
+  }
+}
+
+void decode_identifier(Decoder& d, const YAML::Node& node, const std::string& path,
+                       RouterConfig& out) {
+  if (!node.IsMap()) {
+    d.error(node.Mark(), path, "expected a map, got " + describe(node));
+    return;
+  }
+  MapReader m(d, node, path);
+  IdentifierConfig& id = out.identifiers.emplace_back();
+  id.pos = m.pos();
+  auto decode = read_kind(m, registries().http_identifiers, "kind", "identifier kind", id.kind,
+                          id.experimental);
+  if (decode == nullptr) {
+    id.settings = UnsupportedPluginConfig{m.raw()};
+    return;
+  }
+  decode(m, id);
+  m.finish();
+}
+
+void decode_identifiers(MapReader& router, RouterConfig& out) {
+  Decoder& d = router.decoder();
+  out.identifier_pos = router.key_pos("identifier");
+  auto node = router.take("identifier");
+  if (!node || is_null(*node)) {
+    // Linkerd's default for http: the Host header as one path segment.
+    IdentifierConfig id;
+    id.pos = out.identifier_pos;
+    id.kind = {"io.l5d.header.token", out.identifier_pos, false};
+    HeaderTokenIdentifierConfig token;
+    token.header.pos = Position{id.pos.line, id.pos.column, join(id.pos.path, "header")};
+    id.settings = token;
+    out.identifiers.push_back(std::move(id));
+    return;
+  }
+  if (node->IsMap()) {
+    decode_identifier(d, *node, out.identifier_pos.path, out);
+    return;
+  }
+  if (!node->IsSequence()) {
+    d.error(out.identifier_pos,
+            "expected an identifier or a list of identifiers, got " + describe(*node));
+    return;
+  }
+  if (node->size() == 0) {
+    d.error(out.identifier_pos, "at least one identifier is required");
+    return;
+  }
+  std::size_t i = 0;
+  for (const auto& item : *node) {
+    decode_identifier(d, item, index(out.identifier_pos.path, i++), out);
+  }
+}
+
+}  // namespace
+
+void decode_router(Decoder& d, const YAML::Node& node, const std::string& path, RouterConfig& out) {
+  out.pos = d.at(node.Mark(), path);
+  if (!node.IsMap()) {
+    d.error(out.pos, "expected a map, got " + describe(node));
+    return;
+  }
+  MapReader m(d, node, path);
+  auto decode =
+      read_kind(m, registries().protocols, "protocol", "protocol", out.protocol, out.experimental);
+  if (decode == nullptr) {
+    // Missing, unknown or not yet supported protocol (reported): keep the rest as captured.
+    out.raw = m.raw();
+    return;
+  }
+  decode(m, out);
+  m.finish();
+}
+
+void decode_http_router(MapReader& m, RouterConfig& out) {
+  Decoder& d = m.decoder();
+  read_string(m, "label", out.label);
+  if (!out.label.present) {
+    out.label.value = out.protocol.value;
+  } else if (out.label.value.empty()) {
+    d.error(out.label.pos, "must not be empty");
+  }
+  read_dtab(m, "dtab", out.dtab);
+  read_path(m, "dstPrefix", out.dst_prefix);
+  decode_identifiers(m, out);
+  decode_servers(m, out);
+  read_int(m, "maxHeadersKB", out.max_headers_kb, 1, kMaxKb);
+  read_int(m, "maxInitialLineKB", out.max_initial_line_kb, 1, kMaxKb);
+  read_int(m, "streamAfterContentLengthKB", out.stream_after_content_length_kb, 0, kMaxKb);
+  for (auto key : kUnsupportedHttpRouterKeys) {
+    m.unsupported(key, out.unsupported);
+  }
+  m.removed("maxRequestKB", "1.7.0 (bodies are streamed; the limit is 2 GB)");
+  m.removed("maxResponseKB", "1.7.0 (bodies are streamed; the limit is 2 GB)");
+  m.removed("maxChunkKB", "1.6.0");
+  m.removed("loggers", "1.4.0 (renamed requestAuthorizers, now under client)");
+  m.removed("requestAuthorizers", "1.6.0 (moved under client)");
+  m.removed("timeoutMs", "1.0.0 (use client.requestAttemptTimeoutMs and service.totalTimeoutMs)");
+  m.removed("baseDtab", "0.9.0 (renamed dtab)");
+}
+
+void decode_header_token_identifier(MapReader& m, IdentifierConfig& out) {
+  HeaderTokenIdentifierConfig c;
+  read_header_name(m, "header", c.header);
+  out.settings = std::move(c);
+}
+
+void decode_method_and_host_identifier(MapReader& m, IdentifierConfig& out) {
+  MethodAndHostIdentifierConfig c;
+  read_bool(m, "httpUriInDst", c.http_uri_in_dst);
+  out.settings = std::move(c);
+}
+
+void decode_path_identifier(MapReader& m, IdentifierConfig& out) {
+  PathIdentifierConfig c;
+  read_int(m, "segments", c.segments, 1, INT_MAX);
+  read_bool(m, "consume", c.consume);
+  out.settings = std::move(c);
+}
+
+void decode_header_identifier(MapReader& m, IdentifierConfig& out) {
+  HeaderIdentifierConfig c;
+  read_header_name(m, "header", c.header);
+  out.settings = std::move(c);
+}
+
+void decode_static_identifier(MapReader& m, IdentifierConfig& out) {
+  StaticIdentifierConfig c;
+  if (!m.has_value("path")) {
+    m.missing("path");
+  }
+  read_path(m, "path", c.path);
+  out.settings = std::move(c);
+}
+
+}  // namespace meshd::config::detail

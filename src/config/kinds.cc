@@ -1,0 +1,56 @@
+#include "config/kinds_internal.h"
+
+namespace meshd::config::detail {
+namespace {
+
+Registries make_registries() {
+  Registries r;
+
+  // Linkerd 1.7.5 router protocols (inventory §3.1). thriftmux is experimental in Linkerd.
+  r.protocols.add("http", &decode_http_router);
+  r.protocols.recognise("h2");
+  r.protocols.recognise("thrift");
+  r.protocols.recognise("thriftmux", /*experimental=*/true);
+  r.protocols.recognise("mux");
+
+  // HTTP/1.1 identifiers (inventory §4.3).
+  auto& ids = r.http_identifiers;
+  ids.add("io.l5d.header.token", &decode_header_token_identifier);
+  ids.add("io.l5d.methodAndHost", &decode_method_and_host_identifier);
+  ids.add("io.l5d.path", &decode_path_identifier);
+  ids.add("io.l5d.header", &decode_header_identifier);
+  ids.add("io.l5d.static", &decode_static_identifier);
+  ids.recognise("io.l5d.ingress");
+  ids.recognise("io.l5d.k8s.istio");
+  ids.recognise("io.l5d.k8s.istio-ingress");
+  ids.hint("io.l5d.header.path", "io.l5d.header.path exists only for h2 routers");
+  ids.hint("io.l5d.headerToken", "renamed io.l5d.header.token in Linkerd 1.0.0");
+  ids.hint("io.l5d.headerPath", "renamed io.l5d.header.path (h2 only) in Linkerd 1.0.0");
+  ids.hint("io.l5d.http.ingress", "renamed io.l5d.ingress in Linkerd 1.0.0");
+
+  // Namers (inventory §7.1).
+  auto& namers = r.namers;
+  namers.add("io.l5d.fs", &decode_fs_namer);
+  namers.recognise("io.l5d.k8s");
+  namers.recognise("io.l5d.k8s.ns");
+  namers.recognise("io.l5d.k8s.external", /*experimental=*/true);
+  namers.recognise("io.l5d.k8s.istio", /*experimental=*/true);
+  namers.recognise("io.l5d.consul");
+  namers.recognise("io.l5d.dnssrv", /*experimental=*/true);
+  namers.recognise("io.l5d.marathon");
+  namers.recognise("io.l5d.serversets");
+  namers.recognise("io.l5d.zkLeader");
+  namers.recognise("io.l5d.curator", /*experimental=*/true);
+  namers.recognise("io.l5d.rancher", /*experimental=*/true);
+  namers.recognise("io.l5d.rewrite");
+  return r;
+}
+
+}  // namespace
+
+const Registries& registries() {
+  static const Registries r = make_registries();
+  return r;
+}
+
+}  // namespace meshd::config::detail

@@ -1,0 +1,137 @@
+#pragma once
+
+// The registries of `protocol:` and `kind:` plugins (STYLE.md §7): which names exist, which are
+// implemented (have a decoder) and which are recognised but not supported yet. Filled explicitly
+// in kinds.cc; there are no self-registering globals.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/decoder_internal.h"
+#include "meshd/config/model.h"
+
+namespace meshd::config::detail {
+
+/// Decodes the protocol-specific part of a router (the protocol key is already read).
+using RouterDecoder = void (*)(MapReader& m, RouterConfig& out);
+/// Decodes the kind-specific keys of an identifier (`kind`/`experimental` are already read).
+using IdentifierDecoder = void (*)(MapReader& m, IdentifierConfig& out);
+/// Decodes the kind-specific keys of a namer (`kind`, `prefix`, … are already read).
+using NamerDecoder = void (*)(MapReader& m, NamerConfig& out);
+
+/// The names one `kind:` (or `protocol:`) key may take under one parent.
+template <class Decode>
+class KindRegistry {
+ public:
+  struct Kind {
+    std::string_view name;
+    Decode decode = nullptr;    ///< nullptr: recognised, not supported yet
+    bool experimental = false;  ///< must be enabled with `experimental: true`
+  };
+
+  /// Registers an implemented kind.
+  void add(std::string_view name, Decode decode, bool experimental = false) {
+    kinds_.push_back(Kind{name, decode, experimental});
+  }
+  /// Registers a kind that later issues will implement: accepted by the parser, then rejected
+  /// with "not supported yet" rather than "unknown".
+  void recognise(std::string_view name, bool experimental = false) {
+    kinds_.push_back(Kind{name, nullptr, experimental});
+  }
+  /// Adds an explanation for a name that is *not* valid here (renamed, other protocol).
+  void hint(std::string_view name, std::string_view text) { hints_.push_back({name, text}); }
+
+  /// The kind named `name`, or nullptr.
+  const Kind* find(std::string_view name) const {
+    for (const auto& k : kinds_) {
+      if (k.name == name) {
+        return &k;
+      }
+    }
+    return nullptr;
+  }
+  /// The hint for an invalid `name`, or an empty view.
+  std::string_view hint_for(std::string_view name) const {
+    for (const auto& [n, text] : hints_) {
+      if (n == name) {
+        return text;
+      }
+    }
+    return {};
+  }
+  /// The implemented names, comma-separated, in registration order.
+  std::string supported() const {
+    std::string out;
+    for (const auto& k : kinds_) {
+      if (k.decode != nullptr) {
+        out += out.empty() ? "" : ", ";
+        out += k.name;
+      }
+    }
+    return out;
+  }
+  const std::vector<Kind>& kinds() const { return kinds_; }
+
+ private:
+  std::vector<Kind> kinds_;
+  std::vector<std::pair<std::string_view, std::string_view>> hints_;
+};
+
+/// Every plugin registry.
+struct Registries {
+  KindRegistry<RouterDecoder> protocols;             ///< `routers[].protocol`
+  KindRegistry<IdentifierDecoder> http_identifiers;  ///< `routers[].identifier[].kind` (http)
+  KindRegistry<NamerDecoder> namers;                 ///< `namers[].kind`
+};
+
+/// The registries, built on first use (thread-safe function-local static).
+const Registries& registries();
+
+/// Reads the selector of a plugin object (`key` is `kind` or `protocol`; `noun` names it in
+/// messages: "namer kind", "protocol") and its `experimental` flag. Returns the decoder to run,
+/// or nullptr when the selector is missing, unknown or not supported yet (each reported).
+template <class Decode>
+Decode read_kind(MapReader& m, const KindRegistry<Decode>& registry, std::string_view key,
+                 std::string_view noun, Located<std::string>& kind, Located<bool>& experimental) {
+  Decoder& d = m.decoder();
+  const std::size_t errors_before = d.errors().size();
+  read_string(m, key, kind);
+  read_bool(m, "experimental", experimental);
+  if (!kind.present) {
+    if (d.errors().size() == errors_before && !m.has_value(key)) {
+      m.missing(key);
+    }
+    return nullptr;
+  }
+  const std::string& name = kind.value;
+  const auto* k = registry.find(name);
+  if (k == nullptr) {
+    std::string msg = "unknown " + std::string{noun} + " \"" + name + "\"";
+    const std::string_view hint = registry.hint_for(name);
+    msg += hint.empty() ? " (supported: " + registry.supported() + ")"
+                        : " (" + std::string{hint} + ")";
+    d.error(kind.pos, std::move(msg));
+    return nullptr;
+  }
+  if (k->decode == nullptr) {
+    d.error(kind.pos, std::string{noun} + " \"" + name + "\" is not supported yet");
+    return nullptr;
+  }
+  if (k->experimental && !experimental.value) {
+    d.error(kind.pos,
+            "\"" + name + "\" is experimental and must be enabled with \"experimental: true\"");
+  }
+  return k->decode;
+}
+
+// Decoders registered in kinds.cc, defined next to the structs they fill.
+void decode_http_router(MapReader& m, RouterConfig& out);
+void decode_header_token_identifier(MapReader& m, IdentifierConfig& out);
+void decode_method_and_host_identifier(MapReader& m, IdentifierConfig& out);
+void decode_path_identifier(MapReader& m, IdentifierConfig& out);
+void decode_header_identifier(MapReader& m, IdentifierConfig& out);
+void decode_static_identifier(MapReader& m, IdentifierConfig& out);
+void decode_fs_namer(MapReader& m, NamerConfig& out);
+
+}  // namespace meshd::config::detail

@@ -1,0 +1,138 @@
+#include "meshd/config/to_json.h"
+
+#include <boost/json.hpp>
+
+namespace meshd::config {
+namespace {
+
+namespace json = boost::json;
+
+void add_unsupported(json::object& obj, const std::vector<UnsupportedValue>& values) {
+  for (const auto& v : values) {
+    obj[v.key] = v.value;
+  }
+}
+
+// Plugin settings, one overload per alternative of the `settings` variants.
+struct SettingsWriter {
+  json::object& obj;
+
+  void operator()(const HeaderTokenIdentifierConfig& c) const { obj["header"] = c.header.value; }
+  void operator()(const MethodAndHostIdentifierConfig& c) const {
+    obj["httpUriInDst"] = c.http_uri_in_dst.value;
+  }
+  void operator()(const PathIdentifierConfig& c) const {
+    obj["segments"] = c.segments.value;
+    obj["consume"] = c.consume.value;
+  }
+  void operator()(const HeaderIdentifierConfig& c) const { obj["header"] = c.header.value; }
+  void operator()(const StaticIdentifierConfig& c) const { obj["path"] = c.path.value.text; }
+  void operator()(const FsNamerConfig& c) const { obj["rootDir"] = c.root_dir.value; }
+  void operator()(const UnsupportedPluginConfig& c) const {
+    if (c.raw.is_object()) {
+      for (const auto& [k, v] : c.raw.as_object()) {
+        obj[k] = v;
+      }
+    }
+  }
+};
+
+json::object identifier_json(const IdentifierConfig& id) {
+  json::object obj;
+  obj["kind"] = id.kind.value;
+  std::visit(SettingsWriter{obj}, id.settings);
+  return obj;
+}
+
+json::object server_json(const ServerConfig& s) {
+  json::object obj;
+  obj["ip"] = s.ip.value;
+  obj["port"] = s.port.value;
+  obj["clearContext"] = s.clear_context.value;
+  if (s.max_concurrent_requests.value) {
+    obj["maxConcurrentRequests"] = *s.max_concurrent_requests.value;
+  }
+  add_unsupported(obj, s.unsupported);
+  return obj;
+}
+
+json::value router_json(const RouterConfig& r) {
+  if (!r.raw.is_null()) {
+    return r.raw;
+  }
+  json::object obj;
+  obj["protocol"] = r.protocol.value;
+  obj["label"] = r.label.value;
+  if (r.experimental.present) {
+    obj["experimental"] = r.experimental.value;
+  }
+  obj["dtab"] = r.dtab.value.text;
+  obj["dstPrefix"] = r.dst_prefix.value.text;
+  json::array ids;
+  for (const auto& id : r.identifiers) {
+    ids.push_back(identifier_json(id));
+  }
+  obj["identifier"] = std::move(ids);
+  json::array servers;
+  for (const auto& s : r.servers) {
+    servers.push_back(server_json(s));
+  }
+  obj["servers"] = std::move(servers);
+  obj["maxHeadersKB"] = r.max_headers_kb.value;
+  obj["maxInitialLineKB"] = r.max_initial_line_kb.value;
+  obj["streamAfterContentLengthKB"] = r.stream_after_content_length_kb.value;
+  add_unsupported(obj, r.unsupported);
+  return obj;
+}
+
+json::object namer_json(const NamerConfig& n) {
+  json::object obj;
+  obj["kind"] = n.kind.value;
+  if (!std::holds_alternative<UnsupportedPluginConfig>(n.settings)) {
+    obj["prefix"] = n.prefix.value.text;
+  }
+  if (n.experimental.present) {
+    obj["experimental"] = n.experimental.value;
+  }
+  std::visit(SettingsWriter{obj}, n.settings);
+  add_unsupported(obj, n.unsupported);
+  return obj;
+}
+
+}  // namespace
+
+json::value to_json(const Config& config) {
+  json::object root;
+
+  json::object admin;
+  admin["ip"] = config.admin.ip.value;
+  admin["port"] = config.admin.port.value;
+  admin["shutdownGraceMs"] = config.admin.shutdown_grace.value.count();
+  add_unsupported(admin, config.admin.unsupported);
+  root["admin"] = std::move(admin);
+
+  json::array routers;
+  for (const auto& r : config.routers) {
+    routers.push_back(router_json(r));
+  }
+  root["routers"] = std::move(routers);
+
+  json::array namers;
+  for (const auto& n : config.namers) {
+    namers.push_back(namer_json(n));
+  }
+  root["namers"] = std::move(namers);
+
+  json::object usage;
+  if (config.usage.org_id.present) {
+    usage["orgId"] = config.usage.org_id.value;
+  }
+  usage["enabled"] = config.usage.enabled.value;
+  root["usage"] = std::move(usage);
+
+  root["workers"] = config.workers.value;
+  add_unsupported(root, config.unsupported);
+  return root;
+}
+
+}  // namespace meshd::config

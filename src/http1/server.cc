@@ -1,0 +1,195 @@
+#include "meshd/http1/server.h"
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
+
+#include "meshd/core/log.h"
+#include "meshd/core/spawn.h"
+#include "meshd/http1/reader.h"
+#include "meshd/http1/writer.h"
+
+namespace meshd::http1 {
+
+/// The body of a request being served: pulls pieces from the connection's reader.
+class ServerConnection::RequestBody final : public http::Body {
+ public:
+  explicit RequestBody(std::shared_ptr<ServerConnection> conn) : conn_(std::move(conn)) {}
+  asio::awaitable<Result<std::string_view>> read() override { return conn_->read_body(); }
+  std::optional<std::uint64_t> length() const override { return conn_->body_length(); }
+  const http::Headers& trailers() const override { return conn_->trailers(); }
+
+ private:
+  std::shared_ptr<ServerConnection> conn_;
+};
+
+ServerConnection::ServerConnection(transport::StreamPtr stream, HttpServiceSharedPtr service,
+                                   const ServerOptions& options,
+                                   transport::DrainGroup& drain_group)
+    : stream_(std::move(stream)),
+      service_(std::move(service)),
+      options_(options),
+      drain_group_(drain_group),
+      reader_(std::make_unique<MessageReader>(*stream_, Parser::Kind::Request, options.limits)) {
+  drain_group_.add(this);
+  if (options_.on_connection) {
+    options_.on_connection(1);
+  }
+}
+
+ServerConnection::~ServerConnection() {
+  if (options_.on_connection) {
+    options_.on_connection(-1);
+  }
+  drain_group_.remove(this);
+}
+
+void ServerConnection::start() {
+  draining_ = drain_group_.draining();
+  // The stream is a TcpStream created on this worker; its executor is the worker's. The
+  // coroutine owns a reference to the connection through its parameter.
+  auto& tcp = static_cast<transport::TcpStream&>(*stream_);
+  spawn(tcp.socket().get_executor(), run(shared_from_this()), "http1-server");
+}
+
+void ServerConnection::drain() noexcept {
+  draining_ = true;
+  if (idle_ && !reader_->has_buffered()) {
+    stream_->cancel();
+  }
+}
+
+asio::awaitable<Result<std::string_view>> ServerConnection::read_body() {
+  if (expect_continue_) {
+    expect_continue_ = false;
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    std::array<asio::const_buffer, 1> bufs{asio::buffer(kContinue.data(), kContinue.size())};
+    auto w = co_await stream_->write(bufs);
+    if (!w) {
+      co_return make_error_code(errc::client_gone);
+    }
+  }
+  auto piece = co_await reader_->read_body();
+  if (!piece && piece.error() == make_error_code(errc::upstream_reset)) {
+    co_return make_error_code(errc::client_gone);
+  }
+  co_return piece;
+}
+
+const http::Headers& ServerConnection::trailers() { return reader_->parser().trailers(); }
+
+std::optional<std::uint64_t> ServerConnection::body_length() {
+  return reader_->parser().chunked() ? std::nullopt : reader_->parser().content_length();
+}
+
+asio::awaitable<void> ServerConnection::run(std::shared_ptr<ServerConnection> self) {
+  // GCC 12 miscompiles `co_await` inside an `if`/`while` condition: keep awaits in statements.
+  bool more = true;
+  while (more && (!self->draining_ || self->reader_->has_buffered())) {
+    more = co_await self->serve_one();
+  }
+  self->stream_->close();
+}
+
+http::Request ServerConnection::build_request() {
+  Parser& p = reader_->parser();
+  http::Request req;
+  req.method.assign(p.method());
+  req.target = p.target();
+  req.version = p.version();
+  req.headers = std::move(p.headers());
+  req.ctx.remote = stream_->remote_endpoint();
+  req.ctx.local = stream_->local_endpoint();
+  req.ctx.start = std::chrono::steady_clock::now();
+  bool has_body = p.chunked() || p.content_length().value_or(0) > 0;
+  if (has_body) {
+    req.body = std::make_unique<RequestBody>(shared_from_this());
+  } else {
+    req.body = std::make_unique<http::BufferBody>(std::string());
+  }
+  expect_continue_ = has_body && http::iequals(req.headers.get("Expect"), "100-continue");
+  if (expect_continue_ || req.headers.contains("Expect")) {
+    req.headers.remove("Expect");
+  }
+  return req;
+}
+
+asio::awaitable<bool> ServerConnection::serve_one() {
+  idle_ = true;
+  auto head = co_await reader_->read_head();
+  idle_ = false;
+  if (!head) {
+    if (head.error() == make_error_code(errc::protocol_error)) {
+      co_await write_parse_failure();
+    }
+    co_return false;
+  }
+  Parser& p = reader_->parser();
+  bool keep_alive = p.keep_alive();
+  http::Version version = p.version();
+  bool is_head = p.method() == "HEAD";
+  auto rsp = co_await call_watching(build_request());
+  if (!rsp) {
+    co_return false;  // the client went away, or an unmapped error: nothing to answer
+  }
+  if (!reader_->message_done()) {
+    keep_alive = false;  // the request body was not read to its end; its bytes cannot be skipped
+  }
+  keep_alive = keep_alive && !draining_;
+  co_return co_await write_response(std::move(*rsp), version, is_head, keep_alive);
+}
+
+
+asio::awaitable<Result<http::Response>> ServerConnection::call_watching(http::Request req) {
+  // While the request is in flight with its body fully read, watch the client: if it closes,
+  // cancel the request so the upstream exchange is abandoned and its connection freed. Bytes of
+  // a pipelined request that arrive meanwhile are kept in the reader's buffer.
+  if (!reader_->message_done() || reader_->has_buffered()) {
+    co_return co_await service_->call(std::move(req));
+  }
+  using namespace asio::experimental::awaitable_operators;
+  auto r = co_await (service_->call(std::move(req)) || reader_->wait_for_close());
+  if (r.index() == 0) {
+    co_return std::move(std::get<0>(r));
+  }
+  log::get("http1")->debug("client went away mid-request peer={}",
+                           stream_->remote_endpoint().address().to_string());
+  co_return make_error_code(errc::client_gone);
+}
+
+asio::awaitable<bool> ServerConnection::write_response(http::Response rsp, http::Version version,
+                                                       bool is_head, bool keep_alive) {
+  Framing framing;
+  bool no_body = is_head || rsp.status / 100 == 1 || rsp.status == 204 || rsp.status == 304;
+  if (no_body) {
+    framing = Framing::None;
+  } else if (rsp.body->length()) {
+    framing = Framing::Length;
+  } else if (version.minor >= 1) {
+    framing = Framing::Chunked;
+  } else {
+    framing = Framing::Close;
+    keep_alive = false;
+  }
+  set_framing(rsp.headers, framing, is_head || rsp.status == 304);
+  http::Version ours{1, version.minor >= 1 ? 1 : 0};
+  std::string head;
+  head.reserve(256 + rsp.headers.size() * 32);
+  serialize_response_head(rsp, ours, framing, keep_alive, head);
+  auto w = co_await write_message(*stream_, std::move(head), rsp.body.get(), framing);
+  if (!w) {
+    log::get("http1")->debug("response not completed peer={} error={}",
+                             stream_->remote_endpoint().address().to_string(),
+                             w.error().message());
+    co_return false;  // closing tells the client the body was cut short
+  }
+  co_return keep_alive;
+}
+
+asio::awaitable<void> ServerConnection::write_parse_failure() {
+  const ParseFailure& f = reader_->parser().failure();
+  log::get("http1")->debug("bad request peer={} status={} reason={}",
+                           stream_->remote_endpoint().address().to_string(), f.status, f.reason);
+  auto rsp = http::Response::text(f.status, f.reason + "\n");
+  co_await write_response(std::move(rsp), http::Version{1, 1}, false, false);
+}
+
+}  // namespace meshd::http1

@@ -1,0 +1,138 @@
+#include <boost/asio/ip/address.hpp>
+
+#include "meshd/core/log.h"
+#include "meshd/http1/writer.h"
+#include "meshd/router/errors.h"
+#include "meshd/router/router.h"
+
+namespace meshd::router {
+
+RouterWorker::RouterWorker(RouterOptionsConstSharedPtr options, RouterStats& stats)
+    : options_(std::move(options)), stats_(stats) {}
+
+http::Response RouterWorker::error(int status, std::string_view message) const {
+  return error_response(status, message, options_->max_header_bytes);
+}
+
+asio::awaitable<Result<http::Response>> RouterWorker::route(http::Request req) {
+  auto id = identify(options_->identifiers, req);
+  if (!id.dst) {
+    req.ctx.failure_stage = http::FailureStage::Identification;
+    co_return error(400, unknown_destination(req, id.reason));
+  }
+  req.ctx.dst = *id.dst;
+  RequestStats& stats = service_stats(*id.dst);
+  auto start = std::chrono::steady_clock::now();
+  auto rsp = co_await route_bound(std::move(req), *id.dst);
+  stats.record(rsp ? rsp->status : 0,
+               static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                              std::chrono::steady_clock::now() - start)
+                                              .count()));
+  co_return rsp;
+}
+
+RequestStats& RouterWorker::service_stats(const dtab::Path& dst) {
+  std::string name = dst.show();
+  auto& slot = services_[name];
+  if (!slot) {
+    // Linkerd scopes by the logical name without its leading '/': rt/<r>/service/svc/hello.
+    slot = std::make_unique<RequestStats>(
+        stats_.scope.scope("service").scope(name.size() > 1 ? name.substr(1) : name));
+  }
+  return *slot;
+}
+
+asio::awaitable<dtab::Activity<dtab::NameTree<dtab::BoundName>>> RouterWorker::bind(
+    const dtab::Path& dst, const dtab::Dtab& local) {
+  std::string key = dst.show();
+  if (!local.empty()) {
+    key.append(" ").append(local.show());
+  }
+  auto deadline = std::chrono::steady_clock::now() + options_->binding_timeout;
+  auto wait = std::chrono::milliseconds(2);
+  for (;;) {
+    std::uint64_t gen = options_->generation ? options_->generation() : 0;
+    auto it = bindings_.find(key);
+    if (it == bindings_.end() || it->second.generation != gen) {
+      auto tree = options_->bind(options_->base_dtab + local, dst);
+      it = bindings_.insert_or_assign(key, CachedBinding{gen, std::move(tree)}).first;
+    }
+    const auto& tree = it->second.tree;
+    bool pending = tree.state == dtab::Activity<dtab::NameTree<dtab::BoundName>>::State::Pending;
+    if (!pending || std::chrono::steady_clock::now() >= deadline) {
+      co_return tree;
+    }
+    // The name is still being resolved on the control thread: wait for it, bounded by
+    // bindingTimeoutMs, re-checking as the namers' generation moves.
+    asio::steady_timer timer(co_await asio::this_coro::executor, wait);
+    co_await timer.async_wait(use_nothrow);
+    wait = std::min(wait * 2, std::chrono::milliseconds(100));
+  }
+}
+
+const dtab::BoundName* RouterWorker::pick(const dtab::NameTree<dtab::BoundName>& tree) {
+  using Kind = dtab::NameTree<dtab::BoundName>::Kind;
+  switch (tree.kind()) {
+    case Kind::Leaf:
+      return &tree.value();
+    case Kind::Union: {
+      // One branch per request with probability ∝ weight (uniform when all weights are 0).
+      const auto& ws = tree.weighted();
+      double total = 0;
+      for (const auto& w : ws) {
+        total += w.weight;
+      }
+      std::uniform_real_distribution<double> dist(0.0, total > 0 ? total : ws.size());
+      double x = dist(random_);
+      for (const auto& w : ws) {
+        x -= total > 0 ? w.weight : 1.0;
+        if (x < 0) {
+          return pick(w.tree);
+        }
+      }
+      return ws.empty() ? nullptr : pick(ws.back().tree);
+    }
+    case Kind::Alt:
+      return tree.alts().empty() ? nullptr : pick(tree.alts().front());
+    default:
+      return nullptr;  // Neg, Fail, Empty: no endpoints
+  }
+}
+
+RouterWorker::Client& RouterWorker::client_for(const dtab::BoundName& bound) {
+  std::string id = bound.id.show();
+  auto& slot = clients_[id];
+  if (!slot) {
+    slot = std::make_unique<Client>();
+    auto scope = stats_.scope.scope("client").scope(id.size() > 1 ? id.substr(1) : id);
+    slot->stats = RequestStats(scope);
+  }
+  Client& c = *slot;
+  if (c.addr != bound.addr) {
+    // A new address snapshot: keep the pools of addresses that stay.
+    std::vector<EndpointPoolSharedPtr> endpoints;
+    std::vector<std::string> labels;
+    if (bound.addr) {
+      for (const auto& a : bound.addr->addresses) {
+        boost::system::error_code ec;
+        auto ip = asio::ip::make_address(a.host, ec);
+        if (ec) {
+          continue;
+        }
+        asio::ip::tcp::endpoint ep(ip, a.port);
+        auto existing = std::find_if(c.endpoints.begin(), c.endpoints.end(),
+                                     [&](const auto& p) { return p->endpoint() == ep; });
+        endpoints.push_back(existing != c.endpoints.end()
+                                ? *existing
+                                : std::make_shared<EndpointPool>(ep, options_->pool));
+        labels.push_back(endpoints.back()->label());
+      }
+    }
+    c.endpoints = std::move(endpoints);
+    c.labels = std::move(labels);
+    c.addr = bound.addr;
+  }
+  return c;
+}
+
+}  // namespace meshd::router

@@ -1,0 +1,109 @@
+#include "meshd/core/log.h"
+#include "meshd/router/errors.h"
+#include "meshd/router/router.h"
+
+namespace meshd::router {
+namespace {
+
+/// Linkerd's ProxyRewriteFilter: an absolute-form target (`http_proxy` clients) sets Host to
+/// the URI authority exactly as written and keeps the rest (path, query, fragment) as target.
+void rewrite_absolute_form(http::Request& req) {
+  auto scheme_end = req.target.find("://");
+  if (scheme_end == std::string::npos || req.target.front() == '/') {
+    return;
+  }
+  for (std::size_t i = 0; i < scheme_end; ++i) {
+    char c = req.target[i];
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '-' && c != '.') {
+      return;  // not a scheme: leave the target alone
+    }
+  }
+  std::size_t auth_start = scheme_end + 3;
+  std::size_t auth_end = req.target.find_first_of("/?#", auth_start);
+  if (auth_end == std::string::npos) {
+    auth_end = req.target.size();
+  }
+  std::string authority = req.target.substr(auth_start, auth_end - auth_start);
+  std::string rest = req.target.substr(auth_end);
+  if (rest.empty() || rest.front() != '/') {
+    rest.insert(0, "/");
+  }
+  req.headers.set("Host", authority);
+  req.target = std::move(rest);
+}
+
+std::uint64_t elapsed_ms(std::chrono::steady_clock::time_point start) {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::steady_clock::now() - start)
+                                        .count());
+}
+
+}  // namespace
+
+ServerService::ServerService(RouterWorker& router, ServerSettings settings, ServerStats& stats)
+    : router_(router), settings_(std::move(settings)), stats_(stats) {}
+
+std::optional<http::Response> ServerService::read_context(http::Request& req) const {
+  if (settings_.clear_context) {
+    // clearContext: the client may not steer routing or inject context; drop every l5d-* header.
+    req.headers.remove_prefix("l5d-");
+    return std::nullopt;
+  }
+  // Effective local dtab = l5d-ctx-dtab ++ l5d-dtab (user overrides win), every value parsed.
+  dtab::Dtab local;
+  for (std::string_view name : {"l5d-ctx-dtab", "l5d-dtab"}) {
+    for (auto value : req.headers.get_all(name)) {
+      auto parsed = dtab::Dtab::read(value);
+      if (!parsed) {
+        return error_response(400, parsed.error().message, router_.options().max_header_bytes);
+      }
+      local = local + *parsed;
+    }
+    req.headers.remove(name);
+  }
+  req.ctx.local_dtab = std::move(local);
+  return std::nullopt;
+}
+
+void ServerService::clear_response(http::Response& rsp) {
+  if (rsp.headers.contains("l5d-err")) {
+    rsp.body = std::make_unique<http::BufferBody>(std::string());
+    rsp.headers.remove("Content-Type");
+  }
+  rsp.headers.remove_prefix("l5d-");
+}
+
+asio::awaitable<Result<http::Response>> ServerService::call(http::Request req) {
+  auto start = req.ctx.start;
+  rewrite_absolute_form(req);
+  Result<http::Response> rsp = make_error_code(errc::overloaded);
+  int in_flight = settings_.in_flight->fetch_add(1, std::memory_order_relaxed) + 1;
+  stats_.pending->incr();
+  if (settings_.max_concurrent_requests && in_flight > *settings_.max_concurrent_requests) {
+    rsp = error_response(503,
+                         "request rejected: " + std::to_string(*settings_.max_concurrent_requests) +
+                             " concurrent requests (maxConcurrentRequests) already in progress",
+                         router_.options().max_header_bytes);
+  } else if (auto bad = read_context(req)) {
+    rsp = std::move(*bad);
+  } else {
+    rsp = co_await router_.route(std::move(req));
+  }
+  settings_.in_flight->fetch_sub(1, std::memory_order_relaxed);
+  stats_.pending->decr();
+  int status = rsp ? rsp->status : 0;
+  stats_.record(status, elapsed_ms(start));
+  if (rsp) {
+    auto& counter = status_counters_[status];
+    if (!counter) {
+      counter = stats_.status_counter(status);
+    }
+    counter->incr();
+    if (settings_.clear_context) {
+      clear_response(*rsp);
+    }
+  }
+  co_return rsp;
+}
+
+}  // namespace meshd::router

@@ -1,0 +1,225 @@
+#include "meshd/telemetry/histogram.h"
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <bit>
+#include <limits>
+#include <new>
+#include <vector>
+
+#include "meshd/telemetry/per_worker.h"
+
+namespace meshd::telemetry {
+namespace {
+
+// Values below kSub have a bucket each; from there on each power of two [2^e, 2^(e+1)) is one
+// block of kSub buckets of width 2^(e - kSubBits). Block 0 holds [0, kSub); block b >= 1 holds
+// [kSub << (b - 1), kSub << b).
+constexpr unsigned kSubBits = 6;
+constexpr std::uint64_t kSub = std::uint64_t{1} << kSubBits;
+constexpr std::size_t kBlocks = 64 - kSubBits + 1;
+constexpr std::uint64_t kNoMin = std::numeric_limits<std::uint64_t>::max();
+
+struct BucketIndex {
+  std::size_t block;
+  std::size_t offset;
+};
+
+BucketIndex bucket_of(std::uint64_t v) noexcept {
+  if (v < kSub) {
+    return {0, static_cast<std::size_t>(v)};
+  }
+  unsigned shift = static_cast<unsigned>(std::bit_width(v)) - 1 - kSubBits;
+  return {shift + 1, static_cast<std::size_t>((v >> shift) - kSub)};
+}
+
+// Inclusive value range of the bucket at flat index `i` (block * kSub + offset).
+std::uint64_t bucket_lower(std::size_t i) noexcept {
+  std::size_t block = i / kSub;
+  std::uint64_t offset = i % kSub;
+  return block == 0 ? offset : (kSub + offset) << (block - 1);
+}
+
+std::uint64_t bucket_upper(std::size_t i) noexcept {
+  std::size_t block = i / kSub;
+  std::uint64_t width = block == 0 ? 1 : std::uint64_t{1} << (block - 1);
+  return bucket_lower(i) + (width - 1);
+}
+
+// The point reported for a bucket: its middle, which halves the worst-case error.
+std::uint64_t bucket_mid(std::size_t i) noexcept {
+  return bucket_lower(i) + (bucket_upper(i) - bucket_lower(i)) / 2;
+}
+
+struct Block {
+  std::array<std::atomic<std::uint64_t>, kSub> counts{};
+};
+
+}  // namespace
+
+struct alignas(kCacheLineSize) Histogram::Slot {
+  std::atomic<std::uint64_t> sum{0};
+  std::atomic<std::uint64_t> min{kNoMin};
+  std::atomic<std::uint64_t> max{0};
+  std::array<std::atomic<Block*>, kBlocks> blocks{};
+
+  ~Slot() {
+    for (auto& b : blocks) {
+      delete b.load(std::memory_order_relaxed);
+    }
+  }
+};
+
+struct Histogram::Counts {
+  std::vector<std::uint64_t> buckets;  // flat index = block * kSub + offset
+  std::uint64_t count = 0;
+  std::uint64_t sum = 0;
+  std::uint64_t min = kNoMin;
+  std::uint64_t max = 0;
+};
+
+namespace {
+
+Block* install_block(std::atomic<Block*>& where) noexcept {
+  auto* fresh = new (std::nothrow) Block;
+  if (fresh == nullptr) {
+    return nullptr;
+  }
+  Block* expected = nullptr;
+  if (where.compare_exchange_strong(expected, fresh, std::memory_order_acq_rel,
+                                    std::memory_order_acquire)) {
+    return fresh;
+  }
+  delete fresh;  // another thread sharing this slot installed one first
+  return expected;
+}
+
+// Reads (or, with `reset`, takes) an atomic.
+std::uint64_t take(std::atomic<std::uint64_t>& a, bool reset, std::uint64_t reset_to = 0) {
+  return reset ? a.exchange(reset_to, std::memory_order_relaxed)
+               : a.load(std::memory_order_relaxed);
+}
+
+// Quantile `per_10k`/10000 of `c`: the midpoint of the bucket holding the value of rank
+// ceil(count * q), clamped to the exact [min, max].
+std::uint64_t quantile(const std::vector<std::uint64_t>& buckets, std::uint64_t count,
+                       std::uint64_t per_10k, std::uint64_t min, std::uint64_t max) {
+  std::uint64_t rank = count / 10000 * per_10k + ((count % 10000) * per_10k + 9999) / 10000;
+  rank = std::max<std::uint64_t>(rank, 1);
+  std::uint64_t seen = 0;
+  for (std::size_t i = 0; i < buckets.size(); ++i) {
+    seen += buckets[i];
+    if (seen >= rank) {
+      return std::clamp(bucket_mid(i), min, max);
+    }
+  }
+  return max;
+}
+
+}  // namespace
+
+Histogram::Histogram(std::size_t slots)
+    : size_(slots == 0 ? 1 : slots), slots_(std::make_unique<Slot[]>(size_)) {}
+
+Histogram::~Histogram() = default;
+
+void Histogram::record(std::uint64_t value) noexcept {
+  std::size_t index = worker_slot();
+  Slot& slot = slots_[index < size_ ? index : 0];
+  auto [block_index, offset] = bucket_of(value);
+  Block* block = slot.blocks[block_index].load(std::memory_order_acquire);
+  if (block == nullptr) {
+    block = install_block(slot.blocks[block_index]);
+    if (block == nullptr) {
+      return;  // out of memory: dropping a sample beats failing the request
+    }
+  }
+  block->counts[offset].fetch_add(1, std::memory_order_relaxed);
+  slot.sum.fetch_add(value, std::memory_order_relaxed);
+  std::uint64_t cur = slot.min.load(std::memory_order_relaxed);
+  while (value < cur && !slot.min.compare_exchange_weak(cur, value, std::memory_order_relaxed)) {
+  }
+  cur = slot.max.load(std::memory_order_relaxed);
+  while (value > cur && !slot.max.compare_exchange_weak(cur, value, std::memory_order_relaxed)) {
+  }
+}
+
+Histogram::Counts Histogram::collect(bool reset) const {
+  Counts c;
+  for (std::size_t s = 0; s < size_; ++s) {
+    Slot& slot = slots_[s];
+    c.sum += take(slot.sum, reset);
+    c.min = std::min(c.min, take(slot.min, reset, kNoMin));
+    c.max = std::max(c.max, take(slot.max, reset));
+    for (std::size_t b = 0; b < kBlocks; ++b) {
+      Block* block = slot.blocks[b].load(std::memory_order_acquire);
+      if (block == nullptr) {
+        continue;
+      }
+      if (c.buckets.size() < (b + 1) * kSub) {
+        c.buckets.resize((b + 1) * kSub);
+      }
+      for (std::size_t o = 0; o < kSub; ++o) {
+        std::uint64_t n = take(block->counts[o], reset);
+        c.buckets[b * kSub + o] += n;
+        c.count += n;
+      }
+    }
+  }
+  return c;
+}
+
+namespace {
+
+HistogramSummary summarize(const std::vector<std::uint64_t>& buckets, std::uint64_t count,
+                           std::uint64_t sum, std::uint64_t min, std::uint64_t max) {
+  HistogramSummary s;
+  if (count == 0) {
+    return s;
+  }
+  std::size_t lo = 0;
+  while (buckets[lo] == 0) {
+    ++lo;
+  }
+  std::size_t hi = buckets.size() - 1;
+  while (buckets[hi] == 0) {
+    --hi;
+  }
+  // A snapshot racing with record() can split a value's bucket from its min/max update; the
+  // extremes must lie in the outermost non-empty buckets, so fall back to their bounds.
+  s.min = (min >= bucket_lower(lo) && min <= bucket_upper(lo)) ? min : bucket_lower(lo);
+  s.max = (max >= bucket_lower(hi) && max <= bucket_upper(hi)) ? max : bucket_upper(hi);
+  s.count = count;
+  s.sum = sum;
+  s.avg = static_cast<double>(sum) / static_cast<double>(count);
+  s.p50 = quantile(buckets, count, 5000, s.min, s.max);
+  s.p90 = quantile(buckets, count, 9000, s.min, s.max);
+  s.p95 = quantile(buckets, count, 9500, s.min, s.max);
+  s.p99 = quantile(buckets, count, 9900, s.min, s.max);
+  s.p9990 = quantile(buckets, count, 9990, s.min, s.max);
+  s.p9999 = quantile(buckets, count, 9999, s.min, s.max);
+  return s;
+}
+
+}  // namespace
+
+HistogramSummary Histogram::live() const {
+  Counts c = collect(false);
+  return summarize(c.buckets, c.count, c.sum, c.min, c.max);
+}
+
+HistogramSummary Histogram::snapshot() {
+  Counts c = collect(true);
+  HistogramSummary s = summarize(c.buckets, c.count, c.sum, c.min, c.max);
+  std::lock_guard lock(snapshot_mutex_);
+  served_ = s;
+  return s;
+}
+
+std::optional<HistogramSummary> Histogram::last_snapshot() const {
+  std::lock_guard lock(snapshot_mutex_);
+  return served_;
+}
+
+}  // namespace meshd::telemetry

@@ -1,0 +1,78 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "config/kinds_internal.h"
+
+namespace meshd::config::detail {
+namespace {
+
+using ::testing::ElementsAre;
+
+void decode_nothing(MapReader& /*m*/, NamerConfig& /*out*/) {}
+
+std::vector<std::string> read_kind_errors(const KindRegistry<NamerDecoder>& registry,
+                                          const std::string& yaml, NamerDecoder* decode = nullptr) {
+  Decoder d{"k.yaml"};
+  MapReader m(d, YAML::Load(yaml), "namers[0]");
+  NamerConfig n;
+  NamerDecoder got = read_kind(m, registry, "kind", "namer kind", n.kind, n.experimental);
+  if (decode != nullptr) {
+    *decode = got;
+  }
+  std::vector<std::string> out;
+  for (const auto& e : d.errors()) {
+    out.push_back(e.to_string());
+  }
+  return out;
+}
+
+TEST(KindRegistry, ExperimentalKindNeedsTheFlag) {
+  KindRegistry<NamerDecoder> registry;
+  registry.add("io.l5d.new", &decode_nothing, /*experimental=*/true);
+
+  EXPECT_THAT(read_kind_errors(registry, "kind: io.l5d.new"),
+              ElementsAre("k.yaml:1:1: namers[0].kind: \"io.l5d.new\" is experimental and must be "
+                          "enabled with \"experimental: true\""));
+  EXPECT_THAT(read_kind_errors(registry, "{kind: io.l5d.new, experimental: true}"), ElementsAre());
+}
+
+TEST(KindRegistry, RecognisedKindHasNoDecoder) {
+  KindRegistry<NamerDecoder> registry;
+  registry.add("io.l5d.a", &decode_nothing);
+  registry.recognise("io.l5d.b");
+  NamerDecoder decode = nullptr;
+
+  EXPECT_THAT(read_kind_errors(registry, "kind: io.l5d.b", &decode),
+              ElementsAre("k.yaml:1:1: namers[0].kind: namer kind \"io.l5d.b\" is not supported "
+                          "yet"));
+  EXPECT_EQ(decode, nullptr);
+  EXPECT_THAT(read_kind_errors(registry, "kind: io.l5d.a", &decode), ElementsAre());
+  EXPECT_EQ(decode, &decode_nothing);
+  EXPECT_EQ(registry.supported(), "io.l5d.a");
+}
+
+TEST(KindRegistry, KindMustBeAString) {
+  KindRegistry<NamerDecoder> registry;
+
+  EXPECT_THAT(read_kind_errors(registry, "kind: [a]"),
+              ElementsAre("k.yaml:1:1: namers[0].kind: expected a string, got a list"));
+}
+
+TEST(Registries, ListEveryLinkerdPluginThisIssueKnows) {
+  const Registries& r = registries();
+
+  EXPECT_EQ(r.protocols.supported(), "http");
+  for (auto p : {"h2", "thrift", "thriftmux", "mux"}) {
+    ASSERT_NE(r.protocols.find(p), nullptr) << p;
+    EXPECT_EQ(r.protocols.find(p)->decode, nullptr) << p;
+  }
+  EXPECT_EQ(r.namers.supported(), "io.l5d.fs");
+  EXPECT_TRUE(r.namers.find("io.l5d.dnssrv")->experimental);
+  EXPECT_EQ(r.http_identifiers.supported(),
+            "io.l5d.header.token, io.l5d.methodAndHost, io.l5d.path, io.l5d.header, "
+            "io.l5d.static");
+  EXPECT_EQ(r.http_identifiers.find("io.l5d.header.path"), nullptr);
+}
+
+}  // namespace
+}  // namespace meshd::config::detail

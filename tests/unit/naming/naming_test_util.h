@@ -1,0 +1,113 @@
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <random>
+#include <string>
+#include <string_view>
+
+#include "meshd/dtab/bind.h"
+#include "meshd/dtab/name_tree.h"
+#include "meshd/dtab/path.h"
+#include "meshd/naming/namer.h"
+
+namespace meshd::naming::testing {
+
+/// Drives `io` in short slices until `done()` holds or `timeout` passes; returns `done()`.
+inline bool run_until(boost::asio::io_context& io, const std::function<bool()>& done,
+                      std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return false;
+    }
+    if (io.stopped()) {
+      io.restart();
+    }
+    io.run_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
+/// A fresh directory under the system temp dir, removed with its contents on destruction.
+class TempDir {
+ public:
+  TempDir() {
+    std::random_device rd;
+    path_ = std::filesystem::temp_directory_path() /
+            ("meshd-naming-test-" + std::to_string(rd()) + "-" + std::to_string(rd()));
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::filesystem::path& path() const { return path_; }
+
+  /// Writes `text` to `name` (relative), creating parent directories.
+  void write(const std::string& name, std::string_view text) const {
+    const auto file = path_ / name;
+    std::filesystem::create_directories(file.parent_path());
+    std::ofstream(file, std::ios::binary | std::ios::trunc) << text;
+  }
+
+ private:
+  std::filesystem::path path_;
+};
+
+inline dtab::Path path(std::string_view text) { return dtab::Path::read(text).value(); }
+
+/// A namer answering scripted trees per residual (Neg otherwise) and counting lookups.
+class FakeNamer final : public Namer {
+ public:
+  explicit FakeNamer(std::string_view prefix) : Namer(path(prefix)) {}
+
+  void answer(std::string_view residual, dtab::Activity<dtab::NameTree<dtab::Name>> a) {
+    answers_[path(residual)] = std::move(a);
+  }
+
+  /// Binds `residual` to a leaf with id `prefix ++ residual` (the whole residual consumed).
+  void bind(std::string_view residual) {
+    const dtab::Path r = path(residual);
+    answer(residual,
+           dtab::Activity<dtab::NameTree<dtab::Name>>::ok(dtab::NameTree<dtab::Name>::leaf(
+               dtab::BoundName{prefix() + r, dtab::Path(), nullptr, 1.0})));
+  }
+
+  int lookups() const { return lookups_; }
+
+  // naming::Namer
+  dtab::Activity<dtab::NameTree<dtab::Name>> lookup(const dtab::Path& residual) const override {
+    ++lookups_;
+    if (auto it = answers_.find(residual); it != answers_.end()) {
+      return it->second;
+    }
+    return dtab::Activity<dtab::NameTree<dtab::Name>>::ok(dtab::NameTree<dtab::Name>::neg());
+  }
+
+ private:
+  std::map<dtab::Path, dtab::Activity<dtab::NameTree<dtab::Name>>> answers_;
+  mutable int lookups_ = 0;
+};
+
+/// `Ok` trees as their `show`, otherwise `pending` / `failed: <message>`.
+template <class T>
+std::string show(const dtab::Activity<dtab::NameTree<T>>& a) {
+  using State = typename dtab::Activity<dtab::NameTree<T>>::State;
+  if (a.state == State::Pending) {
+    return "pending";
+  }
+  if (a.state == State::Failed) {
+    return "failed: " + a.failure;
+  }
+  return a.value.show();
+}
+
+}  // namespace meshd::naming::testing
