@@ -122,13 +122,12 @@ bool LinkerImpl::build_server(const config::RouterConfig& rc, std::size_t router
   boost::system::error_code ec;
   auto ip = asio::ip::make_address(sc.ip.value, ec);
   tcp::endpoint ep(ip, static_cast<unsigned short>(sc.port.value));
-  std::string scope = sc.ip.value + "/" + std::to_string(sc.port.value);
   router::ServerSettings settings;
   settings.clear_context = sc.clear_context.value;
   settings.max_concurrent_requests = sc.max_concurrent_requests.value;
-  server_stats_.push_back(std::make_unique<router::ServerStats>(
-      registry_.scope({"rt", rc.label.value, "server", scope})));
-  router::ServerStats& stats = *server_stats_.back();
+  // Bind the first worker's acceptor before the others: with port 0 the OS picks the port and
+  // the other workers share it, and the stats scope names the port actually served.
+  std::vector<asio::ip::tcp::acceptor> acceptors;
   for (auto& w : workers_) {
     auto acceptor = transport::open_acceptor(w->io, ep);
     if (!acceptor) {
@@ -136,22 +135,29 @@ bool LinkerImpl::build_server(const config::RouterConfig& rc, std::size_t router
                 << ep.port() << ": " << acceptor.error().message() << "\n";
       return false;
     }
-    ep.port(acceptor->local_endpoint().port());  // port 0: the other workers share the real one
-    auto service = std::make_shared<router::ServerService>(*w->routers[router_index], settings,
-                                                           stats);
-    auto& options = w->server_options.emplace_back();
+    ep.port(acceptor->local_endpoint().port());
+    acceptors.push_back(std::move(*acceptor));
+  }
+  std::string scope = sc.ip.value + "/" + std::to_string(ep.port());
+  server_stats_.push_back(std::make_unique<router::ServerStats>(
+      registry_.scope({"rt", rc.label.value, "server", scope})));
+  router::ServerStats& stats = *server_stats_.back();
+  for (std::size_t i = 0; i < workers_.size(); ++i) {
+    Worker* worker = workers_[i].get();
+    auto service = std::make_shared<router::ServerService>(*worker->routers[router_index],
+                                                           settings, stats);
+    auto& options = worker->server_options.emplace_back();
     options.limits = {static_cast<std::size_t>(rc.max_initial_line_kb.value) * 1024,
                       static_cast<std::size_t>(rc.max_headers_kb.value) * 1024};
     options.on_connection = [&stats](int delta) { stats.connections->add(delta); };
-    Worker* worker = w.get();
     auto listener = std::make_shared<transport::Listener>(
-        std::move(*acceptor), [worker, service, &options](transport::StreamPtr stream) {
+        std::move(acceptors[i]), [worker, service, &options](transport::StreamPtr stream) {
           std::make_shared<http1::ServerConnection>(std::move(stream), service, options,
                                                     worker->drain)
               ->start();
         });
-    w->services.push_back(service);
-    w->listeners.push_back(listener);
+    worker->services.push_back(service);
+    worker->listeners.push_back(listener);
   }
   listeners_.push_back({rc.label.value, sc.ip.value, ep.port()});
   log::get("app")->info("router listening router={} addr={}:{}", rc.label.value, sc.ip.value,

@@ -92,6 +92,8 @@ asio::awaitable<Result<http::Response>> RouterWorker::forward(http::Request req,
     bool reused = false;
     auto conn = co_await pool->acquire(&reused);
     if (!conn) {
+      log::get("router")->debug("connect failed endpoint={} error={}", pool->label(),
+                                conn.error().message());
       req.ctx.failure_stage = http::FailureStage::ClientAcquisition;
       client.stats.record(0, elapsed_ms(start));
       co_return error(502, connect_failed(pool->label(), *req.ctx.dst, bound.id, client.labels));

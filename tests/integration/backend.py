@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""A scripted HTTP/1.1 test backend for meshd's integration tests (standard library only).
+
+Listens on 127.0.0.1:<port 0>, prints "port <n>" on stdout once listening, and serves:
+  /echo              200, JSON: method, path, version, headers, body_bytes (reads any body)
+  /status/<code>     that status, empty body
+  /bytes/<n>         n bytes of 'x' with Content-Length, written in 64 KiB blocks
+  /chunked/<n>       n chunks of 'chunk<i>\n', chunked, with trailer x-trailer: done
+  /slow/<ms>         waits ms, then 200 "slow"
+  /close             HTTP/1.0 style close-delimited body "closed body"
+  /malformed         an invalid response line
+  /hits              number of requests served so far
+It counts requests and exits when stdin closes.
+"""
+import json
+import socket
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+HITS = 0
+LOCK = threading.Lock()
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def read_body(self):
+        n = 0
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip(), 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    break
+                left = size
+                while left:
+                    got = len(self.rfile.read(min(left, 1 << 20)))
+                    if not got:
+                        raise ConnectionError("short chunk")
+                    left -= got
+                    n += got
+                self.rfile.readline()
+        else:
+            left = int(self.headers.get("Content-Length", "0") or 0)
+            while left:
+                got = len(self.rfile.read(min(left, 1 << 20)))
+                if not got:
+                    raise ConnectionError("short body")
+                left -= got
+                n += got
+        return n
+
+    def send(self, status, body=b"", ctype="text/plain", extra=()):
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        for k, v in extra:
+            self.send_header(k, v)
+        if status not in (204, 304) and self.command != "HEAD":
+            self.send_header("Content-Length", str(len(body)))
+        elif self.command == "HEAD":
+            self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if status not in (204, 304) and self.command != "HEAD":
+            self.wfile.write(body)
+
+    def handle_any(self):
+        global HITS
+        with LOCK:
+            HITS += 1
+        body_bytes = self.read_body()
+        parts = self.path.split("?")[0].strip("/").split("/")
+        route = parts[0]
+        if route == "echo" or route == "":
+            info = {"method": self.command, "path": self.path, "version": self.request_version,
+                    "headers": [[k, v] for k, v in self.headers.items()],
+                    "body_bytes": body_bytes}
+            self.send(200, json.dumps(info).encode(), "application/json")
+        elif route == "status":
+            self.send(int(parts[1]))
+        elif route == "bytes":
+            n = int(parts[1])
+            self.send_response(200)
+            self.send_header("Content-Length", str(n))
+            self.end_headers()
+            if self.command != "HEAD":
+                block = b"x" * 65536
+                while n > 0:
+                    self.wfile.write(block[:min(n, len(block))])
+                    n -= min(n, len(block))
+        elif route == "chunked":
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.send_header("Trailer", "x-trailer")
+            self.end_headers()
+            for i in range(int(parts[1])):
+                data = ("chunk%d\n" % i).encode()
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+            self.wfile.write(b"0\r\nx-trailer: done\r\n\r\n")
+        elif route == "slow":
+            time.sleep(int(parts[1]) / 1000.0)
+            self.send(200, b"slow")
+        elif route == "close":
+            self.close_connection = True
+            self.wfile.write(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nclosed body")
+        elif route == "malformed":
+            self.close_connection = True
+            self.wfile.write(b"HTTP/1.1 2x0 Nope\r\n\r\n")
+        elif route == "hits":
+            self.send(200, str(HITS).encode())
+        else:
+            self.send(404, b"no such route")
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = do_OPTIONS = handle_any
+
+
+class Server(ThreadingHTTPServer):
+    request_queue_size = 1024  # the default of 5 drops connects under load tests
+
+
+def main():
+    server = Server(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    server.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    print("port %d" % server.server_address[1], flush=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    sys.stdin.read()  # exit when the test closes our stdin (or dies)
+
+
+if __name__ == "__main__":
+    main()

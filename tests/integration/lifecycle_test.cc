@@ -1,0 +1,174 @@
+// The binary as users and operators drive it: CLI, config validation, shutdown, load, the demo.
+
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <future>
+#include <regex>
+
+#include "harness.h"
+
+namespace meshd::itest {
+namespace {
+
+std::string backend_config(std::uint16_t backend, int grace_ms = 10000) {
+  return "admin: {ip: 127.0.0.1, port: 0, shutdownGraceMs: " + std::to_string(grace_ms) + "}\n"
+         "routers:\n"
+         "- protocol: http\n"
+         "  label: outgoing\n"
+         "  dtab: /svc => /$/inet/127.0.0.1/" + std::to_string(backend) + ";\n"
+         "  servers: [{ip: 127.0.0.1, port: 0}]\n";
+}
+
+/// A port that was free a moment ago (for the demo, whose services take fixed ports).
+std::uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+TEST(Cli, VersionPrintsTheVersion) {
+  auto r = run_tool({MESHD_BINARY, "version"});
+
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out.rfind("meshd ", 0), 0u) << r.out;
+}
+
+TEST(Cli, ValidateListsEveryErrorWithItsPositionAndExits2) {
+  TempDir dir;
+  std::ofstream(dir.path() / "bad.yaml") << "routers:\n"
+                                            "- protocol: http\n"
+                                            "  dtab: /svc => \n"
+                                            "  servers: [{port: 99999}]\n"
+                                            "  bogus: 1\n";
+
+  auto r = run_tool({MESHD_BINARY, "-validate", (dir.path() / "bad.yaml").string()});
+
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("bad.yaml:3:3: routers[0].dtab: invalid dtab: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("bad.yaml:4:14: routers[0].servers[0].port: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("bad.yaml:5:3: routers[0].bogus: unknown key"), std::string::npos) << r.err;
+}
+
+TEST(Cli, EveryShippedConfigValidates) {
+  int checked = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(source_dir() / "config")) {
+    if (!entry.is_regular_file()) {
+      continue;
+    }
+    auto r = run_tool({MESHD_BINARY, "-validate", entry.path().string()});
+    EXPECT_EQ(r.exit_code, 0) << entry.path() << ":\n" << r.err;
+    ++checked;
+  }
+  EXPECT_GE(checked, 2);
+}
+
+TEST(Cli, ReadsTheConfigFromStandardInput) {
+  auto r = run_tool({"sh", "-c",
+                     "printf 'routers:\\n- protocol: http\\n  servers: [{port: 0}]\\n' | " +
+                         std::string(MESHD_BINARY) + " -validate -"});
+
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+TEST(Lifecycle, SigtermLetsInFlightRequestsFinishThenExits0) {
+  TempDir dir;
+  Backend backend(dir.path());
+  Meshd meshd(dir.path(), backend_config(backend.port()));
+  ASSERT_TRUE(meshd.started());
+  auto port = meshd.port("outgoing");
+  auto slow = std::async(std::launch::async, [port] {
+    return raw_exchange(port, "GET /slow/700 HTTP/1.1\r\nHost: a\r\n\r\n", "slow");
+  });
+  // Wait (bounded) until the request is in flight before signalling.
+  std::string pending = "rt/outgoing/server/127.0.0.1/" + std::to_string(port) + "/pending";
+  for (int i = 0; i < 500 && meshd.metric(pending) < 1; ++i) {
+  }
+
+  int status = meshd.process().signal_and_wait(SIGTERM, std::chrono::seconds(10));
+
+  auto out = slow.get();
+  EXPECT_NE(out.find("HTTP/1.1 200"), std::string::npos) << out;
+  EXPECT_NE(out.find("Connection: close"), std::string::npos) << out;
+  EXPECT_EQ(status, 0);
+}
+
+TEST(Lifecycle, AdminShutdownStopsTheProcess) {
+  TempDir dir;
+  Backend backend(dir.path());
+  Meshd meshd(dir.path(), backend_config(backend.port(), 500));
+
+  auto out = raw_exchange(meshd.admin_port(),
+                          "POST /admin/shutdown HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n",
+                          "quitting");
+
+  EXPECT_NE(out.find("quitting"), std::string::npos) << out;
+  EXPECT_EQ(meshd.process().wait(std::chrono::seconds(10)), 0);
+}
+
+TEST(Load, WrkSmokeFiveSecondsWithoutErrors) {
+  if (!have_tool("wrk")) {
+    GTEST_SKIP() << "wrk missing";
+  }
+  TempDir dir;
+  Backend backend(dir.path());
+  Meshd meshd(dir.path(), backend_config(backend.port()));
+  std::string url = "http://127.0.0.1:" + std::to_string(meshd.port("outgoing")) + "/echo";
+
+  auto r = run_tool({"wrk", "-t2", "-c10", "-d5s", "-H", "Host: hello", url},
+                    std::chrono::seconds(30));
+
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r.out, m, std::regex(R"((\d+) requests in)"))) << r.out;
+  EXPECT_GT(std::stol(m[1]), 100) << r.out;
+  EXPECT_EQ(r.out.find("Socket errors"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("Non-2xx"), std::string::npos) << r.out;
+}
+
+TEST(Demo, HelloCallsWorldThroughMeshd) {
+  TempDir dir;
+  auto hello_port = free_port();
+  auto world_port = free_port();
+  std::filesystem::create_directories(dir.path() / "disco");
+  std::ofstream(dir.path() / "disco/hello") << "127.0.0.1 " << hello_port << "\n";
+  std::ofstream(dir.path() / "disco/world") << "127.0.0.1 " << world_port << "\n";
+  Meshd meshd(dir.path(), "admin: {ip: 127.0.0.1, port: 0}\n"
+                          "routers:\n"
+                          "- protocol: http\n"
+                          "  label: outgoing\n"
+                          "  dtab: /svc => /#/io.l5d.fs;\n"
+                          "  servers: [{ip: 127.0.0.1, port: 0}]\n"
+                          "namers:\n"
+                          "- kind: io.l5d.fs\n"
+                          "  rootDir: " + (dir.path() / "disco").string() + "\n");
+  std::string proxy = "http://127.0.0.1:" + std::to_string(meshd.port("outgoing"));
+  Process world({"python3", (source_dir() / "demo/world.py").string(), "--port",
+                 std::to_string(world_port)},
+                dir.path(), "world");
+  Process hello({"env", "http_proxy=" + proxy, "python3",
+                 (source_dir() / "demo/hello.py").string(), "--port", std::to_string(hello_port)},
+                dir.path(), "hello");
+
+  ToolResult r;
+  for (int i = 0; i < 100 && r.out.find("!!") == std::string::npos; ++i) {
+    r = run_tool({"curl", "-s", "--max-time", "5", "http://hello"}, std::chrono::seconds(10),
+                 {{"http_proxy", proxy}});  // bounded: waits for the demo services to listen
+  }
+
+  EXPECT_EQ(r.out, "Hello (127.0.0.1) world (127.0.0.1)!!") << r.err << hello.stderr_text();
+}
+
+}  // namespace
+}  // namespace meshd::itest
