@@ -47,6 +47,7 @@ class LinkerImpl final : public Linker {
   bool build_admin();
   void start_signals();
   void start_snapshots();
+  void start_ticks(Worker& worker);
   void worker_drained();
   void finish();
 
@@ -149,7 +150,12 @@ bool LinkerImpl::build_server(const config::RouterConfig& rc, std::size_t router
     auto& options = worker->server_options.emplace_back();
     options.limits = {static_cast<std::size_t>(rc.max_initial_line_kb.value) * 1024,
                       static_cast<std::size_t>(rc.max_headers_kb.value) * 1024};
-    options.on_connection = [&stats](int delta) { stats.connections->add(delta); };
+    options.on_connection = [&stats](int delta) {
+      stats.connections->add(delta);
+      if (delta > 0) {
+        stats.connects->incr();
+      }
+    };
     auto listener = std::make_shared<transport::Listener>(
         std::move(acceptors[i]), [worker, service, &options](transport::StreamPtr stream) {
           std::make_shared<http1::ServerConnection>(std::move(stream), service, options,
@@ -204,6 +210,17 @@ void LinkerImpl::start_signals() {
   });
 }
 
+void LinkerImpl::start_ticks(Worker& worker) {
+  // Housekeeping a few times a second on each worker (client watches of slow requests).
+  worker.tick_timer.expires_after(std::chrono::milliseconds(50));
+  worker.tick_timer.async_wait([this, &worker](boost::system::error_code ec) {
+    if (!ec) {
+      worker.drain.tick(std::chrono::steady_clock::now());
+      start_ticks(worker);
+    }
+  });
+}
+
 void LinkerImpl::start_snapshots() {
   // Linkerd serves histograms as snapshots taken every minute.
   snapshot_timer_.emplace(control_, std::chrono::seconds(60));
@@ -221,6 +238,7 @@ int LinkerImpl::run() {
     for (auto& l : w->listeners) {
       asio::post(w->io, [l] { l->start(); });
     }
+    start_ticks(*w);
     w->thread = std::thread([worker = w.get()] {
       telemetry::set_worker_index(worker->index);
       worker->io.run();

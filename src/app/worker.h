@@ -31,6 +31,7 @@ struct Worker {
   std::deque<http1::ServerOptions> server_options;  // stable addresses: connections refer to them
   asio::io_context io{1};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard;
+  asio::steady_timer tick_timer{io};
   std::thread thread;
   std::vector<std::shared_ptr<transport::Listener>> listeners;
 };

@@ -26,8 +26,9 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
 }
 
 void Headers::add(std::string_view name, std::string_view value) {
-  if (arena_.empty()) {
+  if (entries_.empty()) {
     arena_.reserve(512);
+    entries_.reserve(16);
   }
   Entry e{};
   e.name_off = static_cast<std::uint32_t>(arena_.size());
@@ -42,12 +43,20 @@ void Headers::add(std::string_view name, std::string_view value) {
 }
 
 void Headers::set(std::string_view name, std::string_view value) {
-  // `name`/`value` may point into our own arena; copy before remove() can invalidate nothing
-  // (remove only flags entries) but add() may reallocate the arena.
-  std::string n(name);
-  std::string v(value);
-  remove(n);
-  add(n, v);
+  // `name`/`value` may point into our own arena, which add() may reallocate: copy them first
+  // in that (rare) case only.
+  auto inside = [this](std::string_view s) {
+    return !s.empty() && s.data() >= arena_.data() && s.data() < arena_.data() + arena_.size();
+  };
+  if (inside(name) || inside(value)) {
+    std::string n(name);
+    std::string v(value);
+    remove(n);
+    add(n, v);
+    return;
+  }
+  remove(name);
+  add(name, value);
 }
 
 std::size_t Headers::remove(std::string_view name) {

@@ -5,6 +5,22 @@ namespace {
 
 Parser& self(llhttp_t* p) { return *static_cast<Parser*>(p->data); }
 
+bool is_ows(char c) { return c == ' ' || c == '\t'; }
+
+/// RFC 9110 §5.6.2 tchar.
+bool is_tchar(unsigned char c) {
+  if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+    return true;
+  }
+  switch (c) {
+    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-':
+    case '.': case '^': case '_': case '`': case '|': case '~':
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 
 Parser::Parser(Kind kind, Limits limits) : kind_(kind), limits_(limits) {
@@ -13,6 +29,7 @@ Parser::Parser(Kind kind, Limits limits) : kind_(kind), limits_(limits) {
   settings_.on_url = &Parser::on_url;
   settings_.on_status = &Parser::on_status;
   settings_.on_header_field = &Parser::on_header_field;
+  settings_.on_header_field_complete = &Parser::on_header_field_complete;
   settings_.on_header_value = &Parser::on_header_value;
   settings_.on_header_value_complete = &Parser::on_header_value_complete;
   settings_.on_headers_complete = &Parser::on_headers_complete;
@@ -48,12 +65,16 @@ std::optional<std::size_t> Parser::feed(const char* data, std::size_t len) {
     return 0;
   }
   started_ = true;
+  feed_begin_ = data;
   llhttp_errno_t err = llhttp_execute(&parser_, data, len);
   if (err == HPE_OK) {
+    note_last_byte(data, len);
     return len;
   }
   if (err == HPE_PAUSED || err == HPE_PAUSED_UPGRADE) {
-    return static_cast<std::size_t>(llhttp_get_error_pos(&parser_) - data);
+    auto consumed = static_cast<std::size_t>(llhttp_get_error_pos(&parser_) - data);
+    note_last_byte(data, consumed);
+    return consumed;
   }
   if (failure_.reason.empty()) {
     const char* why = llhttp_get_error_reason(&parser_);
@@ -75,6 +96,23 @@ bool Parser::finish() {
 int Parser::fail(int status, std::string reason) {
   failure_ = {status, std::move(reason)};
   return -1;
+}
+
+void Parser::note_last_byte(const char* data, std::size_t len) {
+  while (len > 0 && is_ows(data[len - 1])) {
+    --len;
+  }
+  if (len > 0) {
+    last_non_ows_ = data[len - 1];
+  }
+}
+
+bool Parser::may_keep_alive() {
+  // RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 message means faulty framing; close after
+  // it, as a 1.0 peer ahead of us may have framed it differently (llhttp keeps it alive).
+  bool te_in_10 = (parser_.flags & F_TRANSFER_ENCODING) != 0 && parser_.http_major == 1 &&
+                  parser_.http_minor == 0;
+  return llhttp_should_keep_alive(&parser_) != 0 && !upgrade_ && !te_in_10;
 }
 
 bool Parser::add_head_bytes(std::size_t len) {
@@ -114,8 +152,38 @@ int Parser::on_header_field(llhttp_t* p, const char* at, std::size_t len) {
   return 0;
 }
 
+int Parser::on_header_field_complete(llhttp_t* p) {
+  // llhttp accepts an empty name, and without LLHTTP_STRICT_MODE also spaces ("Host : h").
+  Parser& s = self(p);
+  bool token = !s.field_.empty();
+  for (char c : s.field_) {
+    token = token && is_tchar(static_cast<unsigned char>(c));
+  }
+  if (!token) {
+    return s.fail(s.kind_ == Kind::Request ? 400 : 502,
+                  s.kind_ == Kind::Request ? "invalid request: invalid header name"
+                                           : "invalid response: invalid header name");
+  }
+  return 0;
+}
+
 int Parser::on_header_value(llhttp_t* p, const char* at, std::size_t len) {
   Parser& s = self(p);
+  if (len == 0) {
+    return 0;  // llhttp reports an empty value as an empty span at the start of the next line
+  }
+  // llhttp joins obs-fold continuation lines into the value; RFC 9112 §5.2 lets us reject them,
+  // which we must, since other parsers may read the line as a header of its own. A value piece
+  // that follows a line break (skipping whitespace, maybe across feeds) is such a continuation.
+  const char* q = at;
+  while (q > s.feed_begin_ && is_ows(q[-1])) {
+    --q;
+  }
+  if ((q > s.feed_begin_ ? q[-1] : s.last_non_ows_) == '\n') {
+    return s.fail(s.kind_ == Kind::Request ? 400 : 502,
+                  s.kind_ == Kind::Request ? "invalid request: obsolete line folding"
+                                           : "invalid response: obsolete line folding");
+  }
   s.value_.append(at, len);
   if (!s.add_head_bytes(len)) {
     return s.fail(s.kind_ == Kind::Request ? 431 : 502, "headers larger than maxHeadersKB");
@@ -125,6 +193,9 @@ int Parser::on_header_value(llhttp_t* p, const char* at, std::size_t len) {
 
 int Parser::on_header_value_complete(llhttp_t* p) {
   Parser& s = self(p);
+  while (!s.value_.empty() && is_ows(s.value_.back())) {
+    s.value_.pop_back();  // trailing OWS is not part of the value (RFC 9110 §5.5)
+  }
   (s.head_done_ ? s.trailers_ : s.headers_).add(s.field_, s.value_);
   s.field_.clear();
   s.value_.clear();
@@ -147,9 +218,13 @@ int Parser::on_headers_complete(llhttp_t* p) {
   }
   s.chunked_ = (p->flags & F_CHUNKED) != 0;
   s.upgrade_ = p->upgrade != 0;
-  s.keep_alive_ = llhttp_should_keep_alive(p) != 0 && !s.upgrade_;
+  s.keep_alive_ = s.may_keep_alive();
   s.head_done_ = true;
-  return s.skip_body_ ? 1 : 0;
+  // llhttp 8.1 reads a body of Content-Length bytes after a 204 or 304 (and 1xx); RFC 9112 §6.3
+  // says these responses end with their head whatever their fields say.
+  bool bodiless = s.kind_ == Kind::Response &&
+                  (s.status_ / 100 == 1 || s.status_ == 204 || s.status_ == 304);
+  return s.skip_body_ || bodiless ? 1 : 0;
 }
 
 int Parser::on_body(llhttp_t* p, const char* at, std::size_t len) {
@@ -159,7 +234,7 @@ int Parser::on_body(llhttp_t* p, const char* at, std::size_t len) {
 
 int Parser::on_message_complete(llhttp_t* p) {
   Parser& s = self(p);
-  s.keep_alive_ = llhttp_should_keep_alive(p) != 0 && !s.upgrade_;
+  s.keep_alive_ = s.may_keep_alive();
   s.message_done_ = true;
   return HPE_PAUSED;
 }

@@ -90,22 +90,4 @@ asio::awaitable<Result<std::string_view>> MessageReader::read_body() {
 }
 
 
-asio::awaitable<void> MessageReader::wait_for_close() {
-  while (end_ < kBufferSize) {
-    auto n = co_await fill();
-    if (!n) {
-      if (n.error() != asio::error::operation_aborted) {
-        failed_ = true;
-        co_return;
-      }
-      break;
-    }
-  }
-  // Cancelled, or the buffer is full of pipelined bytes: nothing more to learn by reading; wait
-  // until the racing request finishes and cancels us.
-  asio::steady_timer forever(co_await asio::this_coro::executor,
-                             asio::steady_timer::time_point::max());
-  co_await forever.async_wait(use_nothrow);
-}
-
 }  // namespace meshd::http1

@@ -1,6 +1,5 @@
 #include "meshd/http1/server.h"
 
-#include <boost/asio/experimental/awaitable_operators.hpp>
 
 #include "meshd/core/log.h"
 #include "meshd/core/spawn.h"
@@ -47,7 +46,7 @@ void ServerConnection::start() {
   // The stream is a TcpStream created on this worker; its executor is the worker's. The
   // coroutine owns a reference to the connection through its parameter.
   auto& tcp = static_cast<transport::TcpStream&>(*stream_);
-  spawn(tcp.socket().get_executor(), run(shared_from_this()), "http1-server");
+  spawn(tcp.socket().get_executor(), run(shared_from_this()), "http1-server", cancel_.slot());
 }
 
 void ServerConnection::drain() noexcept {
@@ -105,7 +104,9 @@ http::Request ServerConnection::build_request() {
   } else {
     req.body = std::make_unique<http::BufferBody>(std::string());
   }
-  expect_continue_ = has_body && http::iequals(req.headers.get("Expect"), "100-continue");
+  // RFC 9110 §10.1.1: an HTTP/1.0 client does not know 1xx; ignore its expectation.
+  expect_continue_ = has_body && req.version.minor >= 1 &&
+                     http::iequals(req.headers.get("Expect"), "100-continue");
   if (expect_continue_ || req.headers.contains("Expect")) {
     req.headers.remove("Expect");
   }
@@ -139,20 +140,56 @@ asio::awaitable<bool> ServerConnection::serve_one() {
 
 
 asio::awaitable<Result<http::Response>> ServerConnection::call_watching(http::Request req) {
-  // While the request is in flight with its body fully read, watch the client: if it closes,
-  // cancel the request so the upstream exchange is abandoned and its connection freed. Bytes of
-  // a pipelined request that arrive meanwhile are kept in the reader's buffer.
-  if (!reader_->message_done() || reader_->has_buffered()) {
-    co_return co_await service_->call(std::move(req));
+  // While the request is in flight with its body fully read, the client may leave: then cancel
+  // the request so the upstream exchange is abandoned and its connection freed. Most requests
+  // finish quickly, so the watch starts only from the worker's tick once one has been in flight
+  // for kWatchAfter (no syscall on the fast path).
+  bool watch = reader_->message_done() && !reader_->has_buffered();
+  if (watch) {
+    watchable_since_ = std::chrono::steady_clock::now();
   }
-  using namespace asio::experimental::awaitable_operators;
-  auto r = co_await (service_->call(std::move(req)) || reader_->wait_for_close());
-  if (r.index() == 0) {
-    co_return std::move(std::get<0>(r));
+  Result<http::Response> rsp = make_error_code(errc::client_gone);
+  try {
+    rsp = co_await service_->call(std::move(req));
+  } catch (const boost::system::system_error&) {
+    // Asio surfaces the cancellation we emitted as an exception at the next co_await.
+    rsp = make_error_code(errc::client_gone);
   }
-  log::get("http1")->debug("client went away mid-request peer={}",
-                           stream_->remote_endpoint().address().to_string());
-  co_return make_error_code(errc::client_gone);
+  watchable_since_.reset();
+  if (watching_) {
+    watching_ = false;
+    static_cast<transport::TcpStream&>(*stream_).socket().cancel();
+  }
+  if (client_gone_) {
+    log::get("http1")->debug("client went away mid-request peer={}",
+                             stream_->remote_endpoint().address().to_string());
+    co_return make_error_code(errc::client_gone);
+  }
+  co_return rsp;
+}
+
+void ServerConnection::tick(std::chrono::steady_clock::time_point now) noexcept {
+  if (watchable_since_ && !watching_ && now - *watchable_since_ >= kWatchAfter) {
+    watch_client();
+  }
+}
+
+void ServerConnection::watch_client() {
+  // A peeking receive: it completes when the client sends bytes (left in the socket for the next
+  // request) or closes (eof/reset), without consuming anything. Unlike a readiness wait it needs
+  // no epoll_ctl per request.
+  watching_ = true;
+  auto& socket = static_cast<transport::TcpStream&>(*stream_).socket();
+  socket.async_receive(asio::buffer(&peek_byte_, 1), asio::socket_base::message_peek,
+                       [self = shared_from_this(), id = ++watch_id_](
+                           boost::system::error_code ec, std::size_t n) {
+                         if (id != self->watch_id_ || !self->watching_ ||
+                             ec == asio::error::operation_aborted || (!ec && n > 0)) {
+                           return;  // finished, or a pipelined request: the client is there
+                         }
+                         self->client_gone_ = true;
+                         self->cancel_.emit(asio::cancellation_type::terminal);
+                       });
 }
 
 asio::awaitable<bool> ServerConnection::write_response(http::Response rsp, http::Version version,

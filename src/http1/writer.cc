@@ -134,35 +134,32 @@ void set_framing(http::Headers& headers, Framing framing, bool keep_length_witho
 }
 
 void strip_hop_by_hop(http::Headers& headers) {
-  if (headers.contains("Connection")) {
-    std::vector<std::string> named;
-    for (auto value : headers.get_all("Connection")) {
-      std::size_t pos = 0;
-      while (pos <= value.size()) {
-        std::size_t comma = value.find(',', pos);
-        if (comma == std::string_view::npos) {
-          comma = value.size();
-        }
-        auto token = value.substr(pos, comma - pos);
-        while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) {
-          token.remove_prefix(1);
-        }
-        while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) {
-          token.remove_suffix(1);
-        }
-        if (!token.empty()) {
-          named.emplace_back(token);
-        }
-        pos = comma + 1;
-      }
+  // Fields named by Connection are hop-by-hop too. Collect the names first (removing while
+  // iterating would be fine, but the names are views into the fields themselves).
+  std::string named;
+  headers.for_each([&](http::Headers::Field f) {
+    if (http::iequals(f.name, "Connection")) {
+      named.append(f.value).push_back(',');
     }
-    for (const auto& name : named) {
-      headers.remove(name);
+  });
+  std::size_t pos = 0;
+  while (pos < named.size()) {
+    std::size_t comma = named.find(',', pos);
+    std::string_view token(named.data() + pos, comma - pos);
+    while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) {
+      token.remove_prefix(1);
     }
-    headers.remove("Connection");
+    while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) {
+      token.remove_suffix(1);
+    }
+    if (!token.empty()) {
+      headers.remove(token);
+    }
+    pos = comma + 1;
   }
-  for (std::string_view name : {"Keep-Alive", "TE", "Trailer", "Transfer-Encoding", "Upgrade",
-                                "Proxy-Authenticate", "Proxy-Authorization", "Proxy-Connection"}) {
+  for (std::string_view name : {"Connection", "Keep-Alive", "TE", "Trailer", "Transfer-Encoding",
+                                "Upgrade", "Proxy-Authenticate", "Proxy-Authorization",
+                                "Proxy-Connection"}) {
     headers.remove(name);
   }
 }

@@ -9,12 +9,18 @@ EndpointPool::EndpointPool(asio::ip::tcp::endpoint endpoint, PoolOptions options
   label_ = endpoint_.address().to_string() + ":" + std::to_string(endpoint_.port());
 }
 
-asio::awaitable<Result<http1::ClientConnectionPtr>> EndpointPool::acquire(bool* reused) {
+asio::awaitable<Result<http1::ClientConnectionPtr>> EndpointPool::acquire(bool* reused,
+                                                                          bool fresh) {
   auto now = std::chrono::steady_clock::now();
-  while (!idle_.empty()) {
+  while (!fresh && !idle_.empty()) {
     auto conn = std::move(idle_.back());
     idle_.pop_back();
-    if (now - conn->idle_since() < options_.idle_timeout && conn->stream().idle_alive()) {
+    // A connection that rested long may have been closed by the endpoint: peek before reuse.
+    // One that was used a moment ago is taken as it is (a close racing us is covered by the
+    // replay of bodiless requests), saving a syscall per request under load.
+    auto idle = now - conn->idle_since();
+    bool fresh = idle < std::chrono::seconds(1);
+    if (idle < options_.idle_timeout && (fresh || conn->stream().idle_alive())) {
       *reused = true;
       co_return conn;
     }

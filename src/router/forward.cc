@@ -39,7 +39,7 @@ asio::awaitable<Result<http::Response>> RouterWorker::route_bound(http::Request 
                                                                   const dtab::Path& dst) {
   auto deadline = std::chrono::steady_clock::now() + options_->binding_timeout;
   for (;;) {
-    BoundTree tree = co_await bind(dst, req.ctx.local_dtab);
+    BoundTree tree = co_await bind(dst, req.ctx.dst_show, req.ctx.local_dtab);
     if (tree.state == BoundTree::State::Failed) {
       req.ctx.failure_stage = http::FailureStage::Binding;
       co_return error(502, tree.failure);
@@ -58,8 +58,11 @@ asio::awaitable<Result<http::Response>> RouterWorker::route_bound(http::Request 
     }
     if (leaf->addr->kind == dtab::Addr::Kind::Bound) {
       Client& client = client_for(*leaf);
-      dtab::BoundName bound = *leaf;  // the cache entry may change while we wait on I/O
-      co_return co_await forward(std::move(req), client, bound);
+      if (client.endpoints.empty()) {  // every address unusable (not an IP literal)
+        co_return error(502, no_route(dst, options_->base_dtab, req.ctx.local_dtab));
+      }
+      // `leaf` points into `tree`, a snapshot this frame owns until forward() returns.
+      co_return co_await forward(std::move(req), client, *leaf);
     }
     // Addresses still pending (a host name being resolved): wait within the binding timeout.
     if (std::chrono::steady_clock::now() >= deadline) {
@@ -73,13 +76,16 @@ asio::awaitable<Result<http::Response>> RouterWorker::route_bound(http::Request 
 asio::awaitable<Result<http::Response>> RouterWorker::forward(http::Request req, Client& client,
                                                               const dtab::BoundName& bound) {
   http1::strip_hop_by_hop(req.headers);
-  req.headers.set("l5d-dst-service", req.ctx.dst->show());
-  req.headers.set("l5d-dst-client", bound.id.show());
+  req.headers.set("l5d-dst-service", req.ctx.dst_show);
+  req.headers.set("l5d-dst-client", client.id_show);
   if (!bound.residual.empty()) {
     req.headers.set("l5d-dst-residual", bound.residual.show());
   }
   if (!req.ctx.local_dtab.empty()) {
     req.headers.set("l5d-ctx-dtab", req.ctx.local_dtab.show());
+  }
+  if (req.version == http::Version{1, 1} && !req.headers.contains("Host")) {
+    req.headers.add("Host", "");  // as Linkerd: an HTTP/1.1 request always carries Host
   }
   append_via(req.headers, req.version);
 
@@ -88,9 +94,11 @@ asio::awaitable<Result<http::Response>> RouterWorker::forward(http::Request req,
   auto start = std::chrono::steady_clock::now();
   Result<http::Response> rsp = make_error_code(errc::connect_failed);
   http1::ExchangeFailure failure;
+  PendingGuard pending(*client.stats.pending);
   for (int attempt = 0; attempt < 2; ++attempt) {
     bool reused = false;
-    auto conn = co_await pool->acquire(&reused);
+    // A replay must not meet another stale pooled connection: it always connects afresh.
+    auto conn = co_await pool->acquire(&reused, attempt > 0);
     if (!conn) {
       log::get("router")->debug("connect failed endpoint={} error={}", pool->label(),
                                 conn.error().message());
@@ -98,11 +106,14 @@ asio::awaitable<Result<http::Response>> RouterWorker::forward(http::Request req,
       client.stats.record(0, elapsed_ms(start));
       co_return error(502, connect_failed(pool->label(), *req.ctx.dst, bound.id, client.labels));
     }
-    ++pool->outstanding();
+    struct Outstanding {
+      std::size_t& n;
+      ~Outstanding() { --n; }
+    } outstanding{++pool->outstanding()};
     failure = {};
     rsp = co_await http1::exchange(std::move(*conn), req, pool->releaser(), &failure);
-    --pool->outstanding();
-    if (rsp || !failure.replayable) {
+    bool cancelled = !rsp && rsp.error() == asio::error::operation_aborted;
+    if (rsp || !failure.replayable || cancelled) {
       break;  // a stale pooled connection is retried once on a fresh one; nothing else is
     }
   }

@@ -45,7 +45,11 @@ class HeaderTokenIdentifier final : public Identifier {
     if (value.empty()) {
       return {std::nullopt, header_ + " header is absent"};
     }
-    return {prefix_ + dtab::Path({std::string(value)}), {}};
+    std::vector<std::string> elems;
+    elems.reserve(prefix_.size() + 1);
+    elems = prefix_.elems();
+    elems.emplace_back(value);
+    return {dtab::Path(std::move(elems)), {}};
   }
 
  private:

@@ -20,10 +20,13 @@ asio::awaitable<Result<http::Response>> RouterWorker::route(http::Request req) {
     req.ctx.failure_stage = http::FailureStage::Identification;
     co_return error(400, unknown_destination(req, id.reason));
   }
-  req.ctx.dst = *id.dst;
-  RequestStats& stats = service_stats(*id.dst);
+  req.ctx.dst_show = id.dst->show();
+  req.ctx.dst = std::move(*id.dst);
+  RequestStats& stats = service_stats(req.ctx.dst_show);
+  PendingGuard pending(*stats.pending);
   auto start = std::chrono::steady_clock::now();
-  auto rsp = co_await route_bound(std::move(req), *id.dst);
+  dtab::Path dst = *req.ctx.dst;
+  auto rsp = co_await route_bound(std::move(req), dst);
   stats.record(rsp ? rsp->status : 0,
                static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                               std::chrono::steady_clock::now() - start)
@@ -31,8 +34,7 @@ asio::awaitable<Result<http::Response>> RouterWorker::route(http::Request req) {
   co_return rsp;
 }
 
-RequestStats& RouterWorker::service_stats(const dtab::Path& dst) {
-  std::string name = dst.show();
+RequestStats& RouterWorker::service_stats(const std::string& name) {
   auto& slot = services_[name];
   if (!slot) {
     // Linkerd scopes by the logical name without its leading '/': rt/<r>/service/svc/hello.
@@ -43,11 +45,12 @@ RequestStats& RouterWorker::service_stats(const dtab::Path& dst) {
 }
 
 asio::awaitable<dtab::Activity<dtab::NameTree<dtab::BoundName>>> RouterWorker::bind(
-    const dtab::Path& dst, const dtab::Dtab& local) {
-  std::string key = dst.show();
+    const dtab::Path& dst, const std::string& name, const dtab::Dtab& local) {
+  std::string local_key;
   if (!local.empty()) {
-    key.append(" ").append(local.show());
+    local_key = name + " " + local.show();
   }
+  const std::string& key = local.empty() ? name : local_key;
   auto deadline = std::chrono::steady_clock::now() + options_->binding_timeout;
   auto wait = std::chrono::milliseconds(2);
   for (;;) {
@@ -55,7 +58,7 @@ asio::awaitable<dtab::Activity<dtab::NameTree<dtab::BoundName>>> RouterWorker::b
     auto it = bindings_.find(key);
     if (it == bindings_.end() || it->second.generation != gen) {
       auto tree = options_->bind(options_->base_dtab + local, dst);
-      it = bindings_.insert_or_assign(key, CachedBinding{gen, std::move(tree)}).first;
+      it = bindings_.insert_or_assign(std::string(key), CachedBinding{gen, std::move(tree)}).first;
     }
     const auto& tree = it->second.tree;
     bool pending = tree.state == dtab::Activity<dtab::NameTree<dtab::BoundName>>::State::Pending;
@@ -100,10 +103,11 @@ const dtab::BoundName* RouterWorker::pick(const dtab::NameTree<dtab::BoundName>&
 }
 
 RouterWorker::Client& RouterWorker::client_for(const dtab::BoundName& bound) {
-  std::string id = bound.id.show();
-  auto& slot = clients_[id];
+  auto& slot = clients_[bound.id];
   if (!slot) {
     slot = std::make_unique<Client>();
+    slot->id_show = bound.id.show();
+    const std::string& id = slot->id_show;
     auto scope = stats_.scope.scope("client").scope(id.size() > 1 ? id.substr(1) : id);
     slot->stats = RequestStats(scope);
   }

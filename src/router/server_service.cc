@@ -76,10 +76,16 @@ void ServerService::clear_response(http::Response& rsp) {
 asio::awaitable<Result<http::Response>> ServerService::call(http::Request req) {
   auto start = req.ctx.start;
   rewrite_absolute_form(req);
+  // Bookkeeping is scoped: a request cancelled mid-flight (the client left) unwinds through
+  // these destructors, so the concurrency slot and the pending gauge are always given back.
+  struct InFlight {
+    std::atomic<int>& n;
+    ~InFlight() { n.fetch_sub(1, std::memory_order_relaxed); }
+  } in_flight{*settings_.in_flight};
+  int now_in_flight = in_flight.n.fetch_add(1, std::memory_order_relaxed) + 1;
+  PendingGuard pending(*stats_.pending);
   Result<http::Response> rsp = make_error_code(errc::overloaded);
-  int in_flight = settings_.in_flight->fetch_add(1, std::memory_order_relaxed) + 1;
-  stats_.pending->incr();
-  if (settings_.max_concurrent_requests && in_flight > *settings_.max_concurrent_requests) {
+  if (settings_.max_concurrent_requests && now_in_flight > *settings_.max_concurrent_requests) {
     rsp = error_response(503,
                          "request rejected: " + std::to_string(*settings_.max_concurrent_requests) +
                              " concurrent requests (maxConcurrentRequests) already in progress",
@@ -89,16 +95,15 @@ asio::awaitable<Result<http::Response>> ServerService::call(http::Request req) {
   } else {
     rsp = co_await router_.route(std::move(req));
   }
-  settings_.in_flight->fetch_sub(1, std::memory_order_relaxed);
-  stats_.pending->decr();
   int status = rsp ? rsp->status : 0;
   stats_.record(status, elapsed_ms(start));
   if (rsp) {
-    auto& counter = status_counters_[status];
-    if (!counter) {
-      counter = stats_.status_counter(status);
+    auto& counters = status_counters_[status];
+    if (!counters.first) {
+      counters = {stats_.status_counter(status), stats_.status_class_counter(status)};
     }
-    counter->incr();
+    counters.first->incr();
+    counters.second->incr();
     if (settings_.clear_context) {
       clear_response(*rsp);
     }

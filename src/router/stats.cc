@@ -19,6 +19,10 @@ telemetry::CounterSharedPtr RequestStats::status_counter(int status) {
   return scope.scope("status").counter(std::to_string(status));
 }
 
+telemetry::CounterSharedPtr RequestStats::status_class_counter(int status) {
+  return scope.scope("status").counter(std::to_string(status / 100) + "XX");
+}
+
 void RequestStats::record(int status, std::uint64_t latency_ms) {
   requests->incr();
   request_latency_ms->record(latency_ms);

@@ -36,6 +36,8 @@ struct RequestContext {
   dtab::Dtab local_dtab;
   /// The logical name once an identifier has produced one (`/svc/hello`).
   std::optional<dtab::Path> dst;
+  /// `dst->show()`, computed once (stats scope, binding cache key, `l5d-dst-service`).
+  std::string dst_show;
   /// Attempt number, 1 for the first try (retries increment it).
   int attempt = 1;
   FailureStage failure_stage = FailureStage::None;

@@ -83,6 +83,7 @@ class Parser {
   static int on_url(llhttp_t* p, const char* at, std::size_t len);
   static int on_status(llhttp_t* p, const char* at, std::size_t len);
   static int on_header_field(llhttp_t* p, const char* at, std::size_t len);
+  static int on_header_field_complete(llhttp_t* p);
   static int on_header_value(llhttp_t* p, const char* at, std::size_t len);
   static int on_header_value_complete(llhttp_t* p);
   static int on_headers_complete(llhttp_t* p);
@@ -90,6 +91,8 @@ class Parser {
   static int on_message_complete(llhttp_t* p);
   int fail(int status, std::string reason);
   bool add_head_bytes(std::size_t len);
+  void note_last_byte(const char* data, std::size_t len);
+  bool may_keep_alive();
 
   Kind kind_;
   Limits limits_;
@@ -103,6 +106,8 @@ class Parser {
   bool upgrade_ = false;
   bool chunked_ = false;
   std::size_t header_bytes_ = 0;
+  const char* feed_begin_ = nullptr;  ///< start of the bytes being fed
+  char last_non_ows_ = '\0';          ///< last non-SP/HT byte consumed by earlier feeds
   std::string method_;
   std::string target_;
   int status_ = 0;

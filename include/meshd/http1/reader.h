@@ -29,10 +29,6 @@ class MessageReader {
   /// short by the peer returns `errc::upstream_reset` (never a clean end).
   asio::awaitable<Result<std::string_view>> read_body();
 
-  /// Waits until the peer closes or resets the stream; bytes it sends meanwhile are buffered
-  /// for the next message. Meant to race (and be cancelled by) an in-flight request.
-  asio::awaitable<void> wait_for_close();
-
   /// True once the current message has been read to its end.
   bool message_done() const noexcept { return parser_.message_done(); }
   /// True when bytes of a following (pipelined) message are already buffered.

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <boost/asio/cancellation_signal.hpp>
+
 #include <functional>
 #include <memory>
 
@@ -40,6 +42,10 @@ class ServerConnection final : public transport::Drainable,
 
   // transport::Drainable
   void drain() noexcept override;
+  void tick(std::chrono::steady_clock::time_point now) noexcept override;
+
+  /// A request in flight longer than this gets its client watched for a close.
+  static constexpr std::chrono::milliseconds kWatchAfter{100};
 
   // Used by the request body.
   asio::awaitable<Result<std::string_view>> read_body();
@@ -53,6 +59,7 @@ class ServerConnection final : public transport::Drainable,
   asio::awaitable<bool> serve_one();
   http::Request build_request();
   asio::awaitable<Result<http::Response>> call_watching(http::Request req);
+  void watch_client();
   asio::awaitable<bool> write_response(http::Response rsp, http::Version version, bool is_head,
                                        bool keep_alive);
   asio::awaitable<void> write_parse_failure();
@@ -62,6 +69,14 @@ class ServerConnection final : public transport::Drainable,
   const ServerOptions& options_;
   transport::DrainGroup& drain_group_;
   std::unique_ptr<class MessageReader> reader_;
+  /// Cancels the connection's coroutine (and so the in-flight request) when the client leaves.
+  asio::cancellation_signal cancel_;
+  std::uint64_t watch_id_ = 0;
+  bool watching_ = false;
+  /// When the in-flight request (with its body fully read) was handed to the service.
+  std::optional<std::chrono::steady_clock::time_point> watchable_since_;
+  char peek_byte_ = 0;
+  bool client_gone_ = false;
   bool idle_ = true;
   bool draining_ = false;
   bool expect_continue_ = false;

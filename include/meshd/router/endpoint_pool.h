@@ -28,9 +28,10 @@ class EndpointPool : public std::enable_shared_from_this<EndpointPool> {
  public:
   EndpointPool(asio::ip::tcp::endpoint endpoint, PoolOptions options);
 
-  /// A connection from the idle set, or a new one. Errors: `errc::connect_failed`,
-  /// `errc::timeout` (connect timeout). Sets `*reused` when it came from the idle set.
-  asio::awaitable<Result<http1::ClientConnectionPtr>> acquire(bool* reused);
+  /// A connection from the idle set (unless `fresh`), or a new one. Errors:
+  /// `errc::connect_failed`, `errc::timeout` (connect timeout). Sets `*reused` when it came from
+  /// the idle set.
+  asio::awaitable<Result<http1::ClientConnectionPtr>> acquire(bool* reused, bool fresh = false);
 
   /// A `Release` that returns connections here (or closes them once the pool is gone).
   http1::Release releaser();

@@ -59,6 +59,7 @@ class RouterWorker {
     std::vector<EndpointPoolSharedPtr> endpoints;
     std::vector<std::string> labels;  ///< `ip:port` of each endpoint, for error texts
     std::size_t next = 0;             ///< round robin cursor
+    std::string id_show;              ///< the bound id as text (`l5d-dst-client`, stats)
     RequestStats stats;
   };
 
@@ -68,11 +69,11 @@ class RouterWorker {
   };
 
   asio::awaitable<Result<http::Response>> route_bound(http::Request req, const dtab::Path& dst);
-  asio::awaitable<dtab::Activity<dtab::NameTree<dtab::BoundName>>> bind(const dtab::Path& dst,
-                                                                        const dtab::Dtab& local);
+  asio::awaitable<dtab::Activity<dtab::NameTree<dtab::BoundName>>> bind(
+      const dtab::Path& dst, const std::string& name, const dtab::Dtab& local);
   const dtab::BoundName* pick(const dtab::NameTree<dtab::BoundName>& tree);
   Client& client_for(const dtab::BoundName& bound);
-  RequestStats& service_stats(const dtab::Path& dst);
+  RequestStats& service_stats(const std::string& name);
   asio::awaitable<Result<http::Response>> forward(http::Request req, Client& client,
                                                   const dtab::BoundName& bound);
   http::Response error(int status, std::string_view message) const;
@@ -80,7 +81,7 @@ class RouterWorker {
   RouterOptionsConstSharedPtr options_;
   RouterStats& stats_;
   std::unordered_map<std::string, CachedBinding> bindings_;
-  std::unordered_map<std::string, std::unique_ptr<Client>> clients_;
+  std::unordered_map<dtab::Path, std::unique_ptr<Client>> clients_;
   std::unordered_map<std::string, std::unique_ptr<RequestStats>> services_;  ///< by logical name
   std::minstd_rand random_{std::random_device{}()};
 };
@@ -110,7 +111,9 @@ class ServerService final : public http1::HttpService {
   RouterWorker& router_;
   ServerSettings settings_;
   ServerStats& stats_;
-  std::unordered_map<int, telemetry::CounterSharedPtr> status_counters_;  ///< worker-local
+  /// `status/<code>` and `status/<N>XX` by code; worker-local.
+  std::unordered_map<int, std::pair<telemetry::CounterSharedPtr, telemetry::CounterSharedPtr>>
+      status_counters_;
 };
 
 }  // namespace meshd::router

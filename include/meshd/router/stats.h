@@ -23,9 +23,24 @@ struct RequestStats {
   telemetry::HistogramSharedPtr request_latency_ms;
   /// `status/<code>` and `status/<N>XX`, created on first use (the registry dedups).
   telemetry::CounterSharedPtr status_counter(int status);
+  /// `status/<N>XX` of `status` (`2XX`).
+  telemetry::CounterSharedPtr status_class_counter(int status);
 
  private:
   static telemetry::Registry& dummy_registry();
+};
+
+/// Holds a `pending` gauge up for its lifetime: a request in flight, however it ends (a
+/// cancelled coroutine unwinds through the destructor too).
+class PendingGuard {
+ public:
+  explicit PendingGuard(telemetry::Gauge& g) : gauge_(&g) { gauge_->incr(); }
+  ~PendingGuard() { gauge_->decr(); }
+  PendingGuard(const PendingGuard&) = delete;
+  PendingGuard& operator=(const PendingGuard&) = delete;
+
+ private:
+  telemetry::Gauge* gauge_;
 };
 
 /// Stats of one router server; adds the connection gauge and counters.

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <unordered_set>
@@ -12,6 +13,9 @@ class Drainable {
   virtual ~Drainable() = default;
   /// Stop taking new requests: close at once when idle, else after the current response.
   virtual void drain() noexcept = 0;
+  /// Periodic housekeeping from the worker's tick (e.g. watching a client whose request has
+  /// been in flight for a while).
+  virtual void tick(std::chrono::steady_clock::time_point /*now*/) noexcept {}
 };
 
 /// The live connections of one worker, so shutdown can drain them and learn when they are gone.
@@ -28,6 +32,16 @@ class DrainGroup {
     }
   }
   bool draining() const noexcept { return draining_; }
+
+  /// Calls `tick(now)` on every live connection; the worker calls it a few times a second.
+  void tick(std::chrono::steady_clock::time_point now) {
+    auto snapshot = live_;
+    for (auto* d : snapshot) {
+      if (live_.count(d) != 0) {
+        d->tick(now);
+      }
+    }
+  }
   std::size_t size() const noexcept { return live_.size(); }
 
   /// Drains every live connection and calls `on_empty` (once) when none is left.
