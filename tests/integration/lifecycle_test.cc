@@ -74,6 +74,12 @@ TEST(Cli, EveryShippedConfigValidates) {
   EXPECT_GE(checked, 2);
 }
 
+TEST(Cli, KubernetesConfigMapCarriesTheShippedConfig) {
+  auto r = run_tool({"bash", (source_dir() / "scripts/k8s-configmap.sh").string(), "--check"});
+
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+}
+
 TEST(Cli, ReadsTheConfigFromStandardInput) {
   auto r = run_tool({"sh", "-c",
                      "printf 'routers:\\n- protocol: http\\n  servers: [{port: 0}]\\n' | " +
