@@ -100,6 +100,16 @@ asio::awaitable<Result<http::Response>> exchange(ClientConnectionPtr conn, http:
     if (status / 100 != 1 || status == 101) {
       break;
     }
+    // An interim response: pass it on (a proxy must forward 1xx, RFC 9110 §15.2), except 100
+    // Continue, which meshd answers itself and so never asks the endpoint for.
+    if (status != 100 && req.ctx.interim) {
+      http::Response interim;
+      interim.status = status;
+      interim.reason = conn->reader().parser().reason();
+      interim.headers = std::move(conn->reader().parser().headers());
+      strip_hop_by_hop(interim.headers);
+      co_await req.ctx.interim(interim);
+    }
   }
   Parser& p = conn->reader().parser();
   http::Response rsp;

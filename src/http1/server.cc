@@ -105,6 +105,10 @@ http::Request ServerConnection::build_request() {
     req.body = std::make_unique<http::BufferBody>(std::string());
   }
   // RFC 9110 §10.1.1: an HTTP/1.0 client does not know 1xx; ignore its expectation.
+  if (req.version.minor >= 1) {
+    // `this` outlives the request: run() holds the connection until the call returns.
+    req.ctx.interim = [this](const http::Response& rsp) { return write_interim(rsp); };
+  }
   expect_continue_ = has_body && req.version.minor >= 1 &&
                      http::iequals(req.headers.get("Expect"), "100-continue");
   if (expect_continue_ || req.headers.contains("Expect")) {
@@ -219,6 +223,13 @@ asio::awaitable<bool> ServerConnection::write_response(http::Response rsp, http:
     co_return false;  // closing tells the client the body was cut short
   }
   co_return keep_alive;
+}
+
+asio::awaitable<void> ServerConnection::write_interim(const http::Response& rsp) {
+  std::string head;
+  serialize_response_head(rsp, http::Version{1, 1}, Framing::None, true, head);
+  std::array<asio::const_buffer, 1> bufs{asio::buffer(head)};
+  co_await stream_->write(bufs);  // a failure shows again when the final response is written
 }
 
 asio::awaitable<void> ServerConnection::write_parse_failure() {

@@ -9,6 +9,7 @@ Listens on 127.0.0.1:<port 0>, prints "port <n>" on stdout once listening, and s
   /slow/<ms>         waits ms, then 200 "slow"
   /close             HTTP/1.0 style close-delimited body "closed body"
   /malformed         an invalid response line
+  /early             103 Early Hints (Link header), then 200 "final"
   /hits              number of requests served so far
 It counts requests and exits when stdin closes.
 """
@@ -111,6 +112,9 @@ class Handler(BaseHTTPRequestHandler):
         elif route == "malformed":
             self.close_connection = True
             self.wfile.write(b"HTTP/1.1 2x0 Nope\r\n\r\n")
+        elif route == "early":
+            self.wfile.write(b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n")
+            self.send(200, b"final")
         elif route == "hits":
             self.send(200, str(HITS).encode())
         else:

@@ -122,6 +122,17 @@ TEST_F(Streaming, H1H1_CloseDelimitedUpstreamBodyIsForwardedWhole) {
   EXPECT_NE(out.find("\r\n0\r\n\r\n"), std::string::npos) << out;
 }
 
+TEST_F(Streaming, H1H1_InterimResponsesAreForwardedBeforeTheFinalOne) {
+  auto out = raw_exchange(port_, "GET /early HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+
+  auto early = out.find("HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n");
+  auto final = out.find("HTTP/1.1 200 OK");
+  ASSERT_NE(early, std::string::npos) << out;
+  ASSERT_NE(final, std::string::npos) << out;
+  EXPECT_LT(early, final);
+  EXPECT_NE(out.find("final"), std::string::npos) << out;
+}
+
 TEST_F(Streaming, MalformedUpstreamResponseIs502) {
   auto out = raw_exchange(port_, "GET /malformed HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
 

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -25,6 +26,12 @@ struct Version {
 /// responder and the access log).
 enum class FailureStage { None, Identification, Binding, ClientAcquisition, Service };
 
+struct Response;
+
+/// Sends an interim (1xx) response head to the downstream client, ahead of the final response.
+/// Set by the server codec; called on the request's worker while the request is in flight.
+using InterimWriter = std::function<boost::asio::awaitable<void>(const Response&)>;
+
 /// Per-request state that travels explicitly with the request through every filter: there is
 /// no request-local storage (STYLE.md §1). Owned by the `Request`.
 struct RequestContext {
@@ -40,6 +47,9 @@ struct RequestContext {
   std::string dst_show;
   /// Attempt number, 1 for the first try (retries increment it).
   int attempt = 1;
+  /// Forwards upstream 1xx responses (103 Early Hints, …) to the client; empty when the client
+  /// cannot take them (HTTP/1.0).
+  InterimWriter interim;
   FailureStage failure_stage = FailureStage::None;
   std::string failure_detail;
 };

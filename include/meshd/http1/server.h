@@ -63,6 +63,7 @@ class ServerConnection final : public transport::Drainable,
   asio::awaitable<bool> write_response(http::Response rsp, http::Version version, bool is_head,
                                        bool keep_alive);
   asio::awaitable<void> write_parse_failure();
+  asio::awaitable<void> write_interim(const http::Response& rsp);
 
   transport::StreamPtr stream_;
   HttpServiceSharedPtr service_;

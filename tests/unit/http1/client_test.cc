@@ -149,8 +149,7 @@ class Exchange : public ::testing::Test {
     asio::co_spawn(io_, serve_script(&acceptor_, std::move(steps), log_), asio::detached);
   }
   ClientConnectionPtr connect() {
-    auto conn = test::run(io_, connect_to(acceptor_.local_endpoint()));
-    return conn ? std::move(*conn) : nullptr;
+    return test::run(io_, connect_to(acceptor_.local_endpoint()));
   }
   /// One exchange on `conn` (a new connection when null); a reusable connection lands in pool_.
   Got send(http::Request req, ClientConnectionPtr conn = nullptr) {
@@ -158,8 +157,7 @@ class Exchange : public ::testing::Test {
       conn = connect();
     }
     Release release = [this](ClientConnectionPtr c) { pool_ = std::move(c); };
-    auto got = test::run(io_, round_trip(std::move(conn), &req, std::move(release)));
-    return got ? std::move(*got) : Got{};
+    return test::run(io_, round_trip(std::move(conn), &req, std::move(release)));
   }
 
   std::shared_ptr<ScriptLog> log_ = std::make_shared<ScriptLog>();

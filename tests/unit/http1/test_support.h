@@ -1,6 +1,6 @@
 #pragma once
 
-// Helpers of the http1 tests: drive an io_context until one coroutine completes, and a blocking
+// Helpers of the http1 tests: the shared io_context driver (testing/run.h), and a blocking
 // loopback client whose reads are bounded by a receive timeout (no sleeps).
 
 #include <gtest/gtest.h>
@@ -15,49 +15,20 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <exception>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-
 #include <vector>
 
-#include "meshd/core/asio.h"
 #include "meshd/http/headers.h"
 #include "meshd/http1/parser.h"
+#include "testing/run.h"
 
 namespace meshd::http1::test {
 
 using namespace std::chrono_literals;
-
-/// Runs `task` (a non-void awaitable) on `io` until it completes, for at most `limit`; stops `io` as soon as the task is
-/// done so pending accepts or timers do not keep it running. Rethrows an escaped exception; fails
-/// the test and returns nullopt when the task does not finish in time.
-template <class T>
-std::optional<T> run(asio::io_context& io, asio::awaitable<T> task,
-                     std::chrono::steady_clock::duration limit = 5s) {
-  std::optional<T> result;
-  std::exception_ptr error;
-  bool done = false;
-  asio::co_spawn(io, std::move(task), [&](std::exception_ptr e, T value) {
-    done = true;
-    error = e;
-    if (!e) {
-      result.emplace(std::move(value));
-    }
-    io.stop();
-  });
-  io.restart();
-  io.run_for(limit);
-  if (error) {
-    std::rethrow_exception(error);
-  }
-  if (!done) {
-    ADD_FAILURE() << "task did not complete within the limit";
-  }
-  return result;
-}
+using meshd::testing::run;  // test::run(io, task): the value of `task`, or the test fails
 
 /// A one-shot flag one thread sets and another waits for, with a bound.
 class Flag {

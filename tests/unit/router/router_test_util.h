@@ -24,29 +24,17 @@
 #include "meshd/http/body.h"
 #include "meshd/http/message.h"
 #include "meshd/router/router.h"
+#include "testing/run.h"
 
-// Helpers shared by the router tests: requests as the codec builds them, a bounded io_context
-// driver, a scripted BindFn, and the fixture wiring a RouterWorker and a ServerService.
+// Helpers shared by the router tests: requests as the codec builds them, the shared bounded
+// io_context driver (testing/run.h), a scripted BindFn, and the fixture wiring a RouterWorker and
+// a ServerService.
 namespace meshd::router::test {
 
-using BoundTree = dtab::Activity<dtab::NameTree<dtab::BoundName>>;
+using meshd::testing::run;
+using meshd::testing::run_until;
 
-/// Runs the io_context one handler at a time until `done()` or `limit` passes. Unlike `run_for`
-/// it returns as soon as the work of interest is over, even while a test backend still waits to
-/// accept.
-template <class Done>
-void run_until(asio::io_context& io, Done done,
-               std::chrono::steady_clock::duration limit = std::chrono::seconds(5)) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  io.restart();
-  while (!done()) {
-    auto now = std::chrono::steady_clock::now();
-    if (now >= deadline) {
-      break;
-    }
-    io.run_one_for(deadline - now);
-  }
-}
+using BoundTree = dtab::Activity<dtab::NameTree<dtab::BoundName>>;
 
 /// Starts `task` on `io`; an exception escaping it fails the test (never a silent `detached`).
 inline void spawn(asio::io_context& io, asio::awaitable<void> task) {
@@ -59,33 +47,6 @@ inline void spawn(asio::io_context& io, asio::awaitable<void> task) {
       }
     }
   });
-}
-
-/// Runs `task` on `io` until it completes (at most `limit`). Rethrows an escaped exception;
-/// fails the test and throws when the task does not finish.
-template <class T>
-T run(asio::io_context& io, asio::awaitable<T> task,
-      std::chrono::steady_clock::duration limit = std::chrono::seconds(5)) {
-  std::optional<T> result;
-  std::exception_ptr error;
-  bool done = false;
-  asio::co_spawn(io, std::move(task), [&](std::exception_ptr e, T value) {
-    done = true;
-    error = e;
-    if (!e) {
-      result.emplace(std::move(value));
-    }
-  });
-  run_until(
-      io, [&] { return done; }, limit);
-  if (error) {
-    std::rethrow_exception(error);
-  }
-  if (!result) {
-    ADD_FAILURE() << "task did not complete";
-    throw std::runtime_error("task did not complete");
-  }
-  return std::move(*result);
 }
 
 /// A request as the HTTP/1 codec builds it: bodiless, from 127.0.0.1:5555, started now.

@@ -15,8 +15,6 @@ using test::BoundTree;
 using test::request;
 using Tree = dtab::NameTree<dtab::BoundName>;
 
-using RouterWorkerTest = test::RouterFixture;
-
 /// A leaf whose address failed with `message`, so the response body says which leaf was picked.
 Tree failed_leaf(std::string_view id, std::string message) {
   return test::bound_leaf(id, dtab::Addr::failed(std::move(message)));
@@ -32,6 +30,19 @@ asio::awaitable<void> route_into(RouterWorker* worker, http::Request req,
 Tree weighted_union(double a, double b) {
   return Tree::union_({{a, failed_leaf("/#/a", "picked a")}, {b, failed_leaf("/#/b", "picked b")}});
 }
+
+class RouterWorkerTest : public test::RouterFixture {
+ protected:
+  /// Sends `n` requests through a `weighted_union` and counts those that picked `/#/a`.
+  int picks_of_a(int n) {
+    int a = 0;
+    for (int i = 0; i < n; ++i) {
+      auto rsp = call(request("GET", "/", {{"Host", "hello"}}));
+      a += test::body_of(io_, rsp) == "picked a" ? 1 : 0;
+    }
+    return a;
+  }
+};
 
 TEST_F(RouterWorkerTest, RouteAnswersWithoutTheServerStack) {
   build();
@@ -144,15 +155,10 @@ TEST_F(RouterWorkerTest, UnionPicksABranchByWeight) {
 TEST_F(RouterWorkerTest, UnionSpreadsRequestsInProportionToWeights) {
   naming_->answer = BoundTree::ok(weighted_union(3.0, 1.0));
   build();
-  int a = 0;
-  const int n = 400;
 
-  for (int i = 0; i < n; ++i) {
-    auto rsp = call(request("GET", "/", {{"Host", "hello"}}));
-    a += test::body_of(io_, rsp) == "picked a" ? 1 : 0;
-  }
+  int a = picks_of_a(400);
 
-  // Expected 300; the bound is over 9 standard deviations (sd ≈ 8.7), so this never flakes.
+  // Expected 300 of 400; the bound is over 9 standard deviations (sd ≈ 8.7), so this never flakes.
   EXPECT_GT(a, 220);
   EXPECT_LT(a, 380);
 }
@@ -160,13 +166,8 @@ TEST_F(RouterWorkerTest, UnionSpreadsRequestsInProportionToWeights) {
 TEST_F(RouterWorkerTest, UnionWithZeroWeightsPicksUniformly) {
   naming_->answer = BoundTree::ok(weighted_union(0.0, 0.0));
   build();
-  int a = 0;
-  const int n = 400;
 
-  for (int i = 0; i < n; ++i) {
-    auto rsp = call(request("GET", "/", {{"Host", "hello"}}));
-    a += test::body_of(io_, rsp) == "picked a" ? 1 : 0;
-  }
+  int a = picks_of_a(400);
 
   EXPECT_GT(a, 100);
   EXPECT_LT(a, 300);
