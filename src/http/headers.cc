@@ -26,17 +26,13 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
 }
 
 void Headers::add(std::string_view name, std::string_view value) {
-  if (entries_.empty()) {
-    arena_.reserve(512);
-    entries_.reserve(16);
-  }
   Entry e{};
   e.name_off = static_cast<std::uint32_t>(arena_.size());
   e.name_len = static_cast<std::uint32_t>(name.size());
-  arena_.append(name);
+  arena_.insert(arena_.end(), name.begin(), name.end());
   e.value_off = static_cast<std::uint32_t>(arena_.size());
   e.value_len = static_cast<std::uint32_t>(value.size());
-  arena_.append(value);
+  arena_.insert(arena_.end(), value.begin(), value.end());
   e.removed = false;
   entries_.push_back(e);
   ++live_;
@@ -45,10 +41,7 @@ void Headers::add(std::string_view name, std::string_view value) {
 void Headers::set(std::string_view name, std::string_view value) {
   // `name`/`value` may point into our own arena, which add() may reallocate: copy them first
   // in that (rare) case only.
-  auto inside = [this](std::string_view s) {
-    return !s.empty() && s.data() >= arena_.data() && s.data() < arena_.data() + arena_.size();
-  };
-  if (inside(name) || inside(value)) {
+  if (inside_arena(name) || inside_arena(value)) {
     std::string n(name);
     std::string v(value);
     remove(n);

@@ -6,8 +6,6 @@
 namespace meshd::router {
 namespace {
 
-using BoundTree = dtab::Activity<dtab::NameTree<dtab::BoundName>>;
-
 void append_via(http::Headers& headers, http::Version v) {
   std::string via(headers.get("Via"));
   if (!via.empty()) {
@@ -35,11 +33,15 @@ std::uint64_t elapsed_ms(std::chrono::steady_clock::time_point start) {
 
 }  // namespace
 
-asio::awaitable<Result<http::Response>> RouterWorker::route_bound(http::Request req,
-                                                                  const dtab::Path& dst) {
+asio::awaitable<Result<http::Response>> RouterWorker::route_bound(http::Request req) {
+  const dtab::Path& dst = *req.ctx.dst;  // req lives in this frame
+  std::string key = binding_key(req.ctx.dst_show, req.ctx.local_dtab);
   auto deadline = std::chrono::steady_clock::now() + options_->binding_timeout;
   for (;;) {
-    BoundTree tree = co_await bind(dst, req.ctx.dst_show, req.ctx.local_dtab);
+    BoundTree tree = cached_binding(dst, key, req.ctx.local_dtab);
+    if (tree.state == BoundTree::State::Pending) {
+      tree = co_await bind_pending(dst, key, req.ctx.local_dtab);
+    }
     if (tree.state == BoundTree::State::Failed) {
       req.ctx.failure_stage = http::FailureStage::Binding;
       co_return error(502, tree.failure);

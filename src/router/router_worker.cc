@@ -25,8 +25,7 @@ asio::awaitable<Result<http::Response>> RouterWorker::route(http::Request req) {
   RequestStats& stats = service_stats(req.ctx.dst_show);
   PendingGuard pending(*stats.pending);
   auto start = std::chrono::steady_clock::now();
-  dtab::Path dst = *req.ctx.dst;
-  auto rsp = co_await route_bound(std::move(req), dst);
+  auto rsp = co_await route_bound(std::move(req));
   stats.record(rsp ? rsp->status : 0,
                static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                               std::chrono::steady_clock::now() - start)
@@ -44,29 +43,34 @@ RequestStats& RouterWorker::service_stats(const std::string& name) {
   return *slot;
 }
 
-asio::awaitable<dtab::Activity<dtab::NameTree<dtab::BoundName>>> RouterWorker::bind(
-    const dtab::Path& dst, const std::string& name, const dtab::Dtab& local) {
-  std::string local_key;
-  if (!local.empty()) {
-    local_key = name + " " + local.show();
+std::string RouterWorker::binding_key(const std::string& name, const dtab::Dtab& local) {
+  return local.empty() ? name : name + " " + local.show();
+}
+
+const RouterWorker::BoundTree& RouterWorker::cached_binding(const dtab::Path& dst,
+                                                           const std::string& key,
+                                                           const dtab::Dtab& local) {
+  std::uint64_t gen = options_->generation ? options_->generation() : 0;
+  auto it = bindings_.find(key);
+  if (it == bindings_.end() || it->second.generation != gen) {
+    auto tree = options_->bind(options_->base_dtab + local, dst);
+    it = bindings_.insert_or_assign(key, CachedBinding{gen, std::move(tree)}).first;
   }
-  const std::string& key = local.empty() ? name : local_key;
+  return it->second.tree;
+}
+
+asio::awaitable<RouterWorker::BoundTree> RouterWorker::bind_pending(const dtab::Path& dst,
+                                                                   std::string key,
+                                                                   dtab::Dtab local) {
+  // The name is still being resolved on the control thread: wait for it, bounded by
+  // bindingTimeoutMs, re-checking as the namers' generation moves.
   auto deadline = std::chrono::steady_clock::now() + options_->binding_timeout;
   auto wait = std::chrono::milliseconds(2);
   for (;;) {
-    std::uint64_t gen = options_->generation ? options_->generation() : 0;
-    auto it = bindings_.find(key);
-    if (it == bindings_.end() || it->second.generation != gen) {
-      auto tree = options_->bind(options_->base_dtab + local, dst);
-      it = bindings_.insert_or_assign(std::string(key), CachedBinding{gen, std::move(tree)}).first;
-    }
-    const auto& tree = it->second.tree;
-    bool pending = tree.state == dtab::Activity<dtab::NameTree<dtab::BoundName>>::State::Pending;
-    if (!pending || std::chrono::steady_clock::now() >= deadline) {
+    BoundTree tree = cached_binding(dst, key, local);
+    if (tree.state != BoundTree::State::Pending || std::chrono::steady_clock::now() >= deadline) {
       co_return tree;
     }
-    // The name is still being resolved on the control thread: wait for it, bounded by
-    // bindingTimeoutMs, re-checking as the namers' generation moves.
     asio::steady_timer timer(co_await asio::this_coro::executor, wait);
     co_await timer.async_wait(use_nothrow);
     wait = std::min(wait * 2, std::chrono::milliseconds(100));

@@ -68,9 +68,17 @@ class RouterWorker {
     dtab::Activity<dtab::NameTree<dtab::BoundName>> tree;
   };
 
-  asio::awaitable<Result<http::Response>> route_bound(http::Request req, const dtab::Path& dst);
-  asio::awaitable<dtab::Activity<dtab::NameTree<dtab::BoundName>>> bind(
-      const dtab::Path& dst, const std::string& name, const dtab::Dtab& local);
+  using BoundTree = dtab::Activity<dtab::NameTree<dtab::BoundName>>;
+
+  asio::awaitable<Result<http::Response>> route_bound(http::Request req);
+  static std::string binding_key(const std::string& name, const dtab::Dtab& local);
+  /// The binding of `dst` under `local` from this worker's cache, re-bound (synchronously, the
+  /// interpreter only reads snapshots) when the namers' generation moved.
+  const BoundTree& cached_binding(const dtab::Path& dst, const std::string& key,
+                                  const dtab::Dtab& local);
+  /// Waits, bounded by bindingTimeoutMs, for a Pending binding to resolve.
+  asio::awaitable<BoundTree> bind_pending(const dtab::Path& dst, std::string key,
+                                          dtab::Dtab local);
   const dtab::BoundName* pick(const dtab::NameTree<dtab::BoundName>& tree);
   Client& client_for(const dtab::BoundName& bound);
   RequestStats& service_stats(const std::string& name);
