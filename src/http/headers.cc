@@ -26,13 +26,17 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
 }
 
 void Headers::add(std::string_view name, std::string_view value) {
+  if (entries_.empty()) {
+    arena_.reserve(512);
+    entries_.reserve(16);
+  }
   Entry e{};
   e.name_off = static_cast<std::uint32_t>(arena_.size());
   e.name_len = static_cast<std::uint32_t>(name.size());
-  arena_.insert(arena_.end(), name.begin(), name.end());
+  arena_.append(name);
   e.value_off = static_cast<std::uint32_t>(arena_.size());
   e.value_len = static_cast<std::uint32_t>(value.size());
-  arena_.insert(arena_.end(), value.begin(), value.end());
+  arena_.append(value);
   e.removed = false;
   entries_.push_back(e);
   ++live_;
@@ -41,7 +45,10 @@ void Headers::add(std::string_view name, std::string_view value) {
 void Headers::set(std::string_view name, std::string_view value) {
   // `name`/`value` may point into our own arena, which add() may reallocate: copy them first
   // in that (rare) case only.
-  if (inside_arena(name) || inside_arena(value)) {
+  auto inside = [this](std::string_view s) {
+    return !s.empty() && s.data() >= arena_.data() && s.data() < arena_.data() + arena_.size();
+  };
+  if (inside(name) || inside(value)) {
     std::string n(name);
     std::string v(value);
     remove(n);

@@ -1,7 +1,5 @@
 #pragma once
 
-#include <boost/container/small_vector.hpp>
-
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -13,8 +11,7 @@ namespace meshd::http {
 bool iequals(std::string_view a, std::string_view b) noexcept;
 
 /// An ordered multimap of header fields stored in one contiguous arena: adding a field appends
-/// its bytes. The arena and the field index keep their first bytes inline, so the headers of a
-/// typical message cost no allocation at all.
+/// its bytes, so a message's headers cost a couple of allocations however many there are.
 /// Names keep the case they were received with; lookups ignore case. Not thread-safe.
 class Headers {
  public:
@@ -64,16 +61,11 @@ class Headers {
     bool removed;
   };
   std::string_view view(std::uint32_t off, std::uint32_t len) const {
-    return std::string_view(arena_.data() + off, len);
-  }
-  bool inside_arena(std::string_view s) const noexcept {
-    return !s.empty() && s.data() >= arena_.data() && s.data() < arena_.data() + arena_.size();
+    return std::string_view(arena_).substr(off, len);
   }
 
-  static constexpr std::size_t kInlineBytes = 512;
-  static constexpr std::size_t kInlineFields = 16;
-  boost::container::small_vector<char, kInlineBytes> arena_;
-  boost::container::small_vector<Entry, kInlineFields> entries_;
+  std::string arena_;
+  std::vector<Entry> entries_;
   std::size_t live_ = 0;
 };
 
