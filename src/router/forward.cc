@@ -25,18 +25,12 @@ std::string binding_timeout_message(std::chrono::milliseconds timeout, const dta
   return "Exceeded " + d + " binding timeout while resolving name: " + dst.show();
 }
 
-std::uint64_t elapsed_ms(std::chrono::steady_clock::time_point start) {
-  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                        std::chrono::steady_clock::now() - start)
-                                        .count());
-}
-
 }  // namespace
 
 asio::awaitable<Result<http::Response>> RouterWorker::route_bound(http::Request req) {
   const dtab::Path& dst = *req.ctx.dst;  // req lives in this frame
   std::string key = binding_key(req.ctx.dst_show, req.ctx.local_dtab);
-  auto deadline = std::chrono::steady_clock::now() + options_->binding_timeout;
+  std::optional<std::chrono::steady_clock::time_point> deadline;  // set only if we must wait
   for (;;) {
     BoundTree tree = cached_binding(dst, key, req.ctx.local_dtab);
     if (tree.state == BoundTree::State::Pending) {
@@ -67,7 +61,11 @@ asio::awaitable<Result<http::Response>> RouterWorker::route_bound(http::Request 
       co_return co_await forward(std::move(req), client, *leaf);
     }
     // Addresses still pending (a host name being resolved): wait within the binding timeout.
-    if (std::chrono::steady_clock::now() >= deadline) {
+    auto now = std::chrono::steady_clock::now();
+    if (!deadline) {
+      deadline = now + options_->binding_timeout;
+    }
+    if (now >= *deadline) {
       co_return error(502, binding_timeout_message(options_->binding_timeout, dst));
     }
     asio::steady_timer timer(co_await asio::this_coro::executor, std::chrono::milliseconds(10));

@@ -26,10 +26,7 @@ asio::awaitable<Result<http::Response>> RouterWorker::route(http::Request req) {
   PendingGuard pending(*stats.pending);
   auto start = std::chrono::steady_clock::now();
   auto rsp = co_await route_bound(std::move(req));
-  stats.record(rsp ? rsp->status : 0,
-               static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                              std::chrono::steady_clock::now() - start)
-                                              .count()));
+  stats.record(rsp ? rsp->status : 0, elapsed_ms(start));
   co_return rsp;
 }
 

@@ -32,12 +32,6 @@ void rewrite_absolute_form(http::Request& req) {
   req.target = std::move(rest);
 }
 
-std::uint64_t elapsed_ms(std::chrono::steady_clock::time_point start) {
-  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                        std::chrono::steady_clock::now() - start)
-                                        .count());
-}
-
 }  // namespace
 
 ServerService::ServerService(RouterWorker& router, ServerSettings settings, ServerStats& stats)

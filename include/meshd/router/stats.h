@@ -1,11 +1,20 @@
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <map>
 #include <string>
 
 #include "meshd/telemetry/registry.h"
 
 namespace meshd::router {
+
+/// Milliseconds since `start`, as the latency stats record them.
+inline std::uint64_t elapsed_ms(std::chrono::steady_clock::time_point start) {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::steady_clock::now() - start)
+                                        .count());
+}
 
 /// Request stats of one scope (`rt/<r>/server/<ip>/<port>`, `rt/<r>/service/<name>`,
 /// `rt/<r>/client/<id>`), Linkerd's names. Created once; updated lock-free from any worker.
