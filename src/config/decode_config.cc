@@ -3,7 +3,6 @@
 #include <climits>
 
 #include "config/decode_internal.h"
-#include "config/kinds_internal.h"
 
 namespace meshd::config::detail {
 namespace {
@@ -14,44 +13,6 @@ constexpr std::string_view kUnsupportedAdminKeys[] = {
 
 // Upper bound of `workers`: far above any core count, low enough to catch a typo.
 constexpr std::int64_t kMaxWorkers = 1024;
-
-// Calls `decode(MapReader&)` when `key` holds a map; reports a type error for anything else
-// but null.
-template <class F>
-void with_map(MapReader& parent, std::string_view key, F decode) {
-  const Position pos = parent.key_pos(key);
-  auto node = parent.take(key);
-  if (!node || is_null(*node)) {
-    return;
-  }
-  if (!node->IsMap()) {
-    parent.decoder().error(pos, "expected a map, got " + describe(*node));
-    return;
-  }
-  MapReader m(parent.decoder(), *node, pos.path);
-  decode(m);
-  m.finish();
-}
-
-// Calls `decode(item, path)` for each element when `key` holds a list; returns the key's
-// position, whether it is present or not.
-template <class F>
-Position for_each_item(MapReader& parent, std::string_view key, F decode) {
-  const Position pos = parent.key_pos(key);
-  auto node = parent.take(key);
-  if (!node || is_null(*node)) {
-    return pos;
-  }
-  if (!node->IsSequence()) {
-    parent.decoder().error(pos, "expected a list, got " + describe(*node));
-    return pos;
-  }
-  std::size_t i = 0;
-  for (const auto& item : *node) {
-    decode(item, index(pos.path, i++));
-  }
-  return pos;
-}
 
 void decode_admin(MapReader& m, AdminConfig& out) {
   out.pos = m.pos();
@@ -69,41 +30,7 @@ void decode_usage(MapReader& m, UsageConfig& out) {
   read_bool(m, "enabled", out.enabled);
 }
 
-void decode_namer(Decoder& d, const YAML::Node& node, const std::string& path,
-                  std::vector<NamerConfig>& namers) {
-  if (!node.IsMap()) {
-    d.error(node.Mark(), path, "expected a map, got " + describe(node));
-    return;
-  }
-  MapReader m(d, node, path);
-  NamerConfig& out = namers.emplace_back();
-  out.pos = m.pos();
-  auto decode = read_kind(m, registries().namers, "kind", "namer kind", out.kind, out.experimental);
-  if (decode == nullptr) {
-    out.settings = UnsupportedPluginConfig{m.raw()};
-    return;
-  }
-  // Linkerd's default prefix is the kind itself; names are bound under /# ++ prefix.
-  out.prefix.value.text = "/" + out.kind.value;
-  read_path(m, "prefix", out.prefix);
-  m.unsupported("transformers", out.unsupported);
-  decode(m, out);
-  m.finish();
-}
-
 }  // namespace
-
-void decode_fs_namer(MapReader& m, NamerConfig& out) {
-  FsNamerConfig fs;
-  if (!m.has_value("rootDir")) {
-    m.missing("rootDir");
-  }
-  read_string(m, "rootDir", fs.root_dir);
-  if (fs.root_dir.present && fs.root_dir.value.empty()) {
-    m.decoder().error(fs.root_dir.pos, "must not be empty");
-  }
-  out.settings = std::move(fs);
-}
 
 void decode_config(Decoder& d, const YAML::Node& root, Config& out) {
   out.pos = d.at(root.Mark(), "");

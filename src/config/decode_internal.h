@@ -3,6 +3,7 @@
 // Entry points of the config decoders, split across decode_*.cc and validate.cc.
 
 #include <string>
+#include <vector>
 
 #include "config/decoder_internal.h"
 #include "meshd/config/model.h"
@@ -15,6 +16,18 @@ void decode_config(Decoder& d, const YAML::Node& root, Config& out);
 
 /// Decodes one `routers[]` element at `path`.
 void decode_router(Decoder& d, const YAML::Node& node, const std::string& path, RouterConfig& out);
+
+/// Decodes one `namers[]` element at `path`, appending it to `namers` (unless it is not a map).
+void decode_namer(Decoder& d, const YAML::Node& node, const std::string& path,
+                  std::vector<NamerConfig>& namers);
+
+/// Decodes the router key `interpreter` into `out`; when it is absent, `out` keeps the default
+/// (`kind: default`, no transformers) with positions at the router.
+void decode_interpreter(MapReader& router, InterpreterConfig& out);
+
+/// Decodes the key `transformers` of `parent` (an interpreter or a namer), a list of transformer
+/// objects, appending them to `out` in file order.
+void decode_transformers(MapReader& parent, std::vector<TransformerConfig>& out);
 
 /// Checks what needs the whole config: unique router labels and listener address conflicts.
 void validate(Decoder& d, const Config& config);

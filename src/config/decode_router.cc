@@ -1,4 +1,4 @@
-// Decoding of `routers[]`: the HTTP router, its servers and its identifiers.
+// Decoding of `routers[]`: the HTTP router, its servers, identifiers and binding cache.
 
 #include <climits>
 
@@ -15,9 +15,6 @@ constexpr std::int64_t kMaxKb = (std::int64_t{INT_MAX} + 1) / 1024 - 1;
 constexpr std::string_view kUnsupportedHttpRouterKeys[] = {
     "client",
     "service",
-    "interpreter",
-    "bindingTimeoutMs",
-    "bindingCache",
     "originator",
     "announcers",
     "streamingEnabled",
@@ -72,6 +69,24 @@ void decode_servers(MapReader& router, RouterConfig& out) {
     MapReader m(d, item, path);
     decode_server(m, out.servers.emplace_back());
   }
+}
+
+// Linkerd's DstBindingFactory.Capacity and IdleTtl (inventory §6.5).
+void decode_binding_cache(MapReader& router, BindingCacheConfig& out) {
+  out.pos = router.key_pos("bindingCache");
+  out.paths.pos = child_pos(out.pos, "paths");
+  out.trees.pos = child_pos(out.pos, "trees");
+  out.bounds.pos = child_pos(out.pos, "bounds");
+  out.clients.pos = child_pos(out.pos, "clients");
+  out.idle_ttl.pos = child_pos(out.pos, "idleTtlSecs");
+  with_map(router, "bindingCache", [&](MapReader& m) {
+    out.pos = m.pos();
+    read_int(m, "paths", out.paths, 1, INT_MAX);
+    read_int(m, "trees", out.trees, 1, INT_MAX);
+    read_int(m, "bounds", out.bounds, 1, INT_MAX);
+    read_int(m, "clients", out.clients, 1, INT_MAX);
+    read_seconds(m, "idleTtlSecs", out.idle_ttl, 1, INT_MAX);
+  });
 }
 
 void decode_identifier(Decoder& d, const YAML::Node& node, const std::string& path,
@@ -162,6 +177,9 @@ void decode_http_router(MapReader& m, RouterConfig& out) {
   read_int(m, "maxHeadersKB", out.max_headers_kb, 1, kMaxKb);
   read_int(m, "maxInitialLineKB", out.max_initial_line_kb, 1, kMaxKb);
   read_int(m, "streamAfterContentLengthKB", out.stream_after_content_length_kb, 0, kMaxKb);
+  decode_interpreter(m, out.interpreter);
+  read_millis(m, "bindingTimeoutMs", out.binding_timeout, 1, INT_MAX);
+  decode_binding_cache(m, out.binding_cache);
   for (auto key : kUnsupportedHttpRouterKeys) {
     m.unsupported(key, out.unsupported);
   }

@@ -367,6 +367,14 @@ void read_millis(MapReader& m, std::string_view key, Located<std::chrono::millis
   });
 }
 
+void read_seconds(MapReader& m, std::string_view key, Located<std::chrono::seconds>& out,
+                  std::int64_t min, std::int64_t max) {
+  read_with(m, key, out, [&](Decoder& d, const Node& v, const Position& p) {
+    auto i = as_int(d, v, p, min, max);
+    return i ? std::optional{std::chrono::seconds{*i}} : std::nullopt;
+  });
+}
+
 void read_ip(MapReader& m, std::string_view key, Located<std::string>& out) {
   read_with(m, key, out, [](Decoder& d, const Node& v, const Position& p) {
     auto s = as_string(d, v, p);

@@ -50,6 +50,11 @@ std::string index(std::string_view parent, std::size_t i);
 std::string describe(const YAML::Node& node);
 /// True for a `null`, `~` or empty value (treated like an absent key).
 inline bool is_null(const YAML::Node& node) { return !node.IsDefined() || node.IsNull(); }
+/// The position of the key `key` of an object at `parent` that was not written: the object's
+/// line and column, the path `parent.path.key`.
+inline Position child_pos(const Position& parent, std::string_view key) {
+  return Position{parent.line, parent.column, join(parent.path, key)};
+}
 
 /// Converts any YAML value to JSON, reporting duplicate keys inside it. Quoted scalars become
 /// strings; plain ones become null, booleans, integers or doubles when they read as such.
@@ -115,6 +120,8 @@ void read_optional_int(MapReader& m, std::string_view key, Located<std::optional
                        std::int64_t min, std::int64_t max);
 void read_millis(MapReader& m, std::string_view key, Located<std::chrono::milliseconds>& out,
                  std::int64_t min, std::int64_t max);
+void read_seconds(MapReader& m, std::string_view key, Located<std::chrono::seconds>& out,
+                  std::int64_t min, std::int64_t max);
 /// A literal IPv4 or IPv6 address (no host names, as Linkerd's `InetAddresses.forString`).
 void read_ip(MapReader& m, std::string_view key, Located<std::string>& out);
 /// An HTTP header field name (an RFC 9110 token).
@@ -124,6 +131,44 @@ void read_header_name(MapReader& m, std::string_view key, Located<std::string>& 
 void read_path(MapReader& m, std::string_view key, Located<PathValue>& out);
 /// A dtab parsed with `dtab::Dtab::read`.
 void read_dtab(MapReader& m, std::string_view key, Located<DtabValue>& out);
+
+/// Calls `decode(MapReader&)`, then `finish()`, when `key` holds a map; reports a type error for
+/// anything else but null.
+template <class F>
+void with_map(MapReader& parent, std::string_view key, F decode) {
+  const Position pos = parent.key_pos(key);
+  auto node = parent.take(key);
+  if (!node || is_null(*node)) {
+    return;
+  }
+  if (!node->IsMap()) {
+    parent.decoder().error(pos, "expected a map, got " + describe(*node));
+    return;
+  }
+  MapReader m(parent.decoder(), *node, pos.path);
+  decode(m);
+  m.finish();
+}
+
+/// Calls `decode(item, path)` for each element when `key` holds a list; returns the key's
+/// position, whether it is present or not.
+template <class F>
+Position for_each_item(MapReader& parent, std::string_view key, F decode) {
+  const Position pos = parent.key_pos(key);
+  auto node = parent.take(key);
+  if (!node || is_null(*node)) {
+    return pos;
+  }
+  if (!node->IsSequence()) {
+    parent.decoder().error(pos, "expected a list, got " + describe(*node));
+    return pos;
+  }
+  std::size_t i = 0;
+  for (const auto& item : *node) {
+    decode(item, index(pos.path, i++));
+  }
+  return pos;
+}
 
 /// Parses a decimal integer scalar (`42`, `-1`, `"42"`); nullopt if `s` is not one or overflows.
 std::optional<std::int64_t> parse_int(std::string_view s);

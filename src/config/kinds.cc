@@ -31,6 +31,7 @@ Registries make_registries() {
   // Namers (inventory §7.1).
   auto& namers = r.namers;
   namers.add("io.l5d.fs", &decode_fs_namer);
+  namers.add("io.l5d.rewrite", &decode_rewrite_namer);
   namers.recognise("io.l5d.k8s");
   namers.recognise("io.l5d.k8s.ns");
   namers.recognise("io.l5d.k8s.external", /*experimental=*/true);
@@ -42,7 +43,26 @@ Registries make_registries() {
   namers.recognise("io.l5d.zkLeader");
   namers.recognise("io.l5d.curator", /*experimental=*/true);
   namers.recognise("io.l5d.rancher", /*experimental=*/true);
-  namers.recognise("io.l5d.rewrite");
+
+  // Interpreters (inventory §8). `default` is also what an absent `kind` means.
+  auto& interpreters = r.interpreters;
+  interpreters.add("default", &decode_default_interpreter);
+  interpreters.add("io.l5d.fs", &decode_fs_interpreter);
+  interpreters.recognise("io.l5d.namerd");
+  interpreters.recognise("io.l5d.namerd.http", /*experimental=*/true);
+  interpreters.recognise("io.l5d.mesh");
+  interpreters.recognise("io.l5d.k8s.configMap", /*experimental=*/true);
+  interpreters.recognise("io.l5d.consul.interpreter");
+
+  // Transformers (inventory §7.3), in interpreters and namers alike.
+  auto& transformers = r.transformers;
+  transformers.add("io.l5d.port", &decode_port_transformer);
+  transformers.add("io.l5d.localhost", &decode_localhost_transformer);
+  transformers.add("io.l5d.specificHost", &decode_specific_host_transformer);
+  transformers.add("io.l5d.replace", &decode_replace_transformer);
+  transformers.add("io.l5d.const", &decode_const_transformer);
+  transformers.recognise("io.l5d.k8s.daemonset");
+  transformers.recognise("io.l5d.k8s.localnode");
   return r;
 }
 

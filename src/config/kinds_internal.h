@@ -19,6 +19,12 @@ using RouterDecoder = void (*)(MapReader& m, RouterConfig& out);
 using IdentifierDecoder = void (*)(MapReader& m, IdentifierConfig& out);
 /// Decodes the kind-specific keys of a namer (`kind`, `prefix`, … are already read).
 using NamerDecoder = void (*)(MapReader& m, NamerConfig& out);
+/// Decodes the kind-specific keys of an interpreter, `transformers` included (`kind` and
+/// `experimental` are already read).
+using InterpreterDecoder = void (*)(MapReader& m, InterpreterConfig& out);
+/// Decodes the kind-specific keys of a transformer (`kind` and `experimental` are already read;
+/// `prefix` is read afterwards). May replace the default `prefix` text, which is `/<kind>`.
+using TransformerDecoder = void (*)(MapReader& m, TransformerConfig& out);
 
 /// The names one `kind:` (or `protocol:`) key may take under one parent.
 template <class Decode>
@@ -83,6 +89,8 @@ struct Registries {
   KindRegistry<RouterDecoder> protocols;             ///< `routers[].protocol`
   KindRegistry<IdentifierDecoder> http_identifiers;  ///< `routers[].identifier[].kind` (http)
   KindRegistry<NamerDecoder> namers;                 ///< `namers[].kind`
+  KindRegistry<InterpreterDecoder> interpreters;     ///< `routers[].interpreter.kind`
+  KindRegistry<TransformerDecoder> transformers;     ///< `….transformers[].kind`
 };
 
 /// The registries, built on first use (thread-safe function-local static).
@@ -90,19 +98,25 @@ const Registries& registries();
 
 /// Reads the selector of a plugin object (`key` is `kind` or `protocol`; `noun` names it in
 /// messages: "namer kind", "protocol") and its `experimental` flag. Returns the decoder to run,
-/// or nullptr when the selector is missing, unknown or not supported yet (each reported).
+/// or nullptr when the selector is missing, unknown or not supported yet (each reported). When
+/// `default_name` is not empty, an absent selector means that kind (`kind.present` stays false)
+/// instead of a missing required key.
 template <class Decode>
 Decode read_kind(MapReader& m, const KindRegistry<Decode>& registry, std::string_view key,
-                 std::string_view noun, Located<std::string>& kind, Located<bool>& experimental) {
+                 std::string_view noun, Located<std::string>& kind, Located<bool>& experimental,
+                 std::string_view default_name = {}) {
   Decoder& d = m.decoder();
   const std::size_t errors_before = d.errors().size();
   read_string(m, key, kind);
   read_bool(m, "experimental", experimental);
-  if (!kind.present) {
+  if (!kind.present && (default_name.empty() || m.has_value(key))) {
     if (d.errors().size() == errors_before && !m.has_value(key)) {
       m.missing(key);
     }
     return nullptr;
+  }
+  if (!kind.present) {
+    kind.value = std::string{default_name};
   }
   const std::string& name = kind.value;
   const auto* k = registry.find(name);
@@ -133,5 +147,13 @@ void decode_path_identifier(MapReader& m, IdentifierConfig& out);
 void decode_header_identifier(MapReader& m, IdentifierConfig& out);
 void decode_static_identifier(MapReader& m, IdentifierConfig& out);
 void decode_fs_namer(MapReader& m, NamerConfig& out);
+void decode_rewrite_namer(MapReader& m, NamerConfig& out);
+void decode_default_interpreter(MapReader& m, InterpreterConfig& out);
+void decode_fs_interpreter(MapReader& m, InterpreterConfig& out);
+void decode_port_transformer(MapReader& m, TransformerConfig& out);
+void decode_localhost_transformer(MapReader& m, TransformerConfig& out);
+void decode_specific_host_transformer(MapReader& m, TransformerConfig& out);
+void decode_replace_transformer(MapReader& m, TransformerConfig& out);
+void decode_const_transformer(MapReader& m, TransformerConfig& out);
 
 }  // namespace meshd::config::detail

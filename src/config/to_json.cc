@@ -1,6 +1,8 @@
 #include "meshd/config/to_json.h"
 
 #include <boost/json.hpp>
+#include <initializer_list>
+#include <utility>
 
 namespace meshd::config {
 namespace {
@@ -28,6 +30,15 @@ struct SettingsWriter {
   void operator()(const HeaderIdentifierConfig& c) const { obj["header"] = c.header.value; }
   void operator()(const StaticIdentifierConfig& c) const { obj["path"] = c.path.value.text; }
   void operator()(const FsNamerConfig& c) const { obj["rootDir"] = c.root_dir.value; }
+  void operator()(const RewriteNamerConfig& c) const {
+    obj["pattern"] = c.pattern.value;
+    obj["name"] = c.name.value;
+  }
+  void operator()(const PortTransformerConfig& c) const { obj["port"] = c.port.value; }
+  void operator()(const LocalhostTransformerConfig& /*c*/) const {}
+  void operator()(const SpecificHostTransformerConfig& c) const { obj["host"] = c.host.value; }
+  void operator()(const ReplaceTransformerConfig& c) const { obj["path"] = c.path.value.text; }
+  void operator()(const ConstTransformerConfig& c) const { obj["path"] = c.path.value.text; }
   void operator()(const UnsupportedPluginConfig& c) const {
     if (c.raw.is_object()) {
       for (const auto& [k, v] : c.raw.as_object()) {
@@ -42,6 +53,70 @@ json::object identifier_json(const IdentifierConfig& id) {
   obj["kind"] = id.kind.value;
   std::visit(SettingsWriter{obj}, id.settings);
   return obj;
+}
+
+// Like namers: the effective prefix is written, default or not; unsupported kinds as captured.
+json::object transformer_json(const TransformerConfig& t) {
+  json::object obj;
+  obj["kind"] = t.kind.value;
+  if (!std::holds_alternative<UnsupportedPluginConfig>(t.settings)) {
+    obj["prefix"] = t.prefix.value.text;
+  }
+  if (t.experimental.present) {
+    obj["experimental"] = t.experimental.value;
+  }
+  std::visit(SettingsWriter{obj}, t.settings);
+  return obj;
+}
+
+void add_transformers(json::object& obj, const std::vector<TransformerConfig>& transformers) {
+  if (transformers.empty()) {
+    return;
+  }
+  json::array arr;
+  for (const auto& t : transformers) {
+    arr.push_back(transformer_json(t));
+  }
+  obj["transformers"] = std::move(arr);
+}
+
+// Linkerd's router `interpreter`, `bindingTimeoutMs` and `bindingCache` are optional objects:
+// like Linkerd, write them (and the cache sizes) only when the file did.
+void add_binding(json::object& obj, const RouterConfig& r) {
+  const InterpreterConfig& in = r.interpreter;
+  if (!in.raw.is_null()) {
+    obj["interpreter"] = in.raw;
+  } else if (in.kind.present || in.experimental.present || in.dtab_file.present ||
+             !in.transformers.empty()) {
+    json::object interpreter;
+    interpreter["kind"] = in.kind.value;
+    if (in.experimental.present) {
+      interpreter["experimental"] = in.experimental.value;
+    }
+    if (in.dtab_file.present) {
+      interpreter["dtabFile"] = in.dtab_file.value;
+    }
+    add_transformers(interpreter, in.transformers);
+    obj["interpreter"] = std::move(interpreter);
+  }
+  if (r.binding_timeout.present) {
+    obj["bindingTimeoutMs"] = r.binding_timeout.value.count();
+  }
+  const BindingCacheConfig& c = r.binding_cache;
+  json::object cache;
+  for (const auto& [key, size] :
+       {std::pair{"paths", &c.paths}, std::pair{"trees", &c.trees}, std::pair{"bounds", &c.bounds},
+        std::pair{"clients", &c.clients}}) {
+    if (size->present) {
+      cache[key] = size->value;
+    }
+  }
+  if (c.idle_ttl.present) {
+    cache["idleTtlSecs"] = c.idle_ttl.value.count();
+  }
+  if (!cache.empty()) {
+    obj["bindingCache"] = std::move(cache);
+  }
 }
 
 json::object server_json(const ServerConfig& s) {
@@ -81,6 +156,7 @@ json::value router_json(const RouterConfig& r) {
   obj["maxHeadersKB"] = r.max_headers_kb.value;
   obj["maxInitialLineKB"] = r.max_initial_line_kb.value;
   obj["streamAfterContentLengthKB"] = r.stream_after_content_length_kb.value;
+  add_binding(obj, r);
   add_unsupported(obj, r.unsupported);
   return obj;
 }
@@ -95,7 +171,7 @@ json::object namer_json(const NamerConfig& n) {
     obj["experimental"] = n.experimental.value;
   }
   std::visit(SettingsWriter{obj}, n.settings);
-  add_unsupported(obj, n.unsupported);
+  add_transformers(obj, n.transformers);
   return obj;
 }
 

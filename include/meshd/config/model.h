@@ -116,6 +116,77 @@ struct IdentifierConfig {
       settings;  ///< the alternative matching `kind`
 };
 
+/// `io.l5d.port`: replaces the port of every address (`port`, required, 1–65535).
+struct PortTransformerConfig {
+  Located<int> port;
+};
+
+/// `io.l5d.localhost`: keeps the addresses that are an IP of a local network interface.
+struct LocalhostTransformerConfig {};
+
+/// `io.l5d.specificHost`: keeps the addresses equal to an IP of `host` (required; an IP literal
+/// or a hostname, resolved asynchronously).
+struct SpecificHostTransformerConfig {
+  Located<std::string> host;
+};
+
+/// `io.l5d.replace`: every bound leaf is replaced by `path` (required) bound through the
+/// configured namers with an empty dtab.
+struct ReplaceTransformerConfig {
+  Located<PathValue> path;
+};
+
+/// `io.l5d.const`: the whole tree becomes `path` (required) bound as `io.l5d.replace` does.
+struct ConstTransformerConfig {
+  Located<PathValue> path;
+};
+
+/// One transformer (`interpreter.transformers[]` or `namers[].transformers[]`), applied in list
+/// order to every bound leaf. The bound ids it produces start with `/%` ++ `prefix`.
+struct TransformerConfig {
+  Position pos;
+  Located<std::string> kind;  ///< `io.l5d.port`, …
+  Located<bool> experimental{false};
+  /// Defaults per kind (inventory §7.3): `/io.l5d.port/<port>`, `/io.l5d.localhost`,
+  /// `/io.l5d.specificHost`, `/io.l5d.replace`, `/io.l5d.const`. See `transformer_prefix_path`.
+  Located<PathValue> prefix;
+  std::variant<PortTransformerConfig, LocalhostTransformerConfig, SpecificHostTransformerConfig,
+               ReplaceTransformerConfig, ConstTransformerConfig, UnsupportedPluginConfig>
+      settings;  ///< the alternative matching `kind`
+};
+
+/// The prefix of the ids a transformer produces, `/%` ++ `prefix`.
+inline dtab::Path transformer_prefix_path(const TransformerConfig& t) {
+  return dtab::Path::of({"%"}) + t.prefix.value.parsed;
+}
+
+/// A router's `interpreter` (inventory §3.5, §8).
+struct InterpreterConfig {
+  Position pos;
+  /// `default` or `io.l5d.fs`; `present` is false when the file left `kind` (or the whole
+  /// `interpreter`) out.
+  Located<std::string> kind{"default"};
+  Located<bool> experimental{false};
+  /// `io.l5d.fs` only: `dtabFile` (required there), a file holding a dtab that is watched and
+  /// prepended to the router's dtab.
+  Located<std::string> dtab_file;
+  std::vector<TransformerConfig> transformers;  ///< applied in order to every bound tree
+  /// For a recognised but unsupported kind (`io.l5d.namerd`, …) the whole object; else null.
+  boost::json::value raw;
+};
+
+/// `bindingCache` (inventory §3.1, §6.5): capacities of the binding caches (each ≥ 1) and idle
+/// expiry (≥ 1 s).
+struct BindingCacheConfig {
+  Position pos;
+  Located<int> paths{1000};    ///< logical name + local dtab → bound tree
+  Located<int> trees{1000};    ///< bound trees
+  Located<int> bounds{1000};   ///< bound ids + residual
+  Located<int> clients{1000};  ///< bound ids → client (balancer + connection pools)
+  /// Entries unused this long are dropped (their client metrics too). `idleTtlSecs`, 600.
+  Located<std::chrono::seconds> idle_ttl{std::chrono::seconds{600}};
+};
+
 /// One listener of a router (`servers[]`).
 struct ServerConfig {
   Position pos;
@@ -143,7 +214,11 @@ struct RouterConfig {
   Located<int> max_headers_kb{8};       ///< `maxHeadersKB`
   Located<int> max_initial_line_kb{4};  ///< `maxInitialLineKB`
   Located<int> stream_after_content_length_kb{5};  ///< `streamAfterContentLengthKB`
-  std::vector<UnsupportedValue> unsupported;       ///< client, service, interpreter, …
+  InterpreterConfig interpreter;                   ///< `interpreter`, `{kind: default}`
+  /// `bindingTimeoutMs`: how long a request waits for its name to bind (≥ 1).
+  Located<std::chrono::milliseconds> binding_timeout{std::chrono::milliseconds{10000}};
+  BindingCacheConfig binding_cache;           ///< `bindingCache`
+  std::vector<UnsupportedValue> unsupported;  ///< client, service, originator, …
   /// For a recognised but unsupported protocol (`h2`, …) the whole router object; otherwise null.
   boost::json::value raw;
 };
@@ -153,14 +228,27 @@ struct FsNamerConfig {
   Located<std::string> root_dir;  ///< `rootDir`, required; existence is checked by the namer
 };
 
+/// `io.l5d.rewrite` (inventory §7.1): a path matching `pattern` (a PathMatcher, §3.6, as a
+/// prefix) is rewritten to `name` with the captures substituted and delegated again; anything
+/// else is Neg. Its `prefix` is required.
+struct RewriteNamerConfig {
+  /// Required, e.g. `/{port}/{ns}/{svc}`: starts with `/`; captures `{name}` use the
+  /// characters `[a-zA-Z0-9.:_-]` and are well formed (checked by `config::load`).
+  Located<std::string> pattern;
+  /// Required, e.g. `/k8s/{ns}/{port}/{svc}`: uses only captures of `pattern` and is a valid
+  /// path once they are filled in (checked by `config::load`).
+  Located<std::string> name;
+};
+
 /// One namer (`namers[]`). Its names are bound under `/#` ++ `prefix`.
 struct NamerConfig {
   Position pos;
-  Located<std::string> kind;  ///< `io.l5d.fs`
+  Located<std::string> kind;  ///< `io.l5d.fs`, `io.l5d.rewrite`
   Located<bool> experimental{false};
   Located<PathValue> prefix;  ///< defaults to `/<kind>`; see `effective_prefix`
-  std::variant<FsNamerConfig, UnsupportedPluginConfig> settings;  ///< matches `kind`
-  std::vector<UnsupportedValue> unsupported;                      ///< transformers
+  std::variant<FsNamerConfig, RewriteNamerConfig, UnsupportedPluginConfig>
+      settings;                                 ///< matches `kind`
+  std::vector<TransformerConfig> transformers;  ///< applied to the names this namer binds
 };
 
 /// The path a namer serves, `/#` ++ `prefix`, as a path.

@@ -226,7 +226,8 @@ std::vector<ErrorCase> kind_cases() {
        {"t.yaml:2:3: routers[0].protocol: unknown protocol \"spdy\" (supported: http)"}},
       {"UnknownNamerKind",
        kRouter + "namers:\n- kind: io.l5d.etcd\n",
-       {"t.yaml:6:3: namers[0].kind: unknown namer kind \"io.l5d.etcd\" (supported: io.l5d.fs)"}},
+       {"t.yaml:6:3: namers[0].kind: unknown namer kind \"io.l5d.etcd\" (supported: io.l5d.fs, "
+        "io.l5d.rewrite)"}},
       {"UnknownIdentifierKind",
        "routers:\n- protocol: http\n  identifier: {kind: io.l5d.host}\n  servers: [{port: 0}]\n",
        {"t.yaml:3:16: routers[0].identifier.kind: unknown identifier kind \"io.l5d.host\" "

@@ -1,6 +1,6 @@
 // Real configs: every file shipped in config/ loads (Linkerd 1 `ExamplesTest`), a Linkerd example
 // restricted to supported keys loads, and the Kubernetes DaemonSet example is rejected with one
-// "not supported yet" error per key that a later issue implements.
+// "not supported yet" error per key or kind that a later issue implements.
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -90,6 +90,11 @@ TEST(Examples, MeshdFullConfigLoads) {
   EXPECT_EQ(r.config.routers[0].identifiers.size(), 4u);
   EXPECT_EQ(r.config.routers[0].dtab.value.parsed.size(), 3u);
   EXPECT_EQ(effective_prefix(r.config.namers[1]), "/#/disco2");
+  EXPECT_EQ(r.config.namers[1].transformers.size(), 2u);
+  EXPECT_EQ(effective_prefix(r.config.namers[2]), "/#/portNsSvcToK8s");
+  EXPECT_EQ(r.config.routers[0].interpreter.transformers.size(), 3u);
+  EXPECT_EQ(r.config.routers[0].binding_cache.idle_ttl.value, std::chrono::seconds{60});
+  EXPECT_EQ(r.config.routers[1].interpreter.dtab_file.value, "/etc/meshd/dtab");
   EXPECT_EQ(r.config.routers[1].servers.size(), 2u);
 }
 
@@ -103,9 +108,11 @@ TEST(Examples, KubernetesDaemonSetConfigNamesEveryUnsupportedKey) {
             (std::vector<std::string>{
                 file + ":9:3: namers[0].kind: namer kind \"io.l5d.k8s\" is not supported yet",
                 file + ":13:1: telemetry: \"telemetry\" is not supported yet",
-                file + ":29:3: routers[0].interpreter: \"interpreter\" is not supported yet",
+                file + ":32:7: routers[0].interpreter.transformers[0].kind: transformer kind "
+                       "\"io.l5d.k8s.daemonset\" is not supported yet",
                 file + ":39:3: routers[0].service: \"service\" is not supported yet",
-                file + ":50:3: routers[1].interpreter: \"interpreter\" is not supported yet",
+                file + ":53:7: routers[1].interpreter.transformers[0].kind: transformer kind "
+                       "\"io.l5d.k8s.localnode\" is not supported yet",
             }));
   // Everything else was still decoded.
   ASSERT_EQ(r.config.routers.size(), 2u);

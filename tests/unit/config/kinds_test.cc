@@ -51,6 +51,22 @@ TEST(KindRegistry, RecognisedKindHasNoDecoder) {
   EXPECT_EQ(registry.supported(), "io.l5d.a");
 }
 
+TEST(KindRegistry, AbsentKindTakesTheDefaultWithoutBeingPresent) {
+  KindRegistry<NamerDecoder> registry;
+  registry.add("default", &decode_nothing);
+  Decoder d{"k.yaml"};
+  MapReader m(d, YAML::Load("{experimental: false}"), "interpreter");
+  NamerConfig n;
+
+  NamerDecoder got =
+      read_kind(m, registry, "kind", "interpreter kind", n.kind, n.experimental, "default");
+
+  EXPECT_EQ(got, &decode_nothing);
+  EXPECT_EQ(n.kind.value, "default");
+  EXPECT_FALSE(n.kind.present);
+  EXPECT_TRUE(d.errors().empty());
+}
+
 TEST(KindRegistry, KindMustBeAString) {
   KindRegistry<NamerDecoder> registry;
 
@@ -66,8 +82,22 @@ TEST(Registries, ListEveryLinkerdPluginThisIssueKnows) {
     ASSERT_NE(r.protocols.find(p), nullptr) << p;
     EXPECT_EQ(r.protocols.find(p)->decode, nullptr) << p;
   }
-  EXPECT_EQ(r.namers.supported(), "io.l5d.fs");
+  EXPECT_EQ(r.namers.supported(), "io.l5d.fs, io.l5d.rewrite");
   EXPECT_TRUE(r.namers.find("io.l5d.dnssrv")->experimental);
+  EXPECT_EQ(r.interpreters.supported(), "default, io.l5d.fs");
+  for (auto k : {"io.l5d.namerd", "io.l5d.namerd.http", "io.l5d.mesh", "io.l5d.k8s.configMap",
+                 "io.l5d.consul.interpreter"}) {
+    ASSERT_NE(r.interpreters.find(k), nullptr) << k;
+    EXPECT_EQ(r.interpreters.find(k)->decode, nullptr) << k;
+  }
+  EXPECT_TRUE(r.interpreters.find("io.l5d.namerd.http")->experimental);
+  EXPECT_TRUE(r.interpreters.find("io.l5d.k8s.configMap")->experimental);
+  EXPECT_EQ(r.transformers.supported(),
+            "io.l5d.port, io.l5d.localhost, io.l5d.specificHost, io.l5d.replace, io.l5d.const");
+  for (auto k : {"io.l5d.k8s.daemonset", "io.l5d.k8s.localnode"}) {
+    ASSERT_NE(r.transformers.find(k), nullptr) << k;
+    EXPECT_EQ(r.transformers.find(k)->decode, nullptr) << k;
+  }
   EXPECT_EQ(r.http_identifiers.supported(),
             "io.l5d.header.token, io.l5d.methodAndHost, io.l5d.path, io.l5d.header, "
             "io.l5d.static");

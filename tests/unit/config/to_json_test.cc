@@ -35,6 +35,57 @@ TEST(ToJson, WritesLinkerdKeysWithDefaultsFilledIn) {
   })"));
 }
 
+TEST(ToJson, WritesBindingKeysAndTransformersOnlyAsWritten) {
+  const LoadResult r = load(
+      "namers:\n"
+      "- {kind: io.l5d.fs, rootDir: /d, transformers: [{kind: io.l5d.port, port: 81}]}\n"
+      "- {kind: io.l5d.rewrite, prefix: /rw, pattern: '/{a}', name: '/x/{a}'}\n"
+      "routers:\n"
+      "- protocol: http\n  servers: [{port: 0}]\n  bindingCache: {clients: 7}\n"
+      "  interpreter:\n    transformers:\n    - {kind: io.l5d.localhost, experimental: true}\n"
+      "    - {kind: io.l5d.specificHost, host: h, prefix: /sh}\n"
+      "    - {kind: io.l5d.replace, path: /r}\n    - {kind: io.l5d.const, path: /c}\n"
+      "- protocol: http\n  label: b\n  servers: [{port: 0}]\n  bindingTimeoutMs: 5\n"
+      "  interpreter: {kind: io.l5d.fs, dtabFile: /etc/dtab}\n",
+      "t.yaml");
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(errors_of(r));
+
+  const boost::json::value json = to_json(r.config);
+
+  EXPECT_EQ(json.at("namers"), boost::json::parse(R"([
+    {"kind": "io.l5d.fs", "prefix": "/io.l5d.fs", "rootDir": "/d",
+     "transformers": [{"kind": "io.l5d.port", "prefix": "/io.l5d.port/81", "port": 81}]},
+    {"kind": "io.l5d.rewrite", "prefix": "/rw", "pattern": "/{a}", "name": "/x/{a}"}
+  ])"));
+  const boost::json::object& first = json.at("routers").at(0).as_object();
+  EXPECT_EQ(first.at("interpreter"), boost::json::parse(R"({"kind": "default", "transformers": [
+    {"kind": "io.l5d.localhost", "prefix": "/io.l5d.localhost", "experimental": true},
+    {"kind": "io.l5d.specificHost", "prefix": "/sh", "host": "h"},
+    {"kind": "io.l5d.replace", "prefix": "/io.l5d.replace", "path": "/r"},
+    {"kind": "io.l5d.const", "prefix": "/io.l5d.const", "path": "/c"}]})"));
+  EXPECT_EQ(first.at("bindingCache"), boost::json::parse(R"({"clients": 7})"));
+  EXPECT_FALSE(first.contains("bindingTimeoutMs"));
+  const boost::json::object& second = json.at("routers").at(1).as_object();
+  EXPECT_EQ(second.at("interpreter"),
+            boost::json::parse(R"({"kind": "io.l5d.fs", "dtabFile": "/etc/dtab"})"));
+  EXPECT_EQ(second.at("bindingTimeoutMs"), 5);
+  EXPECT_FALSE(second.contains("bindingCache"));
+}
+
+TEST(ToJson, UnsupportedInterpreterIsWrittenAsCaptured) {
+  const LoadResult r = load(
+      "routers:\n- protocol: http\n  servers: [{port: 0}]\n"
+      "  interpreter: {kind: io.l5d.namerd, dst: /$/inet/n/4100, namespace: web}\n",
+      "t.yaml");
+  ASSERT_FALSE(r.ok());
+
+  const boost::json::value json = to_json(r.config);
+
+  EXPECT_EQ(json.at("routers").at(0).at("interpreter"),
+            boost::json::parse(
+                R"({"kind": "io.l5d.namerd", "dst": "/$/inet/n/4100", "namespace": "web"})"));
+}
+
 TEST(ToJson, OutputLoadsBackToTheSameJson) {
   const LoadResult first = load_file(testing::testdata_path("meshd-full.yaml"));
   ASSERT_TRUE(first.ok()) << ::testing::PrintToString(errors_of(first));

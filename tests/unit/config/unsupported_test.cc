@@ -27,10 +27,10 @@ std::ostream& operator<<(std::ostream& os, const KeyCase& c) { return os << c.er
 
 std::vector<KeyCase> unsupported_cases() {
   std::vector<KeyCase> cases;
-  for (std::string key : {"client", "service", "interpreter", "bindingTimeoutMs", "bindingCache",
-                          "originator", "announcers", "streamingEnabled", "compressionLevel",
-                          "tracePropagator", "httpAccessLog", "httpAccessLogRollPolicy",
-                          "httpAccessLogAppend", "httpAccessLogRotateCount", "maxErrResponseKB"}) {
+  for (std::string key :
+       {"client", "service", "originator", "announcers", "streamingEnabled", "compressionLevel",
+        "tracePropagator", "httpAccessLog", "httpAccessLogRollPolicy", "httpAccessLogAppend",
+        "httpAccessLogRotateCount", "maxErrResponseKB"}) {
     cases.push_back({"routers:\n- protocol: http\n  servers: [{port: 0}]\n  " + key + ": 1\n",
                      "t.yaml:4:3: routers[0]." + key + ": \"" + key + "\" is not supported yet"});
   }
@@ -47,17 +47,36 @@ std::vector<KeyCase> unsupported_cases() {
   }
   cases.push_back({kRouter + "telemetry:\n- kind: io.l5d.prometheus\n",
                    "t.yaml:5:1: telemetry: \"telemetry\" is not supported yet"});
-  cases.push_back({kRouter + "namers:\n- kind: io.l5d.fs\n  rootDir: /d\n  transformers: []\n",
-                   "t.yaml:8:3: namers[0].transformers: \"transformers\" is not supported yet"});
+  for (std::string kind : {"io.l5d.k8s.daemonset", "io.l5d.k8s.localnode"}) {
+    cases.push_back(
+        {kRouter + "namers:\n- kind: io.l5d.fs\n  rootDir: /d\n  transformers:\n  - kind: " + kind +
+             "\n    hostNetwork: true\n",
+         "t.yaml:9:5: namers[0].transformers[0].kind: transformer kind \"" + kind +
+             "\" is not supported yet"});
+    cases.push_back(
+        {"routers:\n- protocol: http\n  servers: [{port: 0}]\n  interpreter:\n"
+         "    transformers: [{kind: " +
+             kind + "}]\n",
+         "t.yaml:5:21: routers[0].interpreter.transformers[0].kind: transformer kind \"" + kind +
+             "\" is not supported yet"});
+  }
+  for (std::string kind : {"io.l5d.namerd", "io.l5d.namerd.http", "io.l5d.mesh",
+                           "io.l5d.k8s.configMap", "io.l5d.consul.interpreter"}) {
+    cases.push_back(
+        {"routers:\n- protocol: http\n  servers: [{port: 0}]\n  interpreter:\n"
+         "    kind: " +
+             kind + "\n    dst: /$/inet/namerd/4100\n",
+         "t.yaml:5:5: routers[0].interpreter.kind: interpreter kind \"" + kind +
+             "\" is not supported yet"});
+  }
   for (std::string protocol : {"h2", "thrift", "thriftmux", "mux"}) {
     cases.push_back(
         {"routers:\n- protocol: " + protocol + "\n  servers: [{port: 0}]\n",
          "t.yaml:2:3: routers[0].protocol: protocol \"" + protocol + "\" is not supported yet"});
   }
-  for (std::string kind :
-       {"io.l5d.k8s", "io.l5d.k8s.ns", "io.l5d.k8s.external", "io.l5d.k8s.istio", "io.l5d.consul",
-        "io.l5d.dnssrv", "io.l5d.marathon", "io.l5d.serversets", "io.l5d.zkLeader",
-        "io.l5d.curator", "io.l5d.rancher", "io.l5d.rewrite"}) {
+  for (std::string kind : {"io.l5d.k8s", "io.l5d.k8s.ns", "io.l5d.k8s.external", "io.l5d.k8s.istio",
+                           "io.l5d.consul", "io.l5d.dnssrv", "io.l5d.marathon", "io.l5d.serversets",
+                           "io.l5d.zkLeader", "io.l5d.curator", "io.l5d.rancher"}) {
     cases.push_back(
         {kRouter + "namers:\n- kind: " + kind + "\n  host: localhost\n",
          "t.yaml:6:3: namers[0].kind: namer kind \"" + kind + "\" is not supported yet"});
