@@ -36,6 +36,15 @@ class LinkerImpl final : public Linker {
       : config_(config),
         registry_(telemetry::Registry::Options{worker_count(config), false}) {}
 
+  ~LinkerImpl() override {
+    // The admin handlers hold interpreters (and so the naming state); only the admin
+    // connections still pending in `control_` may keep the service past this point, and they
+    // go while `control_` is destroyed, which is safe for the timers they release.
+    admin_.reset();
+  }
+  LinkerImpl(const LinkerImpl&) = delete;
+  LinkerImpl& operator=(const LinkerImpl&) = delete;
+
   bool init();
   int run() override;
   void shutdown(std::chrono::milliseconds grace) override;
@@ -51,19 +60,21 @@ class LinkerImpl final : public Linker {
   void worker_drained();
   void finish();
 
-  // Destruction runs bottom-up: everything the workers' and the control thread's pending
-  // coroutine frames refer to is declared above the io_contexts that own those frames.
+  // Destruction runs bottom-up: everything the control thread's pending coroutine frames refer
+  // to is declared above `control_`, which owns those frames. The naming state (namers, dtab
+  // files, the resolver) owns timers and watches on `control_`, so every holder of it (naming_,
+  // the workers' routers; admin_ is reset by the destructor) goes before `control_` does.
   config::Config config_;
   telemetry::Registry registry_;
   std::vector<std::unique_ptr<router::RouterStats>> router_stats_;
   std::vector<std::unique_ptr<router::ServerStats>> server_stats_;
   std::vector<admin::ListenerInfo> listeners_;
-  std::unique_ptr<Naming> naming_;
   std::shared_ptr<admin::AdminService> admin_;
   http1::ServerOptions admin_options_;
   transport::DrainGroup admin_drain_;
-  std::vector<std::unique_ptr<Worker>> workers_;
   asio::io_context control_{1};
+  std::unique_ptr<Naming> naming_;
+  std::vector<std::unique_ptr<Worker>> workers_;  // each destroys its own io_context first
   std::shared_ptr<transport::Listener> admin_listener_;
   std::optional<asio::signal_set> signals_;
   std::optional<asio::steady_timer> grace_timer_;
@@ -99,7 +110,7 @@ bool LinkerImpl::build_router(const config::RouterConfig& rc) {
   options->label = rc.label.value;
   options->base_dtab = rc.dtab.value.parsed;
   options->identifiers = router::make_identifiers(rc);
-  options->bind = naming_->bind;
+  options->bind = naming_->routers[static_cast<std::size_t>(&rc - config_.routers.data())].bind;
   options->generation = naming_->generation;
   options->max_header_bytes = static_cast<std::size_t>(rc.max_headers_kb.value) * 1024;
   options->pool.limits = {static_cast<std::size_t>(rc.max_initial_line_kb.value) * 1024,

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -7,22 +8,42 @@
 
 #include "meshd/config/model.h"
 #include "meshd/core/asio.h"
+#include "meshd/naming/interpreter.h"
+#include "meshd/naming/namer.h"
 #include "meshd/router/router.h"
 
 namespace meshd::app {
 
-/// The configured namers and the interpreter over them, as the routers use them.
-struct Naming {
-  /// Binds `path` through `dtab`, then the namers, then `/$/`. Thread-safe.
+/// The naming of one router: its interpreter (`routers[].interpreter`) over the shared namers.
+struct RouterNaming {
+  /// `interpreter->bind`. Thread-safe.
   router::BindFn bind;
+  /// The router's interpreter (for `/delegator.json`); keeps all of the naming state alive.
+  std::shared_ptr<const naming::Interpreter> interpreter;
+};
+
+/// The configured namers and the interpreters over them, as the routers and the admin pages use
+/// them. Everything here runs its watches on the control executor given to `start_naming`.
+struct Naming {
+  /// One entry per router, parallel to `config.routers`.
+  std::vector<RouterNaming> routers;
+  /// An interpreter with no configured namers, only `/$` (`/delegator.json` without a
+  /// namespace).
+  std::shared_ptr<const naming::Interpreter> namers_only;
+  /// The configured namers in config order (for `/bound-names.json`: `Namer::enumerate`).
+  std::vector<naming::NamerSharedPtr> namers;
   /// The namers' change counter.
   std::function<std::uint64_t()> generation;
-  /// Owns the namers and the interpreter (they run on the control executor).
+  /// Owns the namers, dtab files and interpreters. Destroy on the control thread, before the
+  /// control `io_context`.
   std::shared_ptr<void> owner;
 };
 
-/// Builds and starts the namers of `config` on `control`. On an environment error (an
-/// unreadable rootDir) returns null and appends a message naming the key to `errors`.
+/// Builds and starts the namers, transformers, dtab files and per-router interpreters of
+/// `config` on `control` (control thread, before the workers start). On an error (an unreadable
+/// `rootDir`, a kind that is not implemented) returns null and appends a message naming the key
+/// to `errors`. A missing or invalid `dtabFile` is not an error here: it is logged and served as
+/// `naming::DtabFile` describes.
 std::unique_ptr<Naming> start_naming(const config::Config& config, asio::io_context& control,
                                      std::vector<std::string>& errors);
 

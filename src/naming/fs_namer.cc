@@ -1,5 +1,6 @@
 #include "meshd/naming/fs_namer.h"
 
+#include <algorithm>
 #include <boost/asio/steady_timer.hpp>
 #include <exception>
 #include <fstream>
@@ -271,6 +272,17 @@ Lookup FsNamer::lookup(const Path& residual) const {
     }
   }
   return Lookup::ok(dtab::NameTree<dtab::Name>::neg());
+}
+
+std::vector<Path> FsNamer::enumerate() const {
+  const auto snapshot = impl_->snapshot.load();
+  std::vector<Path> ids;
+  ids.reserve(snapshot->files.size());
+  for (const auto& [name, state] : snapshot->files) {
+    ids.push_back(prefix() + name);
+  }
+  std::sort(ids.begin(), ids.end());
+  return ids;
 }
 
 }  // namespace meshd::naming

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <memory>
+#include <vector>
 
 #include "meshd/dtab/bind.h"
 #include "meshd/dtab/name.h"
@@ -70,6 +71,8 @@ class FsNamer final : public Namer {
 
   // naming::Namer
   dtab::Activity<dtab::NameTree<dtab::Name>> lookup(const dtab::Path& residual) const override;
+  /// One id per service file, `prefix() ++ /<dir>/.../<file>`, sorted.
+  std::vector<dtab::Path> enumerate() const override;
 
  private:
   struct Impl;

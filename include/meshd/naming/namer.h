@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <utility>
+#include <vector>
 
 #include "meshd/dtab/bind.h"
 #include "meshd/dtab/name.h"
@@ -28,6 +29,11 @@ class Namer {
   /// Pending/Failed activity. Reads an immutable snapshot: callable from any thread
   /// concurrently, never blocks, never throws. Changes are announced by `naming::generation()`.
   virtual dtab::Activity<dtab::NameTree<dtab::Name>> lookup(const dtab::Path& residual) const = 0;
+
+  /// The bound ids this namer currently knows, sorted (Linkerd `EnumeratingNamer`, for
+  /// `/bound-names.json`); empty when the namer cannot enumerate its names (the default).
+  /// Thread-safe, never blocks: reads the same snapshot as `lookup`.
+  virtual std::vector<dtab::Path> enumerate() const { return {}; }
 
  private:
   dtab::Path prefix_;

@@ -201,6 +201,18 @@ TEST_F(FsNamerTest, LookupIsSafeFromWorkerThreadsWhileFilesChange) {
   EXPECT_GT(bound.load(), 0);
 }
 
+TEST_F(FsNamerTest, EnumeratesOneIdPerFile) {
+  dir_.write("web", "127.0.0.1 8080\n");
+  dir_.write("team/api", "127.0.0.1 9000\n");
+  dir_.write(".hidden/x", "127.0.0.1 9001\n");
+  start();
+
+  const std::vector<dtab::Path> ids = namer_->enumerate();
+
+  EXPECT_EQ(ids,
+            (std::vector<dtab::Path>{path("/#/io.l5d.fs/team/api"), path("/#/io.l5d.fs/web")}));
+}
+
 TEST_F(FsNamerTest, StopKeepsServingTheLastSnapshot) {
   dir_.write("web", "127.0.0.1 8080\n");
   start();

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "meshd/naming/transformers.h"
 #include "unit/naming/naming_test_util.h"
 
 namespace meshd::naming {
@@ -36,7 +37,7 @@ TEST_F(InterpreterTest, BindsThroughDtabAndInetLiteral) {
 }
 
 TEST_F(InterpreterTest, KeepsResidualAndAddressOfTheBoundName) {
-  const Interpreter interpreter({}, global_);
+  const Interpreter interpreter(std::vector<NamerSharedPtr>{}, global_);
 
   const auto r =
       interpreter.bind(dtab::Dtab::read("/svc=>/$/inet/10.0.0.1/80").value(), path("/svc/a/b"));
@@ -112,9 +113,10 @@ TEST_F(InterpreterTest, UnknownSystemNamerFailsTheBind) {
 TEST_F(InterpreterTest, HonoursMaxDepth) {
   EXPECT_EQ(bind({}, "/a=>/b;/b=>/a", "/a"),
             "failed: Max recursion level: 100 reached in Namer lookup");
-  EXPECT_EQ(bind({}, "/a=>/b;/b=>/$/inet/127.0.0.1/1", "/a", {2}),
+  EXPECT_EQ(bind({}, "/a=>/b;/b=>/$/inet/127.0.0.1/1", "/a", {.max_depth = 2}),
             "failed: Max recursion level: 2 reached in Namer lookup");
-  EXPECT_EQ(bind({}, "/a=>/b;/b=>/$/inet/127.0.0.1/1", "/a", {3}), "/$/inet/127.0.0.1/1");
+  EXPECT_EQ(bind({}, "/a=>/b;/b=>/$/inet/127.0.0.1/1", "/a", {.max_depth = 3}),
+            "/$/inet/127.0.0.1/1");
 }
 
 TEST_F(InterpreterTest, LookupNamersWithoutDtab) {
@@ -127,6 +129,94 @@ TEST_F(InterpreterTest, LookupNamersWithoutDtab) {
   EXPECT_EQ(show(interpreter.lookup_namers(path("/$/fail"))), "!");
   EXPECT_EQ(show(interpreter.lookup(dtab::Dtab::read("/svc=>/a;/svc=>/b").value(), path("/svc/x"))),
             "/b/x | /a/x");
+}
+
+// A bound leaf `prefix ++ name` with residual `residual` and one address 10.0.0.1:80.
+Lookup bound_leaf(std::string_view id, std::string_view residual = "/") {
+  auto addr = std::make_shared<const dtab::Addr>(dtab::Addr::bound({{"10.0.0.1", 80, {}, 1.0}}));
+  return Lookup::ok(dtab::NameTree<dtab::Name>::leaf(
+      dtab::BoundName{path(id), path(residual), std::move(addr), 1.0}));
+}
+
+TEST_F(InterpreterTest, NamerTransformersApplyToThatNamersBoundNames) {
+  auto fs = std::make_shared<FakeNamer>("/#/io.l5d.fs");
+  auto other = std::make_shared<FakeNamer>("/#/other");
+  fs->answer("/web/a/b", bound_leaf("/#/io.l5d.fs/web", "/a/b"));
+  other->answer("/api", bound_leaf("/#/other/api"));
+  InterpreterOptions options;
+  options.namer_transformers = {{make_port_transformer(path("/%/io.l5d.port/4141"), 4141)}};
+  const Interpreter interpreter({fs, other}, global_, options);
+  const auto dtab = dtab::Dtab::read("/svc=>/#/io.l5d.fs;/svc/api=>/#/other/api").value();
+
+  const auto web = interpreter.bind(dtab, path("/svc/web/a/b"));
+  const auto api = interpreter.bind(dtab, path("/svc/api"));
+
+  EXPECT_EQ(show(web), "/%/io.l5d.port/4141/#/io.l5d.fs/web");
+  EXPECT_EQ(web.value.value().residual, path("/a/b"));
+  EXPECT_EQ(web.value.value().addr->addresses.at(0).port, 4141);
+  EXPECT_EQ(show(api), "/#/other/api");
+  EXPECT_EQ(show(interpreter.lookup_namers(path("/#/io.l5d.fs/web/a/b"))),
+            "/%/io.l5d.port/4141/#/io.l5d.fs/web");
+  EXPECT_TRUE(interpreter.transformers().empty());
+}
+
+TEST_F(InterpreterTest, InterpreterTransformersApplyAfterNamerTransformers) {
+  auto fs = std::make_shared<FakeNamer>("/#/io.l5d.fs");
+  fs->answer("/web", bound_leaf("/#/io.l5d.fs/web"));
+  InterpreterOptions options;
+  options.namer_transformers = {{make_port_transformer(path("/%/namer"), 1)}};
+  options.transformers = {make_port_transformer(path("/%/interp"), 2)};
+  const Interpreter interpreter({fs}, global_, options);
+
+  const auto r = interpreter.bind(dtab::Dtab::read("/svc=>/#/io.l5d.fs").value(), path("/svc/web"));
+  const auto inet = interpreter.bind(dtab::Dtab(), path("/$/inet/10.0.0.9/80"));
+
+  EXPECT_EQ(show(r), "/%/interp/%/namer/#/io.l5d.fs/web");
+  EXPECT_EQ(r.value.value().addr->addresses.at(0).port, 2);
+  EXPECT_EQ(show(inet), "/%/interp/$/inet/10.0.0.9/80");
+  ASSERT_EQ(interpreter.transformers().size(), 1u);
+  EXPECT_EQ(interpreter.transformers()[0]->prefix(), path("/%/interp"));
+  EXPECT_EQ(show(interpreter.lookup_namers(path("/#/io.l5d.fs/web"))), "/%/namer/#/io.l5d.fs/web");
+}
+
+TEST_F(InterpreterTest, NamerTransformersLeaveNamePathsForDelegation) {
+  auto rw = std::make_shared<FakeNamer>("/#/rw");
+  rw->answer("/x", Lookup::ok(dtab::NameTree<dtab::Name>::alt(
+                       {dtab::NameTree<dtab::Name>::leaf(dtab::Name(path("/fs/web"))),
+                        bound_leaf("/#/rw/x").value})));
+  InterpreterOptions options;
+  options.namer_transformers = {{make_port_transformer(path("/%/p"), 1)}};
+  const Interpreter interpreter({rw}, global_, options);
+
+  EXPECT_EQ(show(interpreter.lookup_namers(path("/#/rw/x"))), "/fs/web | /%/p/#/rw/x");
+  EXPECT_EQ(
+      show(interpreter.bind(dtab::Dtab::read("/fs=>/$/inet/10.0.0.1/80").value(), path("/#/rw/x"))),
+      "/$/inet/10.0.0.1/80");
+}
+
+TEST_F(InterpreterTest, NamerResultTransformedToNegFallsThroughToEarlierNamer) {
+  auto first = std::make_shared<FakeNamer>("/#/disco");
+  auto second = std::make_shared<FakeNamer>("/#/disco");
+  first->answer("/a", bound_leaf("/#/disco/a"));
+  second->answer("/a", bound_leaf("/#/disco/a"));
+  const PathBinder neg = [](const dtab::Path&) {
+    return dtab::Activity<dtab::NameTree<dtab::BoundName>>::ok(
+        dtab::NameTree<dtab::BoundName>::neg());
+  };
+  InterpreterOptions options;
+  options.namer_transformers = {{}, {make_const_transformer(path("/%/c"), path("/x"), neg)}};
+  const Interpreter interpreter({first, second}, global_, options);
+
+  EXPECT_EQ(show(interpreter.bind(dtab::Dtab(), path("/#/disco/a"))), "/#/disco/a");
+  EXPECT_EQ(second->lookups(), 1);
+  EXPECT_EQ(first->lookups(), 1);
+}
+
+TEST_F(InterpreterTest, DefaultInterpreterHasNoOwnDtab) {
+  const Interpreter interpreter(std::vector<NamerSharedPtr>{}, global_);
+
+  EXPECT_TRUE(interpreter.own_dtab().empty());
+  EXPECT_EQ(interpreter.own_dtab_failure(), "");
 }
 
 }  // namespace
