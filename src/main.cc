@@ -3,12 +3,14 @@
 //   meshd [--log-level LEVEL] CONFIG        run (CONFIG `-` reads standard input)
 //   meshd [--log-level LEVEL] -validate CONFIG
 //   meshd version
+//   meshd dtab show|path|tree|delegate ...   dtab tools (src/app/dtab_cli.cc)
 
 #include <cstring>
 #include <iostream>
 #include <string>
 #include <string_view>
 
+#include "meshd/app/dtab_cli.h"
 #include "meshd/app/linker.h"
 #include "meshd/config/load.h"
 #include "meshd/core/log.h"
@@ -21,6 +23,7 @@ constexpr int kExitEnvironmentError = 1;
 int usage() {
   std::cerr << "usage: meshd [--log-level LEVEL] [-validate] CONFIG\n"
                "       meshd version\n"
+               "       meshd dtab show|path|tree|delegate ...  (meshd dtab for details)\n"
                "CONFIG is a Linkerd 1 YAML or JSON config file, or - for standard input.\n"
                "LEVEL is one of trace, debug, info, warn, error, off (default info).\n";
   return kExitConfigError;
@@ -29,6 +32,9 @@ int usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc >= 2 && std::string_view(argv[1]) == "dtab") {
+    return meshd::app::run_dtab_cli(argc, argv, std::cout, std::cerr);
+  }
   bool validate = false;
   std::string config_path;
   for (int i = 1; i < argc; ++i) {

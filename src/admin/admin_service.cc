@@ -18,11 +18,30 @@ bool iequals_ascii(std::string_view a, std::string_view b) {
   });
 }
 
+// `target` with the characters RFC 3986 forbids but clients send raw anyway (curl with a dtab in
+// the query: `dtab=/svc=>/#/io.l5d.fs`) percent-encoded, as lenient servers (Netty) accept them.
+std::string encode_lenient(std::string_view target) {
+  static constexpr std::string_view kRaw = "\"<>\\^`{|}";
+  std::string out;
+  for (char c : target) {
+    if (kRaw.find(c) != std::string_view::npos) {
+      static constexpr char kHex[] = "0123456789ABCDEF";
+      out.push_back('%');
+      out.push_back(kHex[(static_cast<unsigned char>(c) >> 4) & 0xF]);
+      out.push_back(kHex[static_cast<unsigned char>(c) & 0xF]);
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
 // Fills `out.path` and `out.params` from an origin-form (`/a?b=c`) or absolute-form target.
 bool parse_target(std::string_view target, AdminRequest& out) {
-  auto url = boost::urls::parse_origin_form(target);
+  const std::string lenient = encode_lenient(target);
+  auto url = boost::urls::parse_origin_form(lenient);
   if (!url) {
-    url = boost::urls::parse_absolute_uri(target);
+    url = boost::urls::parse_absolute_uri(lenient);
   }
   if (!url) {
     return false;

@@ -273,6 +273,22 @@ TEST_F(AdminServiceTest, ExtraHandlersSeeDecodedParamsAndTheBody) {
   EXPECT_EQ(seen.body, "body!");
 }
 
+TEST_F(AdminServiceTest, RawDtabCharactersInTheQueryAreAccepted) {
+  AdminRequest seen;
+  AdminService::Options options;
+  options.handlers["/delegator.json"] = [&](AdminRequest req) -> asio::awaitable<http::Response> {
+    seen = std::move(req);
+    co_return http::Response::text(200, "{}", "application/json");
+  };
+  AdminService service(registry_, std::move(options));
+
+  // What `curl 'http://…/delegator.json?dtab=/svc=>/#/io.l5d.fs|/$/nil'` sends (the # encoded).
+  auto rsp = get(service, "/delegator.json?path=/svc/a&dtab=/svc=>/%23/io.l5d.fs|{/$/nil}");
+
+  EXPECT_EQ(rsp.status, 200);
+  EXPECT_EQ(seen.param("dtab"), "/svc=>/#/io.l5d.fs|{/$/nil}");
+}
+
 TEST_F(AdminServiceTest, AbsoluteFormTargetsAreRouted) {
   AdminService service(registry_, {});
 
