@@ -11,9 +11,11 @@
 #include "app/naming_setup.h"
 #include "app/worker.h"
 #include "meshd/admin/admin_service.h"
+#include "meshd/admin/delegator.h"
 #include "meshd/config/to_json.h"
 #include "meshd/core/log.h"
 #include "meshd/core/spawn.h"
+#include "meshd/router/client_state.h"
 #include "meshd/router/stats.h"
 #include "meshd/telemetry/per_worker.h"
 #include "meshd/telemetry/registry.h"
@@ -33,8 +35,7 @@ std::size_t worker_count(const config::Config& config) {
 class LinkerImpl final : public Linker {
  public:
   LinkerImpl(const config::Config& config)
-      : config_(config),
-        registry_(telemetry::Registry::Options{worker_count(config), false}) {}
+      : config_(config), registry_(telemetry::Registry::Options{worker_count(config), false}) {}
 
   ~LinkerImpl() override {
     // The admin handlers hold interpreters (and so the naming state); only the admin
@@ -112,6 +113,10 @@ bool LinkerImpl::build_router(const config::RouterConfig& rc) {
   options->identifiers = router::make_identifiers(rc);
   options->bind = naming_->routers[static_cast<std::size_t>(&rc - config_.routers.data())].bind;
   options->generation = naming_->generation;
+  options->binding_timeout = rc.binding_timeout.value;
+  options->cache.paths = static_cast<std::size_t>(rc.binding_cache.paths.value);
+  options->cache.clients = static_cast<std::size_t>(rc.binding_cache.clients.value);
+  options->cache.idle_ttl = rc.binding_cache.idle_ttl.value;
   options->max_header_bytes = static_cast<std::size_t>(rc.max_headers_kb.value) * 1024;
   options->pool.limits = {static_cast<std::size_t>(rc.max_initial_line_kb.value) * 1024,
                           options->max_header_bytes};
@@ -156,8 +161,8 @@ bool LinkerImpl::build_server(const config::RouterConfig& rc, std::size_t router
   router::ServerStats& stats = *server_stats_.back();
   for (std::size_t i = 0; i < workers_.size(); ++i) {
     Worker* worker = workers_[i].get();
-    auto service = std::make_shared<router::ServerService>(*worker->routers[router_index],
-                                                           settings, stats);
+    auto service =
+        std::make_shared<router::ServerService>(*worker->routers[router_index], settings, stats);
     auto& options = worker->server_options.emplace_back();
     options.limits = {static_cast<std::size_t>(rc.max_initial_line_kb.value) * 1024,
                       static_cast<std::size_t>(rc.max_headers_kb.value) * 1024};
@@ -182,6 +187,9 @@ bool LinkerImpl::build_server(const config::RouterConfig& rc, std::size_t router
   return true;
 }
 
+/// An admin response computed before the handler returns.
+asio::awaitable<http::Response> ready_response(http::Response rsp) { co_return rsp; }
+
 bool LinkerImpl::build_admin() {
   boost::system::error_code ec;
   auto ip = asio::ip::make_address(config_.admin.ip.value, ec);
@@ -200,6 +208,38 @@ bool LinkerImpl::build_admin() {
   opts.ready = [this] { return !shutting_down_.load(); };
   opts.listeners = [this] { return listeners_; };
   opts.config_json = [this] { return boost::json::serialize(config::to_json(config_)); };
+  admin::AdminHandler client_state = [this](const admin::AdminRequest&) {
+    std::vector<const router::RouterStats*> routers;
+    for (const auto& r : router_stats_) {
+      routers.push_back(r.get());
+    }
+    return ready_response(
+        http::Response::text(200, router::client_state_json(routers), "application/json"));
+  };
+  opts.handlers["/client_state.json"] = client_state;
+  opts.handlers["/admin/client_state.json"] = client_state;
+  admin::DelegatorOptions delegator;
+  delegator.interpreter =
+      [this](std::string_view label) -> std::shared_ptr<const naming::Interpreter> {
+    for (std::size_t i = 0; i < config_.routers.size(); ++i) {
+      if (config_.routers[i].label.value == label) {
+        return naming_->routers[i].interpreter;
+      }
+    }
+    return nullptr;
+  };
+  delegator.namers_only = naming_->namers_only;
+  opts.handlers["/delegator.json"] = admin::delegator_json_handler(std::move(delegator));
+  opts.handlers["/delegator"] = admin::delegator_page_handler();
+  opts.handlers["/bound-names.json"] = admin::bound_names_handler([this] {
+    std::vector<std::string> names;
+    for (const auto& namer : naming_->namers) {
+      for (const auto& id : namer->enumerate()) {
+        names.push_back(id.show());
+      }
+    }
+    return names;
+  });
   admin_ = std::make_shared<admin::AdminService>(registry_, std::move(opts));
   admin_listener_ = std::make_shared<transport::Listener>(
       std::move(*acceptor), [this](transport::StreamPtr stream) {
@@ -226,7 +266,11 @@ void LinkerImpl::start_ticks(Worker& worker) {
   worker.tick_timer.expires_after(std::chrono::milliseconds(50));
   worker.tick_timer.async_wait([this, &worker](boost::system::error_code ec) {
     if (!ec) {
-      worker.drain.tick(std::chrono::steady_clock::now());
+      auto now = std::chrono::steady_clock::now();
+      worker.drain.tick(now);
+      for (auto& r : worker.routers) {
+        r->tick(now);
+      }
       start_ticks(worker);
     }
   });

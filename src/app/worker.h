@@ -20,6 +20,17 @@ namespace meshd::app {
 /// thread starts; afterwards touched only from its own thread (posts from the control thread).
 struct Worker {
   explicit Worker(std::size_t index) : index(index) {}
+  /// Runs after the thread stopped. Closes what holds sockets outside coroutine frames (the
+  /// routers' pooled connections, the acceptors) while `io` still exists; the frames still in
+  /// `io` are destroyed with it.
+  ~Worker() {
+    listeners.clear();
+    for (auto& r : routers) {
+      r->clear();
+    }
+  }
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
 
   // Declaration order is destruction order in reverse, and it matters: the io_context must go
   // after the listeners (acceptors are bound to it) and before what its pending coroutine frames

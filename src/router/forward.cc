@@ -21,7 +21,7 @@ void append_via(http::Headers& headers, http::Version v) {
 std::string binding_timeout_message(std::chrono::milliseconds timeout, const dtab::Path& dst) {
   auto ms = timeout.count();
   std::string d = ms % 1000 == 0 ? std::to_string(ms / 1000) + ".seconds"
-                                  : std::to_string(ms) + ".milliseconds";
+                                 : std::to_string(ms) + ".milliseconds";
   return "Exceeded " + d + " binding timeout while resolving name: " + dst.show();
 }
 
@@ -32,7 +32,7 @@ asio::awaitable<Result<http::Response>> RouterWorker::route_bound(http::Request 
   std::string key = binding_key(req.ctx.dst_show, req.ctx.local_dtab);
   std::optional<std::chrono::steady_clock::time_point> deadline;  // set only if we must wait
   for (;;) {
-    BoundTree tree = cached_binding(dst, key, req.ctx.local_dtab);
+    BoundTree tree = cached_binding(dst, key, req.ctx.local_dtab, req.ctx.start);
     if (tree.state == BoundTree::State::Pending) {
       tree = co_await bind_pending(dst, key, req.ctx.local_dtab);
     }
@@ -53,12 +53,13 @@ asio::awaitable<Result<http::Response>> RouterWorker::route_bound(http::Request 
       co_return error(502, leaf->addr->failure);
     }
     if (leaf->addr->kind == dtab::Addr::Kind::Bound) {
-      Client& client = client_for(*leaf);
-      if (client.endpoints.empty()) {  // every address unusable (not an IP literal)
+      // Held by this frame: the cache may evict the client while the request is in flight.
+      ClientSharedPtr client = client_for(*leaf, req.ctx.start);
+      if (client->endpoints.empty()) {  // every address unusable (not an IP literal)
         co_return error(502, no_route(dst, options_->base_dtab, req.ctx.local_dtab));
       }
       // `leaf` points into `tree`, a snapshot this frame owns until forward() returns.
-      co_return co_await forward(std::move(req), client, *leaf);
+      co_return co_await forward(std::move(req), *client, *leaf);
     }
     // Addresses still pending (a host name being resolved): wait within the binding timeout.
     auto now = std::chrono::steady_clock::now();
@@ -94,7 +95,7 @@ asio::awaitable<Result<http::Response>> RouterWorker::forward(http::Request req,
   auto start = std::chrono::steady_clock::now();
   Result<http::Response> rsp = make_error_code(errc::connect_failed);
   http1::ExchangeFailure failure;
-  PendingGuard pending(*client.stats.pending);
+  PendingGuard pending(*client.stats().pending);
   for (int attempt = 0; attempt < 2; ++attempt) {
     bool reused = false;
     // A replay must not meet another stale pooled connection: it always connects afresh.
@@ -103,7 +104,7 @@ asio::awaitable<Result<http::Response>> RouterWorker::forward(http::Request req,
       log::get("router")->debug("connect failed endpoint={} error={}", pool->label(),
                                 conn.error().message());
       req.ctx.failure_stage = http::FailureStage::ClientAcquisition;
-      client.stats.record(0, elapsed_ms(start));
+      client.stats().record(0, elapsed_ms(start));
       co_return error(502, connect_failed(pool->label(), *req.ctx.dst, bound.id, client.labels));
     }
     struct Outstanding {
@@ -118,7 +119,7 @@ asio::awaitable<Result<http::Response>> RouterWorker::forward(http::Request req,
     }
   }
   if (!rsp) {
-    client.stats.record(0, elapsed_ms(start));
+    client.stats().record(0, elapsed_ms(start));
     if (rsp.error() == make_error_code(errc::client_gone)) {
       co_return rsp.error();
     }
@@ -127,7 +128,7 @@ asio::awaitable<Result<http::Response>> RouterWorker::forward(http::Request req,
     log::get("router")->debug("exchange failed endpoint={} error={}", pool->label(), message);
     co_return error(502, "exchange with " + pool->label() + " failed: " + message);
   }
-  client.stats.record(rsp->status, elapsed_ms(start));
+  client.stats().record(rsp->status, elapsed_ms(start));
   http1::strip_hop_by_hop(rsp->headers);
   append_via(rsp->headers, rsp->version);
   rsp->headers.set("l5d-success-class", rsp->status >= 500 ? "0.0" : "1.0");

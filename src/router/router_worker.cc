@@ -8,10 +8,33 @@
 namespace meshd::router {
 
 RouterWorker::RouterWorker(RouterOptionsConstSharedPtr options, RouterStats& stats)
-    : options_(std::move(options)), stats_(stats) {}
+    : options_(std::move(options)),
+      stats_(stats),
+      bindings_(options_->cache.paths),
+      services_(options_->cache.paths),
+      clients_(options_->cache.clients) {}
+
+void RouterWorker::tick(TimePoint now) {
+  if (now - last_expire_ < std::chrono::seconds(1)) {
+    return;
+  }
+  last_expire_ = now;
+  auto ttl = options_->cache.idle_ttl;
+  bindings_.expire(now, ttl);
+  services_.expire(now, ttl);
+  // An evicted client closes its idle connections; one still serving a request lives on in
+  // that request's frame until it finishes.
+  clients_.expire(now, ttl);
+}
 
 http::Response RouterWorker::error(int status, std::string_view message) const {
   return error_response(status, message, options_->max_header_bytes);
+}
+
+void RouterWorker::clear() {
+  bindings_.clear();
+  services_.clear();
+  clients_.clear();
 }
 
 asio::awaitable<Result<http::Response>> RouterWorker::route(http::Request req) {
@@ -22,7 +45,8 @@ asio::awaitable<Result<http::Response>> RouterWorker::route(http::Request req) {
   }
   req.ctx.dst_show = id.dst->show();
   req.ctx.dst = std::move(*id.dst);
-  RequestStats& stats = service_stats(req.ctx.dst_show);
+  auto service = service_stats(req.ctx.dst_show, req.ctx.start);  // held while in flight
+  RequestStats& stats = service->stats;
   PendingGuard pending(*stats.pending);
   auto start = std::chrono::steady_clock::now();
   auto rsp = co_await route_bound(std::move(req));
@@ -30,42 +54,41 @@ asio::awaitable<Result<http::Response>> RouterWorker::route(http::Request req) {
   co_return rsp;
 }
 
-RequestStats& RouterWorker::service_stats(const std::string& name) {
-  auto& slot = services_[name];
-  if (!slot) {
-    // Linkerd scopes by the logical name without its leading '/': rt/<r>/service/svc/hello.
-    slot = std::make_unique<RequestStats>(
-        stats_.scope.scope("service").scope(name.size() > 1 ? name.substr(1) : name));
+SharedStatsCache::EntrySharedPtr RouterWorker::service_stats(const std::string& name,
+                                                             TimePoint now) {
+  if (auto* hit = services_.find(name, now)) {
+    return *hit;
   }
-  return *slot;
+  // Linkerd scopes by the logical name without its leading '/': rt/<r>/service/svc/hello.
+  return services_.put(name, stats_.services.acquire(name), now);
 }
 
 std::string RouterWorker::binding_key(const std::string& name, const dtab::Dtab& local) {
   return local.empty() ? name : name + " " + local.show();
 }
 
-const RouterWorker::BoundTree& RouterWorker::cached_binding(const dtab::Path& dst,
-                                                           const std::string& key,
-                                                           const dtab::Dtab& local) {
+RouterWorker::BoundTree RouterWorker::cached_binding(const dtab::Path& dst, const std::string& key,
+                                                     const dtab::Dtab& local, TimePoint now) {
   std::uint64_t gen = options_->generation ? options_->generation() : 0;
-  auto it = bindings_.find(key);
-  if (it == bindings_.end() || it->second.generation != gen) {
-    auto tree = options_->bind(options_->base_dtab + local, dst);
-    it = bindings_.insert_or_assign(key, CachedBinding{gen, std::move(tree)}).first;
+  CachedBinding* hit = bindings_.find(key, now);
+  if (hit == nullptr || hit->generation != gen) {
+    hit = &bindings_.put(key, CachedBinding{gen, options_->bind(options_->base_dtab + local, dst)},
+                         now);
   }
-  return it->second.tree;
+  return hit->tree;
 }
 
 asio::awaitable<RouterWorker::BoundTree> RouterWorker::bind_pending(const dtab::Path& dst,
-                                                                   std::string key,
-                                                                   dtab::Dtab local) {
+                                                                    std::string key,
+                                                                    dtab::Dtab local) {
   // The name is still being resolved on the control thread: wait for it, bounded by
   // bindingTimeoutMs, re-checking as the namers' generation moves.
   auto deadline = std::chrono::steady_clock::now() + options_->binding_timeout;
   auto wait = std::chrono::milliseconds(2);
   for (;;) {
-    BoundTree tree = cached_binding(dst, key, local);
-    if (tree.state != BoundTree::State::Pending || std::chrono::steady_clock::now() >= deadline) {
+    auto now = std::chrono::steady_clock::now();
+    BoundTree tree = cached_binding(dst, key, local, now);
+    if (tree.state != BoundTree::State::Pending || now >= deadline) {
       co_return tree;
     }
     asio::steady_timer timer(co_await asio::this_coro::executor, wait);
@@ -103,16 +126,16 @@ const dtab::BoundName* RouterWorker::pick(const dtab::NameTree<dtab::BoundName>&
   }
 }
 
-RouterWorker::Client& RouterWorker::client_for(const dtab::BoundName& bound) {
-  auto& slot = clients_[bound.id];
-  if (!slot) {
-    slot = std::make_unique<Client>();
-    slot->id_show = bound.id.show();
-    const std::string& id = slot->id_show;
-    auto scope = stats_.scope.scope("client").scope(id.size() > 1 ? id.substr(1) : id);
-    slot->stats = RequestStats(scope);
+RouterWorker::ClientSharedPtr RouterWorker::client_for(const dtab::BoundName& bound,
+                                                       TimePoint now) {
+  ClientSharedPtr* slot = clients_.find(bound.id, now);
+  if (slot == nullptr) {
+    auto fresh = std::make_shared<Client>();
+    fresh->id_show = bound.id.show();
+    fresh->shared = stats_.clients.acquire(fresh->id_show);
+    slot = &clients_.put(bound.id, std::move(fresh), now);
   }
-  Client& c = *slot;
+  Client& c = **slot;
   if (c.addr != bound.addr) {
     // A new address snapshot: keep the pools of addresses that stay.
     std::vector<EndpointPoolSharedPtr> endpoints;
@@ -136,8 +159,9 @@ RouterWorker::Client& RouterWorker::client_for(const dtab::BoundName& bound) {
     c.endpoints = std::move(endpoints);
     c.labels = std::move(labels);
     c.addr = bound.addr;
+    c.shared->set_addr(bound.addr);
   }
-  return c;
+  return *slot;
 }
 
 }  // namespace meshd::router

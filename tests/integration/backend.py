@@ -11,8 +11,14 @@ Listens on 127.0.0.1:<port 0>, prints "port <n>" on stdout once listening, and s
   /malformed         an invalid response line
   /early             103 Early Hints (Link header), then 200 "final"
   /hits              number of requests served so far
+  /call/<host>?proxy=<port>
+                     an app calling the next hop: GET http://<host>/echo through the HTTP proxy
+                     127.0.0.1:<port>, forwarding the request's l5d-ctx-* headers; answers with
+                     the next hop's status and body, and its x-backend as x-next-backend
+With --name NAME every response carries `x-backend: NAME`.
 It counts requests and exits when stdin closes.
 """
+import http.client
 import json
 import socket
 import sys
@@ -22,6 +28,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 HITS = 0
 LOCK = threading.Lock()
+NAME = sys.argv[sys.argv.index("--name") + 1] if "--name" in sys.argv else "backend"
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -60,6 +67,7 @@ class Handler(BaseHTTPRequestHandler):
     def send(self, status, body=b"", ctype="text/plain", extra=()):
         self.send_response(status)
         self.send_header("Content-Type", ctype)
+        self.send_header("x-backend", NAME)
         for k, v in extra:
             self.send_header(k, v)
         if status not in (204, 304) and self.command != "HEAD":
@@ -115,10 +123,25 @@ class Handler(BaseHTTPRequestHandler):
         elif route == "early":
             self.wfile.write(b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n")
             self.send(200, b"final")
+        elif route == "call":
+            self.call_next(parts[1])
         elif route == "hits":
             self.send(200, str(HITS).encode())
         else:
             self.send(404, b"no such route")
+
+    def call_next(self, host):
+        query = self.path.split("?", 1)[1] if "?" in self.path else ""
+        proxy = int(dict(p.split("=", 1) for p in query.split("&") if "=" in p)["proxy"])
+        conn = http.client.HTTPConnection("127.0.0.1", proxy, timeout=10)
+        headers = {k: v for k, v in self.headers.items() if k.lower().startswith("l5d-ctx-")}
+        headers["Host"] = host
+        conn.request("GET", "http://%s/echo" % host, headers=headers)
+        rsp = conn.getresponse()
+        body = rsp.read()
+        conn.close()
+        self.send(rsp.status, body, "application/json",
+                  [("x-next-backend", rsp.getheader("x-backend", ""))])
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = do_OPTIONS = handle_any
 

@@ -116,18 +116,19 @@ ToolResult run_tool(const std::vector<std::string>& argv, std::chrono::milliseco
 Process::Process(const std::vector<std::string>& argv, const std::filesystem::path& dir,
                  const std::string& name)
     : out_(dir / (name + ".out")), err_(dir / (name + ".err")) {
+  // Close-on-exec from the start: a child that inherited a write end of its own (or another
+  // child's) stdin pipe would never see EOF and would have to be killed.
   int pipe_fds[2];
-  if (::pipe(pipe_fds) != 0) {
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
     return;
   }
-  int out_fd = ::open(out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  int err_fd = ::open(err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  int out_fd = ::open(out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int err_fd = ::open(err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   pid_ = spawn(argv, pipe_fds[0], out_fd, err_fd, {});
   ::close(pipe_fds[0]);
   ::close(out_fd);
   ::close(err_fd);
   stdin_fd_ = pipe_fds[1];
-  ::fcntl(stdin_fd_, F_SETFD, FD_CLOEXEC);
 }
 
 Process::~Process() {
@@ -192,9 +193,10 @@ int Process::signal_and_wait(int sig, std::chrono::milliseconds timeout) {
 std::string Process::stdout_text() const { return read_file(out_); }
 std::string Process::stderr_text() const { return read_file(err_); }
 
-Backend::Backend(const std::filesystem::path& dir)
-    : process_({"python3", (source_dir() / "tests/integration/backend.py").string()}, dir,
-               "backend") {
+Backend::Backend(const std::filesystem::path& dir, const std::string& name)
+    : process_({"python3", (source_dir() / "tests/integration/backend.py").string(), "--name",
+                name},
+               dir, name) {
   auto port = process_.wait_for("port ", false, std::chrono::seconds(10));
   if (port) {
     port_ = static_cast<std::uint16_t>(std::stoi(*port));
@@ -234,6 +236,7 @@ Meshd::Meshd(const std::filesystem::path& dir, const std::string& yaml)
 
 Meshd::~Meshd() {
   int status = process_.signal_and_wait(SIGTERM, std::chrono::seconds(15));
+  EXPECT_EQ(status, 0) << "meshd did not exit cleanly on SIGTERM";
   if (::testing::Test::HasFailure() || status != 0) {
     std::cerr << "---- meshd stderr (exit " << status << ") ----\n"
               << process_.stderr_text() << "----\n";

@@ -71,10 +71,11 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-/// The scripted backend (tests/integration/backend.py) on a loopback port.
+/// The scripted backend (tests/integration/backend.py) on a loopback port. `name` (unique per
+/// `dir`) names its output files and is sent in an `x-backend` header on every response.
 class Backend {
  public:
-  explicit Backend(const std::filesystem::path& dir);
+  explicit Backend(const std::filesystem::path& dir, const std::string& name = "backend");
   std::uint16_t port() const { return port_; }
 
  private:

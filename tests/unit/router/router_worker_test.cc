@@ -185,5 +185,67 @@ TEST_F(RouterWorkerTest, ServiceStatsAreScopedByTheLogicalNameWithoutItsSlash) {
   EXPECT_EQ(counter({"service", "svc/users/v1", "failures"}), 2u);
 }
 
+TEST_F(RouterWorkerTest, BindingCacheHoldsAtMostPathsEntries) {
+  options_.cache.paths = 2;
+  build();
+
+  for (const char* host : {"a", "b", "c", "b", "a"}) {
+    call(request("GET", "/", {{"Host", host}}));
+  }
+
+  // a was the least recently used when c arrived: bound again; b stayed cached.
+  EXPECT_EQ(naming_->calls.size(), 4u);
+  EXPECT_EQ(worker_->cache_sizes().bindings, 2u);
+  EXPECT_EQ(worker_->cache_sizes().services, 2u);
+}
+
+TEST_F(RouterWorkerTest, IdleEntriesExpireOnTickAndTheirMetricsArePruned) {
+  options_.cache.idle_ttl = std::chrono::seconds(600);
+  // A client exists only after a leaf is bound: point it at a port nothing listens on.
+  asio::ip::tcp::acceptor closed(io_, {asio::ip::make_address("127.0.0.1"), 0});
+  auto port = closed.local_endpoint().port();
+  closed.close();
+  naming_->answer = BoundTree::ok(test::inet_leaf(port));
+  build();
+  auto start = std::chrono::steady_clock::now();
+  call(request("GET", "/", {{"Host", "a"}}));
+  const std::string client = "$/inet/127.0.0.1/" + std::to_string(port);
+  ASSERT_EQ(counter({"client", client, "requests"}), 1u);
+  ASSERT_EQ(worker_->cache_sizes().clients, 1u);
+
+  worker_->tick(start + std::chrono::seconds(300));  // not idle long enough
+  EXPECT_EQ(worker_->cache_sizes().clients, 1u);
+  worker_->tick(start + std::chrono::seconds(700));
+
+  EXPECT_EQ(worker_->cache_sizes().bindings, 0u);
+  EXPECT_EQ(worker_->cache_sizes().services, 0u);
+  EXPECT_EQ(worker_->cache_sizes().clients, 0u);
+  // Pruned: removing the scopes again finds nothing.
+  EXPECT_FALSE(registry_.remove({"rt", "r", "client", client}));
+  EXPECT_FALSE(registry_.remove({"rt", "r", "service", "svc/a"}));
+  // The name works again afterwards, with fresh stats.
+  call(request("GET", "/", {{"Host", "a"}}));
+  EXPECT_EQ(counter({"client", client, "requests"}), 1u);
+}
+
+TEST(SharedStatsCacheTest, MetricsStayWhileAnyWorkerHoldsTheEntry) {
+  telemetry::Registry registry;
+  SharedStatsCache cache(registry.scope({"rt", "r", "client"}));
+  auto a = cache.acquire("/#/io.l5d.fs/a");
+  auto b = cache.acquire("/#/io.l5d.fs/a");
+  ASSERT_EQ(a, b);
+  a->stats.requests->incr();
+  a->set_addr(std::make_shared<const dtab::Addr>(dtab::Addr::bound({{"10.0.0.1", 80, {}, 1}})));
+
+  a.reset();
+  ASSERT_EQ(cache.live().size(), 1u);
+  EXPECT_EQ(cache.live()[0]->addr()->addresses[0].host, "10.0.0.1");
+  EXPECT_EQ(registry.counter({"rt", "r", "client", "#/io.l5d.fs/a", "requests"})->value(), 1u);
+  b.reset();
+
+  EXPECT_TRUE(cache.live().empty());
+  EXPECT_FALSE(registry.remove({"rt", "r", "client", "#/io.l5d.fs/a"}));
+}
+
 }  // namespace
 }  // namespace meshd::router
