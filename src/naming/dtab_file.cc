@@ -61,33 +61,25 @@ struct DtabFile::Impl : std::enable_shared_from_this<Impl> {
       : control(io),
         file(absolute_path(f)),
         options(opts),
-        rescan_timer(io),
-        debounce_timer(io),
         snapshot(std::make_shared<const State>()) {}
 
   void reread();
   void publish(State next);
   void problem(const std::string& message, bool warn_only);
-  void on_change();
-  void arm_rescan();
 
   boost::asio::io_context& control;
   fs::path file;
   Options options;
-  boost::asio::steady_timer rescan_timer;
-  boost::asio::steady_timer debounce_timer;
-  std::shared_ptr<detail::InotifyWatcher> watcher;
-  bool debounce_armed = false;
-  bool stopped = false;
+  std::shared_ptr<detail::ChangeWatch> watch;  // set by start()
   bool served = false;         // a dtab (possibly the empty one of a missing file) was served
   std::string logged_problem;  // the last problem logged, so each is logged once
   detail::SharedSnapshot<State> snapshot;
 };
 
 void DtabFile::Impl::reread() {
-  if (watcher) {
+  if (watch) {
     // The directory, not the file: editors replace the file by renaming a new one over it.
-    watcher->watch({file.parent_path()});
+    watch->watch({file.parent_path()});
   }
   ReadResult read = read_text(file, options.max_file_size);
   if (read.kind == ReadResult::Kind::Missing) {
@@ -136,34 +128,6 @@ void DtabFile::Impl::problem(const std::string& message, bool warn_only) {
   }
 }
 
-void DtabFile::Impl::on_change() {
-  if (stopped || debounce_armed) {
-    return;
-  }
-  debounce_armed = true;
-  debounce_timer.expires_after(options.debounce);
-  debounce_timer.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
-    auto self = weak.lock();
-    if (!self || ec || self->stopped) {
-      return;
-    }
-    self->debounce_armed = false;
-    self->reread();
-  });
-}
-
-void DtabFile::Impl::arm_rescan() {
-  rescan_timer.expires_after(options.rescan_interval);
-  rescan_timer.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
-    auto self = weak.lock();
-    if (!self || ec || self->stopped) {
-      return;
-    }
-    self->reread();
-    self->arm_rescan();
-  });
-}
-
 std::shared_ptr<DtabFile> DtabFile::create(boost::asio::io_context& control, fs::path file,
                                            Options options) {
   return std::make_shared<DtabFile>(control, std::move(file), options);
@@ -172,36 +136,23 @@ std::shared_ptr<DtabFile> DtabFile::create(boost::asio::io_context& control, fs:
 DtabFile::DtabFile(boost::asio::io_context& control, fs::path file, Options options)
     : impl_(std::make_shared<Impl>(control, std::move(file), options)) {}
 
-DtabFile::~DtabFile() {
-  // Asio's cancel() reports failure by throwing; a destructor must not.
-  try {
-    stop();
-  } catch (const std::exception& e) {
-    log::get("naming")->error("dtab file stop failed error=\"{}\"", e.what());
-  }
-}
+DtabFile::~DtabFile() { stop(); }
 
 void DtabFile::start() {
   std::weak_ptr<Impl> weak = impl_;
-  impl_->watcher = std::make_shared<detail::InotifyWatcher>(impl_->control, [weak] {
-    if (auto self = weak.lock()) {
-      self->on_change();
-    }
-  });
-  if (!impl_->watcher->open()) {
-    impl_->watcher.reset();
-  }
+  impl_->watch = std::make_shared<detail::ChangeWatch>(
+      impl_->control, impl_->options.debounce, impl_->options.rescan_interval, [weak] {
+        if (auto self = weak.lock()) {
+          self->reread();
+        }
+      });
+  impl_->watch->start();
   impl_->reread();
-  impl_->arm_rescan();
 }
 
 void DtabFile::stop() {
-  impl_->stopped = true;
-  impl_->rescan_timer.cancel();
-  impl_->debounce_timer.cancel();
-  if (impl_->watcher) {
-    impl_->watcher->close();
-    impl_->watcher.reset();
+  if (impl_->watch) {
+    impl_->watch->stop();
   }
 }
 

@@ -71,27 +71,19 @@ struct FsNamer::Impl : std::enable_shared_from_this<Impl> {
         root_dir(std::move(root)),
         resolver(std::move(res)),
         options(opts),
-        rescan_timer(io),
-        debounce_timer(io),
         snapshot(std::make_shared<const Snapshot>()) {}
 
   void rescan();
   void scan_dir(const fs::path& dir, const Path& name, int depth, Snapshot& out,
                 std::vector<fs::path>& watched) const;
   std::optional<FileState> read_file(const fs::path& file) const;
-  void on_change();
-  void arm_rescan();
   Addr resolve(const detail::ServiceFile& file) const;
 
   boost::asio::io_context& control;
   fs::path root_dir;
   InetResolverSharedPtr resolver;
   Options options;
-  boost::asio::steady_timer rescan_timer;
-  boost::asio::steady_timer debounce_timer;
-  std::shared_ptr<detail::InotifyWatcher> watcher;
-  bool debounce_armed = false;
-  bool stopped = false;
+  std::shared_ptr<detail::ChangeWatch> watch;  // set by start()
   bool root_missing_logged = false;
   detail::SharedSnapshot<Snapshot> snapshot;
 };
@@ -108,8 +100,8 @@ void FsNamer::Impl::rescan() {
     root_missing_logged = true;
     log::get("naming")->warn("fs namer root missing dir={}; serving no names", root_dir.string());
   }
-  if (watcher) {
-    watcher->watch(watched);
+  if (watch) {
+    watch->watch(watched);
   }
   if (*next == *snapshot.load()) {
     return;
@@ -163,34 +155,6 @@ std::optional<FileState> FsNamer::Impl::read_file(const fs::path& file) const {
   return state_of(detail::parse_service_file(text.str(), file.string()));
 }
 
-void FsNamer::Impl::on_change() {
-  if (stopped || debounce_armed) {
-    return;
-  }
-  debounce_armed = true;
-  debounce_timer.expires_after(options.debounce);
-  debounce_timer.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
-    auto self = weak.lock();
-    if (!self || ec || self->stopped) {
-      return;
-    }
-    self->debounce_armed = false;
-    self->rescan();
-  });
-}
-
-void FsNamer::Impl::arm_rescan() {
-  rescan_timer.expires_after(options.rescan_interval);
-  rescan_timer.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
-    auto self = weak.lock();
-    if (!self || ec || self->stopped) {
-      return;
-    }
-    self->rescan();
-    self->arm_rescan();
-  });
-}
-
 Addr FsNamer::Impl::resolve(const detail::ServiceFile& file) const {
   std::vector<dtab::Address> addresses;
   bool pending = false;
@@ -224,36 +188,23 @@ FsNamer::FsNamer(boost::asio::io_context& control, fs::path root_dir, Path prefi
                                    resolver ? std::move(resolver) : InetResolver::create(control),
                                    options)) {}
 
-FsNamer::~FsNamer() {
-  // Asio's cancel() reports failure by throwing; a destructor must not.
-  try {
-    stop();
-  } catch (const std::exception& e) {
-    log::get("naming")->error("fs namer stop failed error=\"{}\"", e.what());
-  }
-}
+FsNamer::~FsNamer() { stop(); }
 
 void FsNamer::start() {
   std::weak_ptr<Impl> weak = impl_;
-  impl_->watcher = std::make_shared<detail::InotifyWatcher>(impl_->control, [weak] {
-    if (auto self = weak.lock()) {
-      self->on_change();
-    }
-  });
-  if (!impl_->watcher->open()) {
-    impl_->watcher.reset();
-  }
+  impl_->watch = std::make_shared<detail::ChangeWatch>(
+      impl_->control, impl_->options.debounce, impl_->options.rescan_interval, [weak] {
+        if (auto self = weak.lock()) {
+          self->rescan();
+        }
+      });
+  impl_->watch->start();
   impl_->rescan();
-  impl_->arm_rescan();
 }
 
 void FsNamer::stop() {
-  impl_->stopped = true;
-  impl_->rescan_timer.cancel();
-  impl_->debounce_timer.cancel();
-  if (impl_->watcher) {
-    impl_->watcher->close();
-    impl_->watcher.reset();
+  if (impl_->watch) {
+    impl_->watch->stop();
   }
 }
 

@@ -105,4 +105,75 @@ void InotifyWatcher::drain() {
   }
 }
 
+ChangeWatch::ChangeWatch(boost::asio::io_context& control, std::chrono::milliseconds debounce,
+                         std::chrono::milliseconds rescan_interval, std::function<void()> refresh)
+    : control_(control),
+      debounce_(debounce),
+      rescan_interval_(rescan_interval),
+      refresh_(std::move(refresh)),
+      rescan_timer_(control),
+      debounce_timer_(control) {}
+
+void ChangeWatch::start() {
+  std::weak_ptr<ChangeWatch> weak = weak_from_this();
+  watcher_ = std::make_shared<InotifyWatcher>(control_, [weak] {
+    if (auto self = weak.lock()) {
+      self->on_event();
+    }
+  });
+  if (!watcher_->open()) {
+    watcher_.reset();
+  }
+  arm_rescan();
+}
+
+void ChangeWatch::watch(const std::vector<std::filesystem::path>& dirs) {
+  if (watcher_) {
+    watcher_->watch(dirs);
+  }
+}
+
+void ChangeWatch::stop() noexcept {
+  stopped_ = true;
+  // The error_code overloads are deprecated; cancel() reports failure by throwing.
+  try {
+    rescan_timer_.cancel();
+    debounce_timer_.cancel();
+  } catch (const std::exception& e) {
+    log::get("naming")->error("cancelling a watch timer failed error=\"{}\"", e.what());
+  }
+  if (watcher_) {
+    watcher_->close();
+    watcher_.reset();
+  }
+}
+
+void ChangeWatch::on_event() {
+  if (stopped_ || debounce_armed_) {
+    return;
+  }
+  debounce_armed_ = true;
+  debounce_timer_.expires_after(debounce_);
+  debounce_timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
+    auto self = weak.lock();
+    if (!self || ec || self->stopped_) {
+      return;
+    }
+    self->debounce_armed_ = false;
+    self->refresh_();
+  });
+}
+
+void ChangeWatch::arm_rescan() {
+  rescan_timer_.expires_after(rescan_interval_);
+  rescan_timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
+    auto self = weak.lock();
+    if (!self || ec || self->stopped_) {
+      return;
+    }
+    self->refresh_();
+    self->arm_rescan();
+  });
+}
+
 }  // namespace meshd::naming::detail

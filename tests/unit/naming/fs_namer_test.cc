@@ -41,22 +41,7 @@ class FsNamerTest : public ::testing::Test {
     if (!l.is_ok() || l.value.kind() != dtab::NameTree<dtab::Name>::Kind::Leaf) {
       return show(l);
     }
-    const auto& addr = *l.value.value().as_bound()->addr;
-    switch (addr.kind) {
-      case Addr::Kind::Pending:
-        return "pending";
-      case Addr::Kind::Neg:
-        return "neg";
-      case Addr::Kind::Failed:
-        return "failed: " + addr.failure;
-      case Addr::Kind::Bound:
-        break;
-    }
-    std::string out;
-    for (const auto& a : addr.addresses) {
-      out += (out.empty() ? "" : ",") + a.host + ":" + std::to_string(a.port);
-    }
-    return out;
+    return testing::show_addr(*l.value.value().as_bound()->addr);
   }
 
   bool eventually(const std::function<bool()>& done) { return testing::run_until(io_, done); }

@@ -110,4 +110,24 @@ std::string show(const dtab::Activity<dtab::NameTree<T>>& a) {
   return a.value.show();
 }
 
+/// An address set as the tests compare it: `host:port,...`, or `pending`, `neg`,
+/// `failed: <why>`.
+inline std::string show_addr(const dtab::Addr& addr) {
+  switch (addr.kind) {
+    case dtab::Addr::Kind::Pending:
+      return "pending";
+    case dtab::Addr::Kind::Neg:
+      return "neg";
+    case dtab::Addr::Kind::Failed:
+      return "failed: " + addr.failure;
+    case dtab::Addr::Kind::Bound:
+      break;
+  }
+  std::string out;
+  for (const auto& a : addr.addresses) {
+    out += (out.empty() ? "" : ",") + a.host + ":" + std::to_string(a.port);
+  }
+  return out;
+}
+
 }  // namespace meshd::naming::testing

@@ -47,22 +47,7 @@ std::string addrs(const Bound& b) {
   if (!b.is_ok() || b.value.kind() != Tree::Kind::Leaf) {
     return show(b);
   }
-  const Addr& addr = *b.value.value().addr;
-  switch (addr.kind) {
-    case Addr::Kind::Pending:
-      return "pending";
-    case Addr::Kind::Neg:
-      return "neg";
-    case Addr::Kind::Failed:
-      return "failed: " + addr.failure;
-    case Addr::Kind::Bound:
-      break;
-  }
-  std::string out;
-  for (const auto& a : addr.addresses) {
-    out += (out.empty() ? "" : ",") + a.host + ":" + std::to_string(a.port);
-  }
-  return out;
+  return testing::show_addr(*b.value.value().addr);
 }
 
 TEST(PortTransformer, PrefixesTheIdAndReplacesEveryPort) {
