@@ -235,5 +235,75 @@ TEST_F(DtabRouting, AdminExplainsDelegationAndShowsClientsAndBoundNames) {
   EXPECT_NE(page.out.find("<html"), std::string::npos);
 }
 
+TEST_F(DtabRouting, AlternatesFallThroughNegAndStopAtFailAndEmpty) {
+  Meshd meshd(dir_.path(), config("/host/world => /srv/world-v1;\n"
+                                  "    /host/neg => /srv/missing | /srv/world-v2;\n"
+                                  "    /host/fail => ! | /srv/world-v2;\n"
+                                  "    /host/empty => /$/nil | /srv/world-v2"));
+  ASSERT_TRUE(meshd.started());
+  auto get = [&](const std::string& host) {
+    return curl({"-x", "http://127.0.0.1:" + std::to_string(meshd.port("outgoing")),
+                 "http://" + host + "/echo"});
+  };
+
+  auto neg = get("neg");
+  auto fail = get("fail");
+  auto empty = get("empty");
+
+  EXPECT_EQ(header_value(neg.out, "x-backend"), "world-v2") << neg.out;
+  for (const auto* r : {&fail, &empty}) {
+    EXPECT_NE(r->out.find("HTTP/1.1 502"), std::string::npos) << r->out;
+    EXPECT_NE(r->out.find("Unable to route request!"), std::string::npos) << r->out;
+  }
+}
+
+TEST_F(DtabRouting, FsInterpreterDtabFileAndPortTransformerRouteLive) {
+  // The dtab lives in a watched file (interpreter io.l5d.fs); a port transformer rewrites every
+  // bound address to world-v2's port, so whatever the file says, v2 answers, under a /% id.
+  const fs::path dtab_file = dir_.path() / "dtab";
+  write_atomically(dtab_file, "/svc/world => /#/io.l5d.fs/world-v1;\n");
+  std::string yaml =
+      "admin: {ip: 127.0.0.1, port: 0}\n"
+      "routers:\n"
+      "- protocol: http\n"
+      "  label: outgoing\n"
+      "  interpreter:\n"
+      "    kind: io.l5d.fs\n"
+      "    dtabFile: " +
+      dtab_file.string() +
+      "\n"
+      "    transformers:\n"
+      "    - kind: io.l5d.port\n"
+      "      port: " +
+      std::to_string(v2_.port()) +
+      "\n"
+      "  servers: [{ip: 127.0.0.1, port: 0}]\n"
+      "namers:\n"
+      "- kind: io.l5d.fs\n"
+      "  rootDir: " +
+      disco_.string() + "\n";
+  Meshd meshd(dir_.path(), yaml);
+  ASSERT_TRUE(meshd.started());
+  std::vector<std::string> args{"-x", "http://127.0.0.1:" + std::to_string(meshd.port("outgoing")),
+                                "http://world/echo"};
+
+  auto before = curl(args);
+  write_atomically(dtab_file, "/svc/world => /#/io.l5d.fs/hello;\n");
+  const std::string hello_id =
+      "/%/io.l5d.port/" + std::to_string(v2_.port()) + "/#/io.l5d.fs/hello";
+  std::string after;
+  for (int i = 0; i < 300 && after.find(hello_id) == std::string::npos; ++i) {
+    after = curl(args).out;  // bounded: the dtab file is watched with inotify
+  }
+
+  EXPECT_EQ(header_value(before.out, "x-backend"), "world-v2") << before.out;
+  EXPECT_NE(
+      before.out.find("/%/io.l5d.port/" + std::to_string(v2_.port()) + "/#/io.l5d.fs/world-v1"),
+      std::string::npos)
+      << before.out;
+  EXPECT_NE(after.find(hello_id), std::string::npos) << after;
+  EXPECT_EQ(header_value(after, "x-backend"), "world-v2") << after;
+}
+
 }  // namespace
 }  // namespace meshd::itest
