@@ -317,4 +317,17 @@ ToolResult curl(const std::vector<std::string>& args, const std::map<std::string
   return run_tool(argv, std::chrono::seconds(30), env);
 }
 
+std::string fs_namer_config(const std::filesystem::path& disco) {
+  return "admin: {ip: 127.0.0.1, port: 0}\n"
+         "routers:\n"
+         "- protocol: http\n"
+         "  label: outgoing\n"
+         "  dtab: /svc => /#/io.l5d.fs;\n"
+         "  servers: [{ip: 127.0.0.1, port: 0}]\n"
+         "namers:\n"
+         "- kind: io.l5d.fs\n"
+         "  rootDir: " +
+         disco.string() + "\n";
+}
+
 }  // namespace meshd::itest

@@ -116,6 +116,10 @@ std::string raw_exchange(std::uint16_t port, const std::string& raw, const std::
 ToolResult curl(const std::vector<std::string>& args,
                 const std::map<std::string, std::string>& env = {});
 
+/// A config with the admin server and one `outgoing` router on OS-chosen ports, dtab
+/// `/svc => /#/io.l5d.fs;`, and an io.l5d.fs namer over `disco`.
+std::string fs_namer_config(const std::filesystem::path& disco);
+
 /// The source tree root and the backend script.
 std::filesystem::path source_dir();
 

@@ -150,15 +150,7 @@ TEST(Demo, HelloCallsWorldThroughMeshd) {
   std::filesystem::create_directories(dir.path() / "disco");
   std::ofstream(dir.path() / "disco/hello") << "127.0.0.1 " << hello_port << "\n";
   std::ofstream(dir.path() / "disco/world") << "127.0.0.1 " << world_port << "\n";
-  Meshd meshd(dir.path(), "admin: {ip: 127.0.0.1, port: 0}\n"
-                          "routers:\n"
-                          "- protocol: http\n"
-                          "  label: outgoing\n"
-                          "  dtab: /svc => /#/io.l5d.fs;\n"
-                          "  servers: [{ip: 127.0.0.1, port: 0}]\n"
-                          "namers:\n"
-                          "- kind: io.l5d.fs\n"
-                          "  rootDir: " + (dir.path() / "disco").string() + "\n");
+  Meshd meshd(dir.path(), fs_namer_config(dir.path() / "disco"));
   std::string proxy = "http://127.0.0.1:" + std::to_string(meshd.port("outgoing"));
   Process world({"python3", (source_dir() / "demo/world.py").string(), "--port",
                  std::to_string(world_port)},

@@ -144,17 +144,7 @@ TEST_F(Routing, ClearContextStripsL5dHeadersAndBlanksErrors) {
 TEST_F(Routing, FsNamerFollowsFileChangesWhileRunning) {
   auto disco = dir_.path() / "disco";
   std::filesystem::create_directories(disco);
-  std::string yaml =
-      "admin: {ip: 127.0.0.1, port: 0}\n"
-      "routers:\n"
-      "- protocol: http\n"
-      "  label: outgoing\n"
-      "  dtab: /svc => /#/io.l5d.fs;\n"
-      "  servers: [{ip: 127.0.0.1, port: 0}]\n"
-      "namers:\n"
-      "- kind: io.l5d.fs\n"
-      "  rootDir: " + disco.string() + "\n";
-  Meshd meshd(dir_.path(), yaml);
+  Meshd meshd(dir_.path(), fs_namer_config(disco));
   const std::string req = "GET /echo HTTP/1.1\r\nHost: web\r\nConnection: close\r\n\r\n";
 
   auto before = raw_exchange(meshd.port("outgoing"), req);

@@ -18,8 +18,7 @@ using ::testing::ElementsAre;
 using testing::errors_of;
 using testing::load_yaml;
 
-// A router with one OS-chosen port; cases append router keys (two-space indent).
-const std::string kRouter = "routers:\n- protocol: http\n  servers: [{port: 0}]\n";
+const std::string& kRouter = testing::kMinimalRouter;
 
 TEST(Interpreter, AbsentMeansDefaultKindWithoutTransformers) {
   const LoadResult r = load_yaml(kRouter);

@@ -18,7 +18,7 @@ using ::testing::ElementsAre;
 using testing::errors_of;
 using testing::load_yaml;
 
-const std::string kRouter = "routers:\n- protocol: http\n  servers: [{port: 0}]\n";
+const std::string& kRouter = testing::kMinimalRouter;
 
 TEST(RewriteNamer, DecodesPrefixPatternAndName) {
   const LoadResult r = load_yaml(kRouter +

@@ -19,6 +19,10 @@ inline std::vector<std::string> errors_of(const LoadResult& r) {
 /// Loads `text` as `t.yaml`.
 inline LoadResult load_yaml(const std::string& text) { return load(text, "t.yaml"); }
 
+/// The smallest valid config: one http router on an OS-chosen port (3 lines; cases append
+/// router keys with a two-space indent, or top-level sections).
+inline const std::string kMinimalRouter = "routers:\n- protocol: http\n  servers: [{port: 0}]\n";
+
 /// The path of a file under tests/unit/config/testdata/.
 inline std::string testdata_path(const std::string& name) {
   return std::string{MESHD_SOURCE_DIR} + "/tests/unit/config/testdata/" + name;
