@@ -1,27 +1,76 @@
 #include "meshd/http1/client.h"
 
+#include <utility>
+
 #include "meshd/http1/writer.h"
 
 namespace meshd::http1 {
 namespace {
 
-/// A response body that streams from the connection and returns it to the pool at its end.
+/// A connection handed to exchange(), with the promise made to its pool: `release` is called
+/// exactly once, with the connection when it may be reused or with nullptr once it is closed,
+/// whichever way the exchange ends (including the destruction of an abandoned coroutine frame
+/// or response body).
+class Lease {
+ public:
+  Lease(ClientConnectionPtr conn, Release release)
+      : conn_(std::move(conn)), release_(std::move(release)), pending_(conn_ != nullptr) {}
+  Lease(Lease&& other) noexcept
+      : conn_(std::move(other.conn_)),
+        release_(std::move(other.release_)),
+        pending_(std::exchange(other.pending_, false)) {}
+  Lease& operator=(Lease&&) = delete;
+  ~Lease() { close(); }
+
+  bool holds() const noexcept { return pending_; }
+  ClientConnection& conn() noexcept { return *conn_; }
+
+  /// Returns the connection for another exchange.
+  void reuse() {
+    if (!std::exchange(pending_, false)) {
+      return;
+    }
+    conn_->count_use();
+    if (release_) {
+      release_(std::move(conn_));
+    }
+    conn_.reset();
+  }
+
+  /// Closes the connection and reports it closed.
+  void close() {
+    if (!std::exchange(pending_, false)) {
+      return;
+    }
+    conn_.reset();
+    if (release_) {
+      release_(nullptr);
+    }
+  }
+
+ private:
+  ClientConnectionPtr conn_;
+  Release release_;
+  bool pending_;
+};
+
+/// A response body that streams from the connection and gives it back at its end.
 class ResponseBody final : public http::Body {
  public:
-  ResponseBody(ClientConnectionPtr conn, Release release)
-      : conn_(std::move(conn)), release_(std::move(release)) {
-    Parser& p = conn_->reader().parser();
+  /// `reusable`: the request went out whole, so the connection may serve another exchange.
+  ResponseBody(Lease lease, bool reusable) : lease_(std::move(lease)), reusable_(reusable) {
+    Parser& p = lease_.conn().reader().parser();
     length_ = p.chunked() ? std::nullopt : p.content_length();
   }
 
   asio::awaitable<Result<std::string_view>> read() override {
-    if (!conn_) {
+    if (!lease_.holds()) {
       co_return done_ ? Result<std::string_view>(std::string_view{})
                       : Result<std::string_view>(make_error_code(errc::upstream_reset));
     }
-    auto piece = co_await conn_->reader().read_body();
+    auto piece = co_await lease_.conn().reader().read_body();
     if (!piece) {
-      conn_.reset();  // closes: the rest of this response cannot be recovered
+      lease_.close();  // the rest of this response cannot be recovered
       co_return piece.error();
     }
     if (piece->empty()) {
@@ -36,17 +85,18 @@ class ResponseBody final : public http::Body {
  private:
   void finish() {
     done_ = true;
-    Parser& p = conn_->reader().parser();
+    ClientConnection& conn = lease_.conn();
+    Parser& p = conn.reader().parser();
     trailers_ = std::move(p.trailers());
-    if (p.keep_alive() && !conn_->reader().has_buffered() && release_) {
-      conn_->count_use();
-      release_(std::move(conn_));
+    if (reusable_ && p.keep_alive() && !conn.reader().has_buffered()) {
+      lease_.reuse();
+    } else {
+      lease_.close();
     }
-    conn_.reset();
   }
 
-  ClientConnectionPtr conn_;
-  Release release_;
+  Lease lease_;  // closed (reported to the pool) if the body is dropped before its end
+  bool reusable_;
   std::optional<std::uint64_t> length_;
   http::Headers trailers_;
   bool done_ = false;
@@ -72,46 +122,52 @@ ClientConnection::ClientConnection(transport::StreamPtr stream, Limits limits)
 
 asio::awaitable<Result<http::Response>> exchange(ClientConnectionPtr conn, http::Request& req,
                                                  Release release, ExchangeFailure* failure) {
+  // Every way out of this coroutine, including the destruction of its frame, ends the lease.
+  Lease lease(std::move(conn), std::move(release));
   Framing framing = request_framing(req);
   set_framing(req.headers, framing, false);
   std::string head;
   head.reserve(256 + req.headers.size() * 32);
   serialize_request_head(req, framing, head);
   bool bodyless = framing == Framing::None;
-  auto written = co_await write_message(conn->stream(), std::move(head), req.body.get(), framing);
+  auto written =
+      co_await write_message(lease.conn().stream(), std::move(head), req.body.get(), framing);
   if (!written && written.error() == make_error_code(errc::client_gone)) {
+    lease.close();
     co_return written.error();
   }
   // A write error may still leave an early response to read (e.g. 413 then close).
   bool skip_body = req.method == "HEAD";
   for (;;) {
-    auto rh = co_await conn->reader().read_head(skip_body);
+    auto rh = co_await lease.conn().reader().read_head(skip_body);
     if (!rh) {
+      ClientConnection& c = lease.conn();
       if (failure) {
-        failure->replayable = bodyless && conn->uses() > 0 && !conn->reader().parser().started();
+        failure->replayable = bodyless && c.uses() > 0 && !c.reader().parser().started();
         failure->detail = rh.error() == make_error_code(errc::protocol_error)
-                              ? conn->reader().parser().failure().reason
+                              ? c.reader().parser().failure().reason
                               : rh.error().message();
       }
-      co_return rh.error() == asio::error::eof ? make_error_code(errc::upstream_reset)
-                                               : rh.error();
+      lease.close();
+      co_return rh.error() == asio::error::eof ? make_error_code(errc::upstream_reset) : rh.error();
     }
-    int status = conn->reader().parser().status();
+    int status = lease.conn().reader().parser().status();
     if (status / 100 != 1 || status == 101) {
       break;
     }
     // An interim response: pass it on (a proxy must forward 1xx, RFC 9110 §15.2), except 100
     // Continue, which meshd answers itself and so never asks the endpoint for.
     if (status != 100 && req.ctx.interim) {
+      Parser& p = lease.conn().reader().parser();
       http::Response interim;
       interim.status = status;
-      interim.reason = conn->reader().parser().reason();
-      interim.headers = std::move(conn->reader().parser().headers());
+      interim.reason = p.reason();
+      interim.headers = std::move(p.headers());
       strip_hop_by_hop(interim.headers);
       co_await req.ctx.interim(interim);
     }
   }
-  Parser& p = conn->reader().parser();
+  Parser& p = lease.conn().reader().parser();
   http::Response rsp;
   rsp.status = p.status();
   rsp.reason = p.reason();
@@ -120,13 +176,13 @@ asio::awaitable<Result<http::Response>> exchange(ClientConnectionPtr conn, http:
   bool no_body = p.message_done() && p.pieces().empty();
   if (no_body) {
     rsp.body = std::make_unique<http::BufferBody>(std::string());
-    if (p.keep_alive() && !conn->reader().has_buffered() && written && release) {
-      conn->count_use();
-      release(std::move(conn));
+    if (written && p.keep_alive() && !lease.conn().reader().has_buffered()) {
+      lease.reuse();
+    } else {
+      lease.close();
     }
   } else {
-    rsp.body = std::make_unique<ResponseBody>(std::move(conn), written ? std::move(release)
-                                                                       : Release{});
+    rsp.body = std::make_unique<ResponseBody>(std::move(lease), written.has_value());
   }
   co_return rsp;
 }

@@ -1,58 +1,241 @@
 #include "meshd/router/endpoint_pool.h"
 
+#include <boost/asio/cancellation_state.hpp>
+
+#include <algorithm>
+#include <utility>
+
 #include "meshd/transport/stream.h"
 
 namespace meshd::router {
 
+using http1::ClientConnection;
+using http1::ClientConnectionPtr;
+
+/// An acquire queued for a connection. The releaser fills it and wakes it by cancelling its
+/// timer, which otherwise never fires.
+struct EndpointPool::Waiter {
+  enum class State {
+    Queued,  ///< in `waiters_`
+    Handed,  ///< out of the queue with `conn`, a connection released for reuse
+    Slot,    ///< out of the queue with the slot of a connection that closed: it connects
+  };
+  explicit Waiter(const asio::any_io_executor& executor)
+      : timer(executor, asio::steady_timer::time_point::max()) {}
+
+  asio::steady_timer timer;
+  State state = State::Queued;
+  ClientConnectionPtr conn;
+};
+
+/// Frees a slot reserved for a connection being established, unless a connection came of it;
+/// also when the coroutine frame is destroyed or an exception unwinds it.
+class EndpointPool::SlotGuard {
+ public:
+  explicit SlotGuard(EndpointPool& pool) : pool_(&pool) {}
+  SlotGuard(const SlotGuard&) = delete;
+  SlotGuard& operator=(const SlotGuard&) = delete;
+  ~SlotGuard() {
+    if (pool_ != nullptr) {
+      pool_->free_slot();
+    }
+  }
+  void dismiss() noexcept { pool_ = nullptr; }
+
+ private:
+  EndpointPool* pool_;
+};
+
+/// Takes a waiter out of the queue, passing on whatever it was given, unless it got to use it.
+class EndpointPool::QueueGuard {
+ public:
+  QueueGuard(EndpointPool& pool, WaiterSharedPtr waiter)
+      : pool_(pool), waiter_(std::move(waiter)) {}
+  QueueGuard(const QueueGuard&) = delete;
+  QueueGuard& operator=(const QueueGuard&) = delete;
+  ~QueueGuard() {
+    if (waiter_) {
+      pool_.abandon(*waiter_);
+    }
+  }
+  void dismiss() noexcept { waiter_.reset(); }
+
+ private:
+  EndpointPool& pool_;
+  WaiterSharedPtr waiter_;
+};
+
+namespace {
+
+bool is_cancelled(const asio::cancellation_state& state) {
+  return state.cancelled() != asio::cancellation_type::none;
+}
+
+}  // namespace
+
 EndpointPool::EndpointPool(asio::ip::tcp::endpoint endpoint, PoolOptions options)
     : endpoint_(std::move(endpoint)), options_(std::move(options)) {
   label_ = endpoint_.address().to_string() + ":" + std::to_string(endpoint_.port());
+  options_.max_connections = std::max<std::size_t>(options_.max_connections, 1);
 }
 
-asio::awaitable<Result<http1::ClientConnectionPtr>> EndpointPool::acquire(bool* reused,
-                                                                          bool fresh) {
+EndpointPool::~EndpointPool() = default;
+
+asio::awaitable<Result<ClientConnectionPtr>> EndpointPool::acquire(bool* reused, bool fresh) {
+  auto self = shared_from_this();  // a queued acquire outlives the caller's reference
+  *reused = false;
+  // While acquires are queued, no connection is idle and all slots are taken (release() hands
+  // connections and slots straight to them), so a newcomer cannot overtake them.
+  if (!fresh) {
+    if (auto conn = take_idle()) {
+      ++leased_;
+      *reused = true;
+      co_return conn;
+    }
+  } else if (open() >= options_.max_connections && !idle_.empty()) {
+    idle_.erase(idle_.begin());  // a replay needs a new connection: make room, oldest first
+  }
+  if (open() < options_.max_connections) {
+    ++leased_;
+    co_return co_await connect();
+  }
+  if (waiters_.size() >= options_.max_waiters) {
+    co_return make_error_code(errc::overloaded);
+  }
+  co_return co_await wait(reused);
+}
+
+ClientConnectionPtr EndpointPool::take_idle() {
   auto now = std::chrono::steady_clock::now();
-  while (!fresh && !idle_.empty()) {
+  while (!idle_.empty()) {
     auto conn = std::move(idle_.back());
     idle_.pop_back();
     // A connection that rested long may have been closed by the endpoint: peek before reuse.
     // One that was used a moment ago is taken as it is (a close racing us is covered by the
-    // replay of bodiless requests), saving a syscall per request under load.
-    auto idle = now - conn->idle_since();
-    bool fresh = idle < std::chrono::seconds(1);
-    if (idle < options_.idle_timeout && (fresh || conn->stream().idle_alive())) {
-      *reused = true;
-      co_return conn;
+    // replay of bodiless requests), saving a syscall per request under load. Past the idle
+    // timeout only the `min_idle` oldest are kept.
+    bool kept = !expired(*conn, now) || idle_.size() < options_.min_idle;
+    bool warm = now - conn->idle_since() < std::chrono::seconds(1);
+    if (kept && (warm || conn->stream().idle_alive())) {
+      return conn;
     }
-    conn->stream().close();
+    // conn closes here; its slot goes with it (no acquire is queued while some are idle)
   }
-  *reused = false;
+  return nullptr;
+}
+
+/// Establishes a connection in a slot the caller already counted in `leased_`.
+asio::awaitable<Result<ClientConnectionPtr>> EndpointPool::connect() {
+  SlotGuard slot(*this);
   auto stream = co_await transport::connect(endpoint_, options_.connect_timeout);
   if (!stream) {
     co_return stream.error();
   }
-  co_return std::make_unique<http1::ClientConnection>(std::move(*stream), options_.limits);
+  auto conn = std::make_unique<ClientConnection>(std::move(*stream), options_.limits);
+  slot.dismiss();
+  // A caller cancelled meanwhile would drop the connection without releasing it.
+  asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
+  if (is_cancelled(state)) {
+    release(std::move(conn));
+    co_return make_error_code(asio::error::operation_aborted);
+  }
+  co_return conn;
+}
+
+asio::awaitable<Result<ClientConnectionPtr>> EndpointPool::wait(bool* reused) {
+  auto executor = co_await asio::this_coro::executor;
+  auto waiter = std::make_shared<Waiter>(executor);
+  waiters_.push_back(waiter);
+  QueueGuard guard(*this, waiter);
+  // Woken by release() (which cancels the timer) or by the cancellation of this coroutine.
+  auto [ec] = co_await waiter->timer.async_wait(use_nothrow);
+  (void)ec;
+  asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
+  if (waiter->state == Waiter::State::Queued || is_cancelled(state)) {
+    co_return make_error_code(asio::error::operation_aborted);  // the guard passes it on
+  }
+  guard.dismiss();
+  if (waiter->state == Waiter::State::Handed) {
+    *reused = true;
+    co_return std::move(waiter->conn);
+  }
+  co_return co_await connect();  // the slot of a connection that closed is ours now
 }
 
 http1::Release EndpointPool::releaser() {
-  return [weak = weak_from_this()](http1::ClientConnectionPtr conn) {
+  return [weak = weak_from_this()](ClientConnectionPtr conn) {
     if (auto self = weak.lock()) {
       self->release(std::move(conn));
     }
   };
 }
 
-void EndpointPool::release(http1::ClientConnectionPtr conn) {
+void EndpointPool::release(ClientConnectionPtr conn) {
+  if (!conn) {
+    free_slot();
+    return;
+  }
+  if (!waiters_.empty()) {
+    WaiterSharedPtr first = std::move(waiters_.front());
+    waiters_.pop_front();
+    first->state = Waiter::State::Handed;
+    first->conn = std::move(conn);
+    first->timer.cancel();
+    return;
+  }
+  if (leased_ > 0) {
+    --leased_;
+  }
+  // Reuse is LIFO (the warmest connection first), so the oldest are at the front; the ones idle
+  // too long close here, except the `min_idle` kept in any case.
+  auto now = std::chrono::steady_clock::now();
+  std::size_t total = idle_.size() + 1;
+  std::size_t droppable = total > options_.min_idle ? total - options_.min_idle : 0;
+  auto end = idle_.begin();
+  while (end != idle_.end() && droppable > 0 && expired(**end, now)) {
+    ++end;
+    --droppable;
+  }
+  idle_.erase(idle_.begin(), end);
   if (idle_.size() >= options_.max_idle) {
     return;  // conn closes as it goes out of scope
   }
-  // Reuse is LIFO (the warmest connection first); connections idle too long are dropped here.
-  auto now = std::chrono::steady_clock::now();
-  std::erase_if(idle_, [&](const http1::ClientConnectionPtr& c) {
-    return now - c->idle_since() >= options_.idle_timeout;
-  });
   conn->mark_idle();
   idle_.push_back(std::move(conn));
+}
+
+void EndpointPool::free_slot() {
+  if (!waiters_.empty()) {
+    WaiterSharedPtr first = std::move(waiters_.front());
+    waiters_.pop_front();
+    first->state = Waiter::State::Slot;
+    first->timer.cancel();
+    return;
+  }
+  if (leased_ > 0) {
+    --leased_;
+  }
+}
+
+void EndpointPool::abandon(Waiter& waiter) {
+  switch (waiter.state) {
+    case Waiter::State::Queued:
+      std::erase_if(waiters_, [&](const WaiterSharedPtr& w) { return w.get() == &waiter; });
+      break;
+    case Waiter::State::Handed:
+      release(std::move(waiter.conn));  // to the next in line, or the idle set
+      break;
+    case Waiter::State::Slot:
+      free_slot();
+      break;
+  }
+}
+
+bool EndpointPool::expired(const ClientConnection& conn,
+                           std::chrono::steady_clock::time_point now) const {
+  // In milliseconds: a configured "forever" must not overflow a nanosecond duration.
+  return std::chrono::duration_cast<std::chrono::milliseconds>(now - conn.idle_since()) >=
+         options_.idle_timeout;
 }
 
 }  // namespace meshd::router

@@ -37,7 +37,13 @@ class ClientConnection {
 
 using ClientConnectionPtr = std::unique_ptr<ClientConnection>;
 
-/// Gives a connection back to its pool after a clean, keep-alive exchange.
+/// How exchange() ends its use of a connection. For every connection handed to exchange() it is
+/// called exactly once: with the connection when it may serve another exchange (after a clean,
+/// keep-alive exchange whose response body was read to its end), or with nullptr once the
+/// connection is closed (an error, no keep-alive, unexpected bytes after the response,
+/// cancellation, or a response or body dropped before its end). It is called on the executor
+/// that runs the exchange or reads the body, possibly from a destructor (a coroutine frame or a
+/// body being destroyed), so it must not throw. An empty `Release` just closes the connection.
 using Release = std::function<void(ClientConnectionPtr)>;
 
 /// Details of a failed exchange for the error responder and retry logic.
@@ -49,10 +55,11 @@ struct ExchangeFailure {
 };
 
 /// Sends `req` on `conn` and reads the response head. The response body streams from the
-/// connection, which the body owns until its end; then `release` gets it back if it may be
-/// reused, otherwise it is closed. `req`'s body is streamed to the endpoint (Content-Length or
-/// chunked with trailers). Interim 1xx responses other than 101 are skipped. Errors:
-/// `errc::upstream_reset` (closed before a full response head), `errc::protocol_error` (a
+/// connection, which the body owns until its end. `release` is called exactly once (see
+/// `Release`): before exchange() returns when the response has no body or the exchange failed,
+/// otherwise when the body ends or is dropped. `req`'s body is streamed to the endpoint
+/// (Content-Length or chunked with trailers). Interim 1xx responses other than 101 are skipped.
+/// Errors: `errc::upstream_reset` (closed before a full response head), `errc::protocol_error` (a
 /// malformed response; `failure->detail` says what), `errc::client_gone` (the request body could
 /// not be read from the client), I/O errors. Cancellation aborts and closes the connection.
 asio::awaitable<Result<http::Response>> exchange(ClientConnectionPtr conn, http::Request& req,

@@ -3,6 +3,8 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include <chrono>
+#include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,43 +15,88 @@
 
 namespace meshd::router {
 
-/// Connection settings of an endpoint's pool.
+/// Connection settings of an endpoint's pool (`client.hostConnectionPool`, inventory §3.3).
 struct PoolOptions {
   std::chrono::milliseconds connect_timeout{1000};
   std::chrono::milliseconds idle_timeout{60000};  ///< idle connections older than this close
   std::size_t max_idle = 64;                      ///< idle connections kept per endpoint
+  /// This worker's share of `maxSize`: connections open to the endpoint, whether in use, idle
+  /// or being established. 0 is taken as 1.
+  std::size_t max_connections = SIZE_MAX;
+  /// This worker's share of `minSize`: idle connections kept (and reused) even when they have
+  /// rested longer than `idle_timeout`.
+  std::size_t min_idle = 0;
+  /// This worker's share of `maxWaiters`: acquires queued while all `max_connections` are in
+  /// use. One more fails at once with `errc::overloaded`.
+  std::size_t max_waiters = SIZE_MAX;
   http1::Limits limits;
 };
 
-/// The keep-alive HTTP/1.1 connections of one worker to one endpoint. Idle connections are
-/// checked before reuse (a peer that closed one is noticed without a failed request) and closed
-/// when they have rested longer than `idle_timeout`. Worker-local: no locks.
+/// The keep-alive HTTP/1.1 connections of one worker to one endpoint (Finagle's watermark pool
+/// with a caching layer). Idle connections are checked before reuse (a peer that closed one is
+/// noticed without a failed request), reused warmest first, and closed when they have rested
+/// longer than `idle_timeout` (except the `min_idle` ones). At most `max_connections` are open;
+/// further acquires wait in FIFO order for one to come back. Worker-local: no locks; every
+/// member runs on the worker's executor. Must be owned by a `shared_ptr` (waiters keep it).
 class EndpointPool : public std::enable_shared_from_this<EndpointPool> {
  public:
   EndpointPool(asio::ip::tcp::endpoint endpoint, PoolOptions options);
+  ~EndpointPool();
+  EndpointPool(const EndpointPool&) = delete;
+  EndpointPool& operator=(const EndpointPool&) = delete;
 
-  /// A connection from the idle set (unless `fresh`), or a new one. Errors:
-  /// `errc::connect_failed`, `errc::timeout` (connect timeout). Sets `*reused` when it came from
-  /// the idle set.
+  /// A connection: from the idle set (unless `fresh`; at the limit a `fresh` acquire closes the
+  /// oldest idle connection to make room), else a new one if fewer than `max_connections` are
+  /// open, else the first one released after the acquires queued before this one (even when
+  /// `fresh`: it has just completed an exchange), or a new one when a connection closes
+  /// instead. Sets `*reused` when the connection was open before (idle, or handed over);
+  /// `reused` must outlive the call. The caller owns one of the `max_connections` slots until the
+  /// connection comes back through `releaser()`: pass it to `http1::exchange` with `releaser()`, or
+  /// call `releaser()` with it (or with nullptr once it is dropped); a connection dropped otherwise
+  /// keeps its slot taken. Errors: `errc::connect_failed`, `errc::timeout` (connect timeout),
+  /// `errc::overloaded` (`max_waiters` acquires already queued), `operation_aborted` when the
+  /// coroutine is cancelled while queued or just as its new connection is established (a
+  /// connection that reached it goes to the next in line or the idle set; nothing is lost). Runs on
+  /// the pool's worker.
   asio::awaitable<Result<http1::ClientConnectionPtr>> acquire(bool* reused, bool fresh = false);
 
-  /// A `Release` that returns connections here (or closes them once the pool is gone).
+  /// The `Release` of connections from `acquire()`: a connection comes back for reuse (to the
+  /// first queued acquire, else the idle set), nullptr frees its slot (the first queued acquire
+  /// connects anew). Once the pool is gone, connections just close.
   http1::Release releaser();
 
   const asio::ip::tcp::endpoint& endpoint() const noexcept { return endpoint_; }
   /// `ip:port`, as error messages and metrics print it.
   const std::string& label() const noexcept { return label_; }
   std::size_t idle() const noexcept { return idle_.size(); }
+  /// Connections open: idle, in use, or being established.
+  std::size_t open() const noexcept { return idle_.size() + leased_; }
+  /// Acquires queued for a connection.
+  std::size_t waiters() const noexcept { return waiters_.size(); }
   /// Requests in flight through this pool (for balancers).
   std::size_t& outstanding() noexcept { return outstanding_; }
 
  private:
+  struct Waiter;
+  using WaiterSharedPtr = std::shared_ptr<Waiter>;
+  class SlotGuard;
+  class QueueGuard;
+
+  http1::ClientConnectionPtr take_idle();
+  asio::awaitable<Result<http1::ClientConnectionPtr>> connect();
+  asio::awaitable<Result<http1::ClientConnectionPtr>> wait(bool* reused);
   void release(http1::ClientConnectionPtr conn);
+  void free_slot();
+  void abandon(Waiter& waiter);
+  bool expired(const http1::ClientConnection& conn,
+               std::chrono::steady_clock::time_point now) const;
 
   asio::ip::tcp::endpoint endpoint_;
   std::string label_;
   PoolOptions options_;
-  std::vector<http1::ClientConnectionPtr> idle_;
+  std::vector<http1::ClientConnectionPtr> idle_;  ///< oldest first; reuse takes the back
+  std::size_t leased_ = 0;  ///< slots held by callers: connections in use or being established
+  std::deque<WaiterSharedPtr> waiters_;  ///< FIFO
   std::size_t outstanding_ = 0;
 };
 
