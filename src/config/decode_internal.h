@@ -29,6 +29,18 @@ void decode_interpreter(MapReader& router, InterpreterConfig& out);
 /// objects, appending them to `out` in file order.
 void decode_transformers(MapReader& parent, std::vector<TransformerConfig>& out);
 
+/// Decodes the router key `client` (inventory §3.3). Absent, it is `io.l5d.global` with one
+/// entry that writes nothing, positions at the router.
+void decode_client(MapReader& router, ClientConfig& out);
+
+/// Decodes the router key `service` (inventory §3.4), like `decode_client`.
+void decode_service(MapReader& router, ServiceConfig& out);
+
+/// Checks a written PathMatcher pattern (inventory §3.6: `io.l5d.rewrite` `pattern`, static
+/// `client`/`service` `prefix`): it starts with `/` and its `{captures}` are well formed. Returns
+/// false after reporting an error at `pattern.pos`.
+bool check_path_matcher(Decoder& d, const Located<std::string>& pattern);
+
 /// Checks what needs the whole config: unique router labels and listener address conflicts.
 void validate(Decoder& d, const Config& config);
 

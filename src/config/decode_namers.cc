@@ -97,6 +97,10 @@ void check_substitution(Decoder& d, const Located<std::string>& name,
 
 }  // namespace
 
+bool check_path_matcher(Decoder& d, const Located<std::string>& pattern) {
+  return check_pattern(d, pattern).has_value();
+}
+
 void decode_namer(Decoder& d, const YAML::Node& node, const std::string& path,
                   std::vector<NamerConfig>& namers) {
   if (!node.IsMap()) {

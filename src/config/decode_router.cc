@@ -13,8 +13,6 @@ constexpr std::int64_t kMaxKb = (std::int64_t{INT_MAX} + 1) / 1024 - 1;
 
 // Router keys a later issue will implement (inventory §3.1, §4.1).
 constexpr std::string_view kUnsupportedHttpRouterKeys[] = {
-    "client",
-    "service",
     "originator",
     "announcers",
     "streamingEnabled",
@@ -180,6 +178,8 @@ void decode_http_router(MapReader& m, RouterConfig& out) {
   decode_interpreter(m, out.interpreter);
   read_millis(m, "bindingTimeoutMs", out.binding_timeout, 1, INT_MAX);
   decode_binding_cache(m, out.binding_cache);
+  decode_client(m, out.client);
+  decode_service(m, out.service);
   for (auto key : kUnsupportedHttpRouterKeys) {
     m.unsupported(key, out.unsupported);
   }

@@ -140,6 +140,24 @@ std::optional<std::int64_t> as_int(Decoder& d, const Node& v, const Position& po
   return i;
 }
 
+std::optional<double> as_double(Decoder& d, const Node& v, const Position& pos, double min,
+                                double max) {
+  std::optional<double> f;
+  if (v.IsScalar()) {
+    f = parse_double(v.Scalar());
+  }
+  if (!f) {
+    d.error(pos, "expected a number, got " + describe(v));
+    return std::nullopt;
+  }
+  if (*f < min || *f > max) {
+    d.error(pos, "must be between " + format_double(min) + " and " + format_double(max) + ", got " +
+                     format_double(*f));
+    return std::nullopt;
+  }
+  return f;
+}
+
 // Shared shape of the typed readers: position, null-as-absent, conversion.
 template <class T, class Convert>
 void read_with(MapReader& m, std::string_view key, Located<T>& out, Convert convert) {
@@ -212,6 +230,12 @@ std::optional<std::int64_t> parse_int(std::string_view s) {
     return std::nullopt;
   }
   return v;
+}
+
+std::string format_double(double v) {
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return ec == std::errc{} ? std::string(buf, end) : std::to_string(v);
 }
 
 bool is_ip_literal(std::string_view ip) {
@@ -372,6 +396,12 @@ void read_seconds(MapReader& m, std::string_view key, Located<std::chrono::secon
   read_with(m, key, out, [&](Decoder& d, const Node& v, const Position& p) {
     auto i = as_int(d, v, p, min, max);
     return i ? std::optional{std::chrono::seconds{*i}} : std::nullopt;
+  });
+}
+
+void read_double(MapReader& m, std::string_view key, Located<double>& out, double min, double max) {
+  read_with(m, key, out, [&](Decoder& d, const Node& v, const Position& p) {
+    return as_double(d, v, p, min, max);
   });
 }
 

@@ -122,6 +122,8 @@ void read_millis(MapReader& m, std::string_view key, Located<std::chrono::millis
                  std::int64_t min, std::int64_t max);
 void read_seconds(MapReader& m, std::string_view key, Located<std::chrono::seconds>& out,
                   std::int64_t min, std::int64_t max);
+/// A number (an integer or a decimal fraction; `1e3` too, as JSON allows) in [`min`, `max`].
+void read_double(MapReader& m, std::string_view key, Located<double>& out, double min, double max);
 /// A literal IPv4 or IPv6 address (no host names, as Linkerd's `InetAddresses.forString`).
 void read_ip(MapReader& m, std::string_view key, Located<std::string>& out);
 /// An HTTP header field name (an RFC 9110 token).
@@ -172,6 +174,8 @@ Position for_each_item(MapReader& parent, std::string_view key, F decode) {
 
 /// Parses a decimal integer scalar (`42`, `-1`, `"42"`); nullopt if `s` is not one or overflows.
 std::optional<std::int64_t> parse_int(std::string_view s);
+/// `v` in its shortest round-trip form (`0.2`, `1000`), for messages.
+std::string format_double(double v);
 /// True when `ip` is a literal IPv4 or IPv6 address.
 bool is_ip_literal(std::string_view ip);
 

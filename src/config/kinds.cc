@@ -3,6 +3,54 @@
 namespace meshd::config::detail {
 namespace {
 
+// The kinds of a router's `client` and `service` and of the objects inside them (inventory §3.3,
+// §3.4, §12). None is a plugin in Linkerd: no `experimental`, nothing merely recognised.
+void add_policy_kinds(Registries& r) {
+  r.http_clients.add("io.l5d.global", &decode_global_client);
+  r.http_clients.add("io.l5d.static", &decode_static_client);
+  r.http_services.add("io.l5d.global", &decode_global_service);
+  r.http_services.add("io.l5d.static", &decode_static_service);
+
+  auto& lbs = r.load_balancers;
+  lbs.add("p2c", &decode_p2c_balancer);
+  lbs.add("ewma", &decode_ewma_balancer);
+  lbs.add("aperture", &decode_aperture_balancer);
+  lbs.add("heap", &decode_heap_balancer);
+  lbs.add("roundRobin", &decode_round_robin_balancer);
+
+  auto& accruals = r.failure_accruals;
+  accruals.add("io.l5d.consecutiveFailures", &decode_consecutive_failures_accrual);
+  accruals.add("io.l5d.successRate", &decode_success_rate_accrual);
+  accruals.add("io.l5d.successRateWindowed", &decode_success_rate_windowed_accrual);
+  accruals.add("none", &decode_no_accrual);
+
+  r.backoffs.add("constant", &decode_constant_backoff);
+  r.backoffs.add("jittered", &decode_jittered_backoff);
+
+  auto& classifiers = r.http_response_classifiers;
+  for (auto kind : {"io.l5d.http.nonRetryable5XX", "io.l5d.http.retryableRead5XX",
+                    "io.l5d.http.retryableIdempotent5XX", "io.l5d.http.retryableAll5XX",
+                    "io.l5d.http.allSuccessful"}) {
+    classifiers.add(kind, &decode_http_response_classifier);
+  }
+  classifiers.hint("io.l5d.nonRetryable5XX",
+                   "renamed io.l5d.http.nonRetryable5XX in Linkerd 1.0.0");
+  classifiers.hint("io.l5d.retryableRead5XX",
+                   "renamed io.l5d.http.retryableRead5XX in Linkerd 1.0.0");
+  classifiers.hint("io.l5d.retryableIdempotent5XX",
+                   "renamed io.l5d.http.retryableIdempotent5XX in Linkerd 1.0.0");
+  for (auto kind : {"io.l5d.h2.nonRetryable5XX", "io.l5d.h2.retryableRead5XX",
+                    "io.l5d.h2.retryableIdempotent5XX", "io.l5d.h2.retryableAll5XX",
+                    "io.l5d.h2.allSuccessful"}) {
+    classifiers.hint(kind, "io.l5d.h2 classifiers exist only for h2 routers");
+  }
+  for (auto kind :
+       {"io.l5d.h2.grpc.default", "io.l5d.h2.grpc.neverRetryable", "io.l5d.h2.grpc.alwaysRetryable",
+        "io.l5d.h2.grpc.retryableStatusCodes", "io.l5d.h2.grpc.compliant"}) {
+    classifiers.hint(kind, "gRPC classifiers exist only for h2 routers");
+  }
+}
+
 Registries make_registries() {
   Registries r;
 
@@ -63,6 +111,7 @@ Registries make_registries() {
   transformers.add("io.l5d.const", &decode_const_transformer);
   transformers.recognise("io.l5d.k8s.daemonset");
   transformers.recognise("io.l5d.k8s.localnode");
+  add_policy_kinds(r);
   return r;
 }
 

@@ -26,6 +26,20 @@ using InterpreterDecoder = void (*)(MapReader& m, InterpreterConfig& out);
 /// `prefix` is read afterwards). May replace the default `prefix` text, which is `/<kind>`.
 using TransformerDecoder = void (*)(MapReader& m, TransformerConfig& out);
 
+/// Decodes an `io.l5d.global` or `io.l5d.static` router `client` (its `kind` is already read).
+using ClientDecoder = void (*)(MapReader& m, ClientConfig& out);
+/// Decodes an `io.l5d.global` or `io.l5d.static` router `service` (its `kind` is already read).
+using ServiceDecoder = void (*)(MapReader& m, ServiceConfig& out);
+/// Decodes the kind-specific keys of a `loadBalancer` (`kind`, `enableProbation` already read).
+using LoadBalancerDecoder = void (*)(MapReader& m, LoadBalancerConfig& out);
+/// Decodes the kind-specific keys of a `failureAccrual` (`kind`, `backoff` already read).
+using FailureAccrualDecoder = void (*)(MapReader& m, FailureAccrualConfig& out);
+/// Decodes the kind-specific keys of a `backoff` (`kind` already read).
+using BackoffDecoder = void (*)(MapReader& m, BackoffConfig& out);
+/// Decodes the kind-specific keys of a `responseClassifier` (`kind` already read); the HTTP
+/// classifiers have none.
+using ResponseClassifierDecoder = void (*)(MapReader& m, ResponseClassifierConfig& out);
+
 /// The names one `kind:` (or `protocol:`) key may take under one parent.
 template <class Decode>
 class KindRegistry {
@@ -86,29 +100,32 @@ class KindRegistry {
 
 /// Every plugin registry.
 struct Registries {
-  KindRegistry<RouterDecoder> protocols;             ///< `routers[].protocol`
-  KindRegistry<IdentifierDecoder> http_identifiers;  ///< `routers[].identifier[].kind` (http)
-  KindRegistry<NamerDecoder> namers;                 ///< `namers[].kind`
-  KindRegistry<InterpreterDecoder> interpreters;     ///< `routers[].interpreter.kind`
-  KindRegistry<TransformerDecoder> transformers;     ///< `….transformers[].kind`
+  KindRegistry<RouterDecoder> protocols;                 ///< `routers[].protocol`
+  KindRegistry<IdentifierDecoder> http_identifiers;      ///< `routers[].identifier[].kind` (http)
+  KindRegistry<NamerDecoder> namers;                     ///< `namers[].kind`
+  KindRegistry<InterpreterDecoder> interpreters;         ///< `routers[].interpreter.kind`
+  KindRegistry<TransformerDecoder> transformers;         ///< `….transformers[].kind`
+  KindRegistry<ClientDecoder> http_clients;              ///< `routers[].client.kind` (http)
+  KindRegistry<ServiceDecoder> http_services;            ///< `routers[].service.kind` (http)
+  KindRegistry<LoadBalancerDecoder> load_balancers;      ///< `client….loadBalancer.kind`
+  KindRegistry<FailureAccrualDecoder> failure_accruals;  ///< `client….failureAccrual.kind`
+  KindRegistry<BackoffDecoder> backoffs;                 ///< `….backoff.kind`
+  /// `service….responseClassifier.kind` (http)
+  KindRegistry<ResponseClassifierDecoder> http_response_classifiers;
 };
 
 /// The registries, built on first use (thread-safe function-local static).
 const Registries& registries();
 
-/// Reads the selector of a plugin object (`key` is `kind` or `protocol`; `noun` names it in
-/// messages: "namer kind", "protocol") and its `experimental` flag. Returns the decoder to run,
-/// or nullptr when the selector is missing, unknown or not supported yet (each reported). When
-/// `default_name` is not empty, an absent selector means that kind (`kind.present` stays false)
-/// instead of a missing required key.
+/// The registered kind named by `kind` (already read from `key`), or nullptr when it is missing,
+/// unknown or not supported yet (each reported). `errors_before` is the error count before `kind`
+/// was read: a kind that failed to read is not reported missing too. Shared by `read_kind` and
+/// `read_plain_kind`.
 template <class Decode>
-Decode read_kind(MapReader& m, const KindRegistry<Decode>& registry, std::string_view key,
-                 std::string_view noun, Located<std::string>& kind, Located<bool>& experimental,
-                 std::string_view default_name = {}) {
+const typename KindRegistry<Decode>::Kind* resolve_kind(
+    MapReader& m, const KindRegistry<Decode>& registry, std::string_view key, std::string_view noun,
+    Located<std::string>& kind, std::string_view default_name, std::size_t errors_before) {
   Decoder& d = m.decoder();
-  const std::size_t errors_before = d.errors().size();
-  read_string(m, key, kind);
-  read_bool(m, "experimental", experimental);
   if (!kind.present && (default_name.empty() || m.has_value(key))) {
     if (d.errors().size() == errors_before && !m.has_value(key)) {
       m.missing(key);
@@ -132,11 +149,43 @@ Decode read_kind(MapReader& m, const KindRegistry<Decode>& registry, std::string
     d.error(kind.pos, std::string{noun} + " \"" + name + "\" is not supported yet");
     return nullptr;
   }
+  return k;
+}
+
+/// Reads the selector of a plugin object (`key` is `kind` or `protocol`; `noun` names it in
+/// messages: "namer kind", "protocol") and its `experimental` flag. Returns the decoder to run,
+/// or nullptr when the selector is missing, unknown or not supported yet (each reported). When
+/// `default_name` is not empty, an absent selector means that kind (`kind.present` stays false)
+/// instead of a missing required key.
+template <class Decode>
+Decode read_kind(MapReader& m, const KindRegistry<Decode>& registry, std::string_view key,
+                 std::string_view noun, Located<std::string>& kind, Located<bool>& experimental,
+                 std::string_view default_name = {}) {
+  Decoder& d = m.decoder();
+  const std::size_t errors_before = d.errors().size();
+  read_string(m, key, kind);
+  read_bool(m, "experimental", experimental);
+  const auto* k = resolve_kind(m, registry, key, noun, kind, default_name, errors_before);
+  if (k == nullptr) {
+    return nullptr;
+  }
   if (k->experimental && !experimental.value) {
-    d.error(kind.pos,
-            "\"" + name + "\" is experimental and must be enabled with \"experimental: true\"");
+    d.error(kind.pos, "\"" + kind.value +
+                          "\" is experimental and must be enabled with \"experimental: true\"");
   }
   return k->decode;
+}
+
+/// Like `read_kind` for the `kind` of objects that are not plugins in Linkerd (load balancers,
+/// failure accrual, backoffs, response classifiers, `client`, `service`): they have no
+/// `experimental` key, so it stays an unknown key there.
+template <class Decode>
+Decode read_plain_kind(MapReader& m, const KindRegistry<Decode>& registry, std::string_view noun,
+                       Located<std::string>& kind, std::string_view default_name = {}) {
+  const std::size_t errors_before = m.decoder().errors().size();
+  read_string(m, "kind", kind);
+  const auto* k = resolve_kind(m, registry, "kind", noun, kind, default_name, errors_before);
+  return k == nullptr ? nullptr : k->decode;
 }
 
 // Decoders registered in kinds.cc, defined next to the structs they fill.
@@ -155,5 +204,21 @@ void decode_localhost_transformer(MapReader& m, TransformerConfig& out);
 void decode_specific_host_transformer(MapReader& m, TransformerConfig& out);
 void decode_replace_transformer(MapReader& m, TransformerConfig& out);
 void decode_const_transformer(MapReader& m, TransformerConfig& out);
+void decode_global_client(MapReader& m, ClientConfig& out);
+void decode_static_client(MapReader& m, ClientConfig& out);
+void decode_global_service(MapReader& m, ServiceConfig& out);
+void decode_static_service(MapReader& m, ServiceConfig& out);
+void decode_p2c_balancer(MapReader& m, LoadBalancerConfig& out);
+void decode_ewma_balancer(MapReader& m, LoadBalancerConfig& out);
+void decode_aperture_balancer(MapReader& m, LoadBalancerConfig& out);
+void decode_heap_balancer(MapReader& m, LoadBalancerConfig& out);
+void decode_round_robin_balancer(MapReader& m, LoadBalancerConfig& out);
+void decode_consecutive_failures_accrual(MapReader& m, FailureAccrualConfig& out);
+void decode_success_rate_accrual(MapReader& m, FailureAccrualConfig& out);
+void decode_success_rate_windowed_accrual(MapReader& m, FailureAccrualConfig& out);
+void decode_no_accrual(MapReader& m, FailureAccrualConfig& out);
+void decode_constant_backoff(MapReader& m, BackoffConfig& out);
+void decode_jittered_backoff(MapReader& m, BackoffConfig& out);
+void decode_http_response_classifier(MapReader& m, ResponseClassifierConfig& out);
 
 }  // namespace meshd::config::detail

@@ -1,7 +1,12 @@
 #include "meshd/config/to_json.h"
 
 #include <boost/json.hpp>
+#include <chrono>
+#include <cstdint>
 #include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <utility>
 
 namespace meshd::config {
@@ -119,6 +124,143 @@ void add_binding(json::object& obj, const RouterConfig& r) {
   }
 }
 
+// `client` and `service` (and the objects inside them) are written as the file wrote them: the
+// keys that were written, and the `kind` of every object, default or not.
+template <class T, class Convert>
+void add_if_present(json::object& obj, std::string_view key, const Located<T>& v, Convert convert) {
+  if (v.present) {
+    obj[key] = convert(v.value);
+  }
+}
+
+std::int64_t millis(std::chrono::milliseconds ms) { return ms.count(); }
+std::int64_t seconds(std::chrono::seconds s) { return s.count(); }
+template <class T>
+T same(T v) {
+  return v;
+}
+
+json::object backoff_json(const BackoffConfig& b) {
+  json::object obj;
+  obj["kind"] = b.kind.value;
+  add_if_present(obj, "ms", b.ms, millis);
+  add_if_present(obj, "minMs", b.min_ms, millis);
+  add_if_present(obj, "maxMs", b.max_ms, millis);
+  return obj;
+}
+
+json::object budget_json(const RetryBudgetConfig& b) {
+  json::object obj;
+  add_if_present(obj, "ttlSecs", b.ttl, seconds);
+  // An integer in the file (Linkerd's Int), kept as a double in the model.
+  add_if_present(obj, "minRetriesPerSec", b.min_retries_per_sec,
+                 [](double v) { return static_cast<std::int64_t>(v); });
+  add_if_present(obj, "percentCanRetry", b.percent_can_retry, same<double>);
+  return obj;
+}
+
+json::object load_balancer_json(const LoadBalancerConfig& lb) {
+  json::object obj;
+  obj["kind"] = lb.kind.value;
+  add_if_present(obj, "maxEffort", lb.max_effort, same<int>);
+  add_if_present(obj, "enableProbation", lb.enable_probation, same<bool>);
+  add_if_present(obj, "decayTimeMs", lb.decay_time, millis);
+  add_if_present(obj, "smoothWindowMs", lb.smooth_window, millis);
+  add_if_present(obj, "lowLoad", lb.low_load, same<double>);
+  add_if_present(obj, "highLoad", lb.high_load, same<double>);
+  add_if_present(obj, "minAperture", lb.min_aperture, same<int>);
+  return obj;
+}
+
+json::object failure_accrual_json(const FailureAccrualConfig& fa) {
+  json::object obj;
+  obj["kind"] = fa.kind.value;
+  add_if_present(obj, "failures", fa.failures, same<int>);
+  add_if_present(obj, "successRate", fa.success_rate, same<double>);
+  add_if_present(obj, "requests", fa.requests, same<int>);
+  add_if_present(obj, "window", fa.window, seconds);
+  if (fa.backoff) {
+    obj["backoff"] = backoff_json(*fa.backoff);
+  }
+  return obj;
+}
+
+json::object pool_json(const HostConnectionPoolConfig& p) {
+  json::object obj;
+  add_if_present(obj, "minSize", p.min_size, same<int>);
+  add_if_present(obj, "maxSize", p.max_size, same<int>);
+  add_if_present(obj, "idleTimeMs", p.idle_time,
+                 [](const std::optional<std::chrono::milliseconds>& v) { return millis(*v); });
+  add_if_present(obj, "maxWaiters", p.max_waiters, same<int>);
+  return obj;
+}
+
+json::object policy_json(const ClientPolicyConfig& c) {
+  json::object obj;
+  add_if_present(obj, "prefix", c.prefix, same<std::string>);
+  if (c.load_balancer) {
+    obj["loadBalancer"] = load_balancer_json(*c.load_balancer);
+  }
+  if (c.failure_accrual) {
+    obj["failureAccrual"] = failure_accrual_json(*c.failure_accrual);
+  }
+  add_if_present(obj, "requestAttemptTimeoutMs", c.request_attempt_timeout, millis);
+  if (c.host_connection_pool) {
+    obj["hostConnectionPool"] = pool_json(*c.host_connection_pool);
+  }
+  if (c.requeue_budget) {
+    obj["requeueBudget"] = budget_json(*c.requeue_budget);
+  }
+  add_if_present(obj, "failFast", c.fail_fast, same<bool>);
+  add_unsupported(obj, c.unsupported);
+  return obj;
+}
+
+json::object policy_json(const ServicePolicyConfig& c) {
+  json::object obj;
+  add_if_present(obj, "prefix", c.prefix, same<std::string>);
+  add_if_present(obj, "totalTimeoutMs", c.total_timeout, millis);
+  if (c.retries) {
+    json::object retries;
+    if (c.retries->budget) {
+      retries["budget"] = budget_json(*c.retries->budget);
+    }
+    if (c.retries->backoff) {
+      retries["backoff"] = backoff_json(*c.retries->backoff);
+    }
+    obj["retries"] = std::move(retries);
+  }
+  if (c.response_classifier) {
+    obj["responseClassifier"] = json::object{{"kind", c.response_classifier->kind.value}};
+  }
+  add_unsupported(obj, c.unsupported);
+  return obj;
+}
+
+// `client` or `service` under `key`, when the file wrote its kind or any policy key.
+template <class Section>
+void add_policy_section(json::object& obj, std::string_view key, const Section& section) {
+  json::object body;
+  if (section.kind.value == "io.l5d.static") {
+    json::array configs;
+    for (const auto& c : section.configs) {
+      configs.push_back(policy_json(c));
+    }
+    body["configs"] = std::move(configs);
+  } else if (!section.configs.empty()) {
+    body = policy_json(section.configs.front());
+  }
+  if (!section.kind.present && body.empty()) {
+    return;
+  }
+  json::object out;
+  out["kind"] = section.kind.value;
+  for (auto& [k, v] : body) {
+    out[k] = std::move(v);
+  }
+  obj[key] = std::move(out);
+}
+
 json::object server_json(const ServerConfig& s) {
   json::object obj;
   obj["ip"] = s.ip.value;
@@ -157,6 +299,8 @@ json::value router_json(const RouterConfig& r) {
   obj["maxInitialLineKB"] = r.max_initial_line_kb.value;
   obj["streamAfterContentLengthKB"] = r.stream_after_content_length_kb.value;
   add_binding(obj, r);
+  add_policy_section(obj, "client", r.client);
+  add_policy_section(obj, "service", r.service);
   add_unsupported(obj, r.unsupported);
   return obj;
 }

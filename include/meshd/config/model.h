@@ -2,6 +2,7 @@
 
 #include <boost/json/value.hpp>
 #include <chrono>
+#include <climits>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -187,6 +188,117 @@ struct BindingCacheConfig {
   Located<std::chrono::seconds> idle_ttl{std::chrono::seconds{600}};
 };
 
+/// A backoff stream (`retries.backoff`, `failureAccrual.backoff`; inventory §3.4, §12.2).
+struct BackoffConfig {
+  Position pos;
+  Located<std::string> kind;                  ///< required: `constant` or `jittered`
+  Located<std::chrono::milliseconds> ms;      ///< constant: `ms` (≥ 0), default 0
+  Located<std::chrono::milliseconds> min_ms;  ///< jittered: `minMs` (required, ≥ 0)
+  Located<std::chrono::milliseconds> max_ms;  ///< jittered: `maxMs` (required, ≥ minMs)
+};
+
+/// A retry budget (`service.retries.budget`, `client.requeueBudget`; inventory §12.3).
+struct RetryBudgetConfig {
+  Position pos;
+  Located<std::chrono::seconds> ttl{std::chrono::seconds{10}};  ///< `ttlSecs`, 1–60
+  Located<double> min_retries_per_sec{10.0};  ///< `minRetriesPerSec`, an integer ≥ 0 (Int)
+  Located<double> percent_can_retry{0.2};     ///< `percentCanRetry`, 0–1000
+};
+
+/// `client.loadBalancer` (inventory §12.1). Keys other than `kind`, `maxEffort` and
+/// `enableProbation` belong to one kind and are errors on the others.
+struct LoadBalancerConfig {
+  Position pos;
+  Located<std::string> kind{"p2c"};  ///< p2c (also when absent), ewma, aperture, heap, roundRobin
+  Located<int> max_effort{5};        ///< `maxEffort`, ≥ 1
+  Located<bool> enable_probation{false};
+  Located<std::chrono::milliseconds> decay_time{std::chrono::milliseconds{10000}};    ///< ewma
+  Located<std::chrono::milliseconds> smooth_window{std::chrono::milliseconds{5000}};  ///< aperture
+  Located<double> low_load{0.5};   ///< aperture `lowLoad`
+  Located<double> high_load{2.0};  ///< aperture `highLoad` (> lowLoad)
+  Located<int> min_aperture{1};    ///< aperture `minAperture`, ≥ 1
+};
+
+/// `client.failureAccrual` (inventory §12.2).
+struct FailureAccrualConfig {
+  Position pos;
+  /// io.l5d.consecutiveFailures, io.l5d.successRate, io.l5d.successRateWindowed, none
+  Located<std::string> kind;
+  Located<int> failures{5};              ///< consecutiveFailures: `failures`, ≥ 1 (required)
+  Located<double> success_rate{0.0};     ///< successRate*: `successRate` in [0, 1] (required)
+  Located<int> requests{0};              ///< successRate: `requests`, ≥ 1 (required)
+  Located<std::chrono::seconds> window;  ///< successRateWindowed: `window` secs ≥ 1 (required)
+  std::optional<BackoffConfig> backoff;  ///< absent: equal jitter 5 s–300 s
+};
+
+/// `client.hostConnectionPool` (inventory §3.3): per endpoint.
+struct HostConnectionPoolConfig {
+  Position pos;
+  Located<int> min_size{0};        ///< `minSize`: connections kept even when idle
+  Located<int> max_size{INT_MAX};  ///< `maxSize` ≥ max(1, minSize): connections at most
+  /// `idleTimeMs`: idle connections above minSize close after this; absent = meshd's default
+  Located<std::optional<std::chrono::milliseconds>> idle_time;
+  Located<int> max_waiters{INT_MAX};  ///< `maxWaiters` ≥ 0: requests queued for a connection
+};
+
+/// One client policy: `client` itself (io.l5d.global) or one of `client.configs[]`
+/// (io.l5d.static). Each key is optional: absent keys do not override earlier matches.
+struct ClientPolicyConfig {
+  Position pos;
+  /// io.l5d.static: a PathMatcher (inventory §3.6) matched against the bound id (required).
+  Located<std::string> prefix;
+  std::optional<LoadBalancerConfig> load_balancer;
+  std::optional<FailureAccrualConfig> failure_accrual;
+  /// `requestAttemptTimeoutMs` ≥ 1
+  Located<std::chrono::milliseconds> request_attempt_timeout;
+  std::optional<HostConnectionPoolConfig> host_connection_pool;
+  std::optional<RetryBudgetConfig> requeue_budget;
+  Located<bool> fail_fast{false};  ///< `failFast`: only false is supported for now
+  /// tls, clientSession, socketOptions, forwardClientCert, requestAuthorizers; also the keys of
+  /// h2 clients (windowUpdateRatio, …), which are reported as existing only for h2 routers.
+  std::vector<UnsupportedValue> unsupported;
+};
+
+/// `client` of a router (inventory §3.3).
+struct ClientConfig {
+  Position pos;
+  Located<std::string> kind{"io.l5d.global"};  ///< io.l5d.global or io.l5d.static
+  /// io.l5d.global: one entry without a prefix; io.l5d.static: `configs`, in file order.
+  std::vector<ClientPolicyConfig> configs;
+};
+
+/// `service.responseClassifier` (inventory §12.4).
+struct ResponseClassifierConfig {
+  Position pos;
+  Located<std::string> kind;  ///< io.l5d.http.nonRetryable5XX, …, io.l5d.http.allSuccessful
+};
+
+/// `service.retries`.
+struct RetriesConfig {
+  Position pos;
+  std::optional<RetryBudgetConfig> budget;
+  std::optional<BackoffConfig> backoff;  ///< absent: constant 0 ms
+};
+
+/// One service policy: `service` itself (io.l5d.global) or one of `service.configs[]`
+/// (io.l5d.static). Each key is optional: absent keys do not override earlier matches.
+struct ServicePolicyConfig {
+  Position pos;
+  Located<std::string> prefix;  ///< io.l5d.static: a PathMatcher on the logical name (required)
+  Located<std::chrono::milliseconds> total_timeout;  ///< `totalTimeoutMs` ≥ 1
+  std::optional<RetriesConfig> retries;
+  std::optional<ResponseClassifierConfig> response_classifier;
+  /// classificationTimeoutMs, retryBufferSize: h2 keys, reported as existing only for h2 routers
+  std::vector<UnsupportedValue> unsupported;
+};
+
+/// `service` of a router (inventory §3.4).
+struct ServiceConfig {
+  Position pos;
+  Located<std::string> kind{"io.l5d.global"};
+  std::vector<ServicePolicyConfig> configs;
+};
+
 /// One listener of a router (`servers[]`).
 struct ServerConfig {
   Position pos;
@@ -218,7 +330,9 @@ struct RouterConfig {
   /// `bindingTimeoutMs`: how long a request waits for its name to bind (≥ 1).
   Located<std::chrono::milliseconds> binding_timeout{std::chrono::milliseconds{10000}};
   BindingCacheConfig binding_cache;           ///< `bindingCache`
-  std::vector<UnsupportedValue> unsupported;  ///< client, service, originator, …
+  ClientConfig client;                        ///< `client`, io.l5d.global by default
+  ServiceConfig service;                      ///< `service`, io.l5d.global by default
+  std::vector<UnsupportedValue> unsupported;  ///< originator, tracePropagator, …
   /// For a recognised but unsupported protocol (`h2`, …) the whole router object; otherwise null.
   boost::json::value raw;
 };

@@ -110,12 +110,15 @@ TEST(Examples, KubernetesDaemonSetConfigNamesEveryUnsupportedKey) {
                 file + ":13:1: telemetry: \"telemetry\" is not supported yet",
                 file + ":32:7: routers[0].interpreter.transformers[0].kind: transformer kind "
                        "\"io.l5d.k8s.daemonset\" is not supported yet",
-                file + ":39:3: routers[0].service: \"service\" is not supported yet",
                 file + ":53:7: routers[1].interpreter.transformers[0].kind: transformer kind "
                        "\"io.l5d.k8s.localnode\" is not supported yet",
             }));
   // Everything else was still decoded.
   ASSERT_EQ(r.config.routers.size(), 2u);
+  const ServiceConfig& service = r.config.routers[0].service;
+  ASSERT_EQ(service.configs.size(), 1u);
+  ASSERT_TRUE(service.configs[0].response_classifier);
+  EXPECT_EQ(service.configs[0].response_classifier->kind.value, "io.l5d.http.retryableRead5XX");
   EXPECT_EQ(r.config.routers[1].label.value, "incoming");
   EXPECT_EQ(r.config.routers[1].servers[0].port.value, 4141);
   EXPECT_EQ(r.config.usage.org_id.value, "linkerd-examples-daemonset");

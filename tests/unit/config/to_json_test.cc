@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <string>
 
 #include "meshd/config/load.h"
 #include "unit/config/test_util.h"
@@ -84,6 +85,90 @@ TEST(ToJson, UnsupportedInterpreterIsWrittenAsCaptured) {
   EXPECT_EQ(json.at("routers").at(0).at("interpreter"),
             boost::json::parse(
                 R"({"kind": "io.l5d.namerd", "dst": "/$/inet/n/4100", "namespace": "web"})"));
+}
+
+// A router with every `client` and `service` key (static client, global service).
+const std::string kPolicyRouter = R"(workers: 1
+routers:
+- protocol: http
+  servers: [{port: 0}]
+  client:
+    kind: io.l5d.static
+    configs:
+    - prefix: /#/io.l5d.fs
+      loadBalancer: {kind: aperture, maxEffort: 2, enableProbation: true, smoothWindowMs: 100,
+                     lowLoad: 0.25, highLoad: 3, minAperture: 2}
+      failureAccrual:
+        kind: io.l5d.successRate
+        successRate: 0.75
+        requests: 10
+        backoff: {kind: jittered, minMs: 5, maxMs: 50}
+      requestAttemptTimeoutMs: 100
+      hostConnectionPool: {minSize: 1, maxSize: 4, idleTimeMs: 1000, maxWaiters: 9}
+      requeueBudget: {ttlSecs: 20, minRetriesPerSec: 3, percentCanRetry: 0.1}
+      failFast: false
+    - prefix: "/#/io.l5d.fs/{svc}"
+      loadBalancer: {kind: ewma, decayTimeMs: 500}
+      failureAccrual: {kind: io.l5d.successRateWindowed, successRate: 0.5, window: 30}
+  service:
+    totalTimeoutMs: 3000
+    retries:
+      budget: {percentCanRetry: 0.5}
+      backoff: {kind: constant, ms: 10}
+    responseClassifier: {kind: io.l5d.http.retryableAll5XX}
+)";
+
+TEST(ToJson, WritesClientAndServiceKeysAsWritten) {
+  const LoadResult r = load(kPolicyRouter, "t.yaml");
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(errors_of(r));
+
+  const boost::json::value json = to_json(r.config);
+
+  const boost::json::object& router = json.at("routers").at(0).as_object();
+  EXPECT_EQ(router.at("client"), boost::json::parse(R"({"kind": "io.l5d.static", "configs": [
+    {"prefix": "/#/io.l5d.fs",
+     "loadBalancer": {"kind": "aperture", "maxEffort": 2, "enableProbation": true,
+                      "smoothWindowMs": 100, "lowLoad": 0.25, "highLoad": 3.0, "minAperture": 2},
+     "failureAccrual": {"kind": "io.l5d.successRate", "successRate": 0.75, "requests": 10,
+                        "backoff": {"kind": "jittered", "minMs": 5, "maxMs": 50}},
+     "requestAttemptTimeoutMs": 100,
+     "hostConnectionPool": {"minSize": 1, "maxSize": 4, "idleTimeMs": 1000, "maxWaiters": 9},
+     "requeueBudget": {"ttlSecs": 20, "minRetriesPerSec": 3, "percentCanRetry": 0.1},
+     "failFast": false},
+    {"prefix": "/#/io.l5d.fs/{svc}",
+     "loadBalancer": {"kind": "ewma", "decayTimeMs": 500},
+     "failureAccrual": {"kind": "io.l5d.successRateWindowed", "successRate": 0.5,
+                        "window": 30}}]})"));
+  EXPECT_EQ(router.at("service"), boost::json::parse(R"({"kind": "io.l5d.global",
+    "totalTimeoutMs": 3000,
+    "retries": {"budget": {"percentCanRetry": 0.5}, "backoff": {"kind": "constant", "ms": 10}},
+    "responseClassifier": {"kind": "io.l5d.http.retryableAll5XX"}})"));
+}
+
+TEST(ToJson, WritesTheKindOfAWrittenSectionAndOfItsObjects) {
+  const LoadResult r = load(
+      "routers:\n- protocol: http\n  servers: [{port: 0}]\n"
+      "  client: {loadBalancer: {}}\n  service: {kind: io.l5d.global}\n",
+      "t.yaml");
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(errors_of(r));
+
+  const boost::json::value json = to_json(r.config);
+
+  const boost::json::object& router = json.at("routers").at(0).as_object();
+  EXPECT_EQ(router.at("client"),
+            boost::json::parse(R"({"kind": "io.l5d.global", "loadBalancer": {"kind": "p2c"}})"));
+  EXPECT_EQ(router.at("service"), boost::json::parse(R"({"kind": "io.l5d.global"})"));
+}
+
+TEST(ToJson, ClientAndServiceOutputLoadsBackToTheSameJson) {
+  const LoadResult first = load(kPolicyRouter, "t.yaml");
+  ASSERT_TRUE(first.ok()) << ::testing::PrintToString(errors_of(first));
+  const std::string text = boost::json::serialize(to_json(first.config));
+
+  const LoadResult second = load(text, "config.json");
+
+  ASSERT_TRUE(second.ok()) << ::testing::PrintToString(errors_of(second)) << text;
+  EXPECT_EQ(to_json(second.config), to_json(first.config));
 }
 
 TEST(ToJson, OutputLoadsBackToTheSameJson) {

@@ -27,10 +27,9 @@ std::ostream& operator<<(std::ostream& os, const KeyCase& c) { return os << c.er
 
 std::vector<KeyCase> unsupported_cases() {
   std::vector<KeyCase> cases;
-  for (std::string key :
-       {"client", "service", "originator", "announcers", "streamingEnabled", "compressionLevel",
-        "tracePropagator", "httpAccessLog", "httpAccessLogRollPolicy", "httpAccessLogAppend",
-        "httpAccessLogRotateCount", "maxErrResponseKB"}) {
+  for (std::string key : {"originator", "announcers", "streamingEnabled", "compressionLevel",
+                          "tracePropagator", "httpAccessLog", "httpAccessLogRollPolicy",
+                          "httpAccessLogAppend", "httpAccessLogRotateCount", "maxErrResponseKB"}) {
     cases.push_back({"routers:\n- protocol: http\n  servers: [{port: 0}]\n  " + key + ": 1\n",
                      "t.yaml:4:3: routers[0]." + key + ": \"" + key + "\" is not supported yet"});
   }
@@ -142,23 +141,23 @@ TEST(NotSupportedYet, ValueIsCapturedAsJson) {
   const std::string yaml = R"(routers:
 - protocol: http
   servers: [{port: 0}]
-  client:
-    loadBalancer: {kind: ewma}
-    requestAttemptTimeoutMs: 100
-    failFast: true
-    tls: {commonName: "{service}", trustCerts: [a.pem]}
+  announcers:
+  - kind: io.l5d.serversets
+    zkAddrs: [{host: zk, port: 2181}]
+    pathPrefix: "/discovery"
+    experimental: true
 )";
 
   const LoadResult r = load_yaml(yaml);
 
   ASSERT_EQ(r.config.routers[0].unsupported.size(), 1u);
   const UnsupportedValue& v = r.config.routers[0].unsupported[0];
-  EXPECT_EQ(v.key, "client");
-  EXPECT_EQ(v.pos.path, "routers[0].client");
+  EXPECT_EQ(v.key, "announcers");
+  EXPECT_EQ(v.pos.path, "routers[0].announcers");
   EXPECT_EQ(v.pos.line, 4);
-  EXPECT_EQ(v.value, boost::json::parse(R"({"loadBalancer": {"kind": "ewma"},
-      "requestAttemptTimeoutMs": 100, "failFast": true,
-      "tls": {"commonName": "{service}", "trustCerts": ["a.pem"]}})"));
+  EXPECT_EQ(v.value, boost::json::parse(R"([{"kind": "io.l5d.serversets",
+      "zkAddrs": [{"host": "zk", "port": 2181}], "pathPrefix": "/discovery",
+      "experimental": true}])"));
 }
 
 TEST(NotSupportedYet, UnsupportedPluginsKeepTheirSettings) {

@@ -1,0 +1,76 @@
+#pragma once
+
+#include <chrono>
+#include <climits>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "meshd/config/model.h"
+#include "meshd/core/backoff.h"
+#include "meshd/dtab/path.h"
+#include "meshd/filters/classifier.h"
+#include "meshd/filters/retry_budget.h"
+#include "meshd/lb/balancer.h"
+#include "meshd/naming/path_matcher.h"
+
+namespace meshd::router {
+
+/// What a logical name's requests get (`service`, inventory §3.4), resolved.
+struct ServicePolicy {
+  std::optional<std::chrono::milliseconds> total_timeout;  ///< `totalTimeoutMs`
+  filters::RetryBudgetOptions retry_budget;                ///< `retries.budget`
+  BackoffOptions retry_backoff;                            ///< `retries.backoff`: constant 0
+  filters::ClassifierKind classifier = filters::ClassifierKind::NonRetryable5XX;
+};
+
+/// `hostConnectionPool`, resolved (per endpoint, for the whole process).
+struct HostPoolPolicy {
+  int min_size = 0;
+  int max_size = INT_MAX;
+  std::optional<std::chrono::milliseconds> idle_time;  ///< nullopt: the pool's default
+  int max_waiters = INT_MAX;
+};
+
+/// What a bound id's client gets (`client`, inventory §3.3), resolved.
+struct ClientPolicy {
+  lb::BalancerOptions load_balancer;
+  lb::AccrualOptions failure_accrual;
+  std::optional<std::chrono::milliseconds> request_attempt_timeout;
+  HostPoolPolicy host_connection_pool;
+  filters::RetryBudgetOptions requeue_budget;
+};
+
+/// A router's `service` and `client` sections, ready to resolve names: io.l5d.global applies
+/// its keys to every name; io.l5d.static applies, in file order, every config whose `prefix`
+/// (a PathMatcher) matches the name, later ones overriding earlier ones key by key (a key is a
+/// top-level key of the config: `loadBalancer`, `failureAccrual`, `retries.budget`,
+/// `retries.backoff`, …). Immutable once built; shared by the workers.
+class PolicyTable {
+ public:
+  /// Defaults only (no `service`/`client` written).
+  PolicyTable() = default;
+  /// From a validated router config (`config::load` has checked every value and prefix).
+  static PolicyTable from_config(const config::RouterConfig& router);
+
+  /// The policy of logical name `name` (`/svc/hello`).
+  ServicePolicy service(const dtab::Path& name) const;
+  /// The policy of bound id `id` (`/#/io.l5d.fs/hello`, `/%/io.l5d.port/4141/#/…`).
+  ClientPolicy client(const dtab::Path& id) const;
+
+ private:
+  struct ServiceEntry {
+    std::optional<naming::PathMatcher> prefix;  ///< nullopt: matches everything (global)
+    config::ServicePolicyConfig config;
+  };
+  struct ClientEntry {
+    std::optional<naming::PathMatcher> prefix;
+    config::ClientPolicyConfig config;
+  };
+  std::vector<ServiceEntry> services_;
+  std::vector<ClientEntry> clients_;
+};
+
+using PolicyTableConstSharedPtr = std::shared_ptr<const PolicyTable>;
+
+}  // namespace meshd::router
