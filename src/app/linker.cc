@@ -120,6 +120,11 @@ bool LinkerImpl::build_router(const config::RouterConfig& rc) {
   options->max_header_bytes = static_cast<std::size_t>(rc.max_headers_kb.value) * 1024;
   options->pool.limits = {static_cast<std::size_t>(rc.max_initial_line_kb.value) * 1024,
                           options->max_header_bytes};
+  options->retry_buffer_bytes =
+      static_cast<std::size_t>(rc.stream_after_content_length_kb.value) * 1024;
+  options->policies =
+      std::make_shared<const router::PolicyTable>(router::PolicyTable::from_config(rc));
+  options->workers = workers_.size();
   router_stats_.push_back(
       std::make_unique<router::RouterStats>(registry_.scope({"rt", rc.label.value})));
   std::size_t router_index = router_stats_.size() - 1;

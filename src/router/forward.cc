@@ -1,10 +1,31 @@
+// The request path of a router on one worker, Linkerd's stacks from the outside in:
+// route (identification, service stats, total timeout and deadline, the error responder) →
+// dispatch (classified retries under the service's budget, replay of small bodies) → attempt
+// (binding, client choice) → attempt_on (balancer, failure accrual, requeues, attempt timeout)
+// → exchange_on (connection pool, HTTP/1.1 exchange).
+
+#include "meshd/core/duration.h"
 #include "meshd/core/log.h"
+#include "meshd/core/timeout.h"
+#include "meshd/filters/classifier.h"
+#include "meshd/filters/deadline.h"
 #include "meshd/http1/writer.h"
 #include "meshd/router/errors.h"
 #include "meshd/router/router.h"
+#include "router/worker_state_internal.h"
 
 namespace meshd::router {
 namespace {
+
+using Clock = std::chrono::steady_clock;
+
+/// Tries of one request on connection failures, requeues included (Finagle's
+/// RequeueingFilter.MaxTries), on top of the requeue budget.
+constexpr int kMaxTries = 25;
+
+/// Bodies of discarded responses (a retried attempt) read to their end so the connection can
+/// be reused, up to this size; longer ones are dropped with their connection.
+constexpr std::uint64_t kMaxDrainBytes = 64 * 1024;
 
 void append_via(http::Headers& headers, http::Version v) {
   std::string via(headers.get("Via"));
@@ -18,70 +39,146 @@ void append_via(http::Headers& headers, http::Version v) {
   headers.set("Via", via);
 }
 
-std::string binding_timeout_message(std::chrono::milliseconds timeout, const dtab::Path& dst) {
-  auto ms = timeout.count();
-  std::string d = ms % 1000 == 0 ? std::to_string(ms / 1000) + ".seconds"
-                                 : std::to_string(ms) + ".milliseconds";
-  return "Exceeded " + d + " binding timeout while resolving name: " + dst.show();
+/// The service classifier's verdict on one attempt (or on the request's final outcome).
+filters::ResponseClass classify(filters::ClassifierKind kind, const http::Request& req,
+                                bool chunked, const Result<http::Response>& rsp) {
+  filters::Attempt a;
+  a.method = req.method;
+  a.request_chunked = chunked;
+  if (rsp) {
+    a.status = rsp->status;
+    a.l5d_retryable = http::iequals(rsp->headers.get("l5d-retryable"), "true");
+  } else {
+    a.error = rsp.error();
+  }
+  return filters::classify(kind, a);
 }
+
+/// `l5d-ctx-deadline` for an attempt due at `due` (steady clock), or none.
+void set_deadline_header(http::Request& req, std::optional<Clock::time_point> due) {
+  if (!due) {
+    req.headers.remove("l5d-ctx-deadline");
+    return;
+  }
+  auto steady_now = Clock::now();
+  std::int64_t wall_now = filters::wall_now_ns();
+  auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(*due - steady_now).count();
+  req.headers.set("l5d-ctx-deadline", filters::show_deadline({wall_now, wall_now + left}));
+}
+
+bool is_error(const Result<http::Response>& rsp, errc e) {
+  return !rsp && rsp.error() == make_error_code(e);
+}
+
+/// The failure accrual policy as the "marking connection as dead" log line names it.
+std::string policy_name(const lb::AccrualOptions& o) {
+  using Kind = lb::AccrualOptions::Kind;
+  switch (o.kind) {
+    case Kind::ConsecutiveFailures:
+      return "ConsecutiveFailures(" + std::to_string(o.failures) + ")";
+    case Kind::SuccessRate:
+      return "SuccessRate(" + std::to_string(o.success_rate) + ", " + std::to_string(o.requests) +
+             " requests)";
+    case Kind::SuccessRateWindowed:
+      return "SuccessRateWindowed(" + std::to_string(o.success_rate) + ", " +
+             std::to_string(o.window.count()) + " s)";
+    case Kind::None:
+      break;
+  }
+  return "None";
+}
+
+/// A request on an endpoint, from pick to outcome. If the request is abandoned (the client
+/// left, a timeout cancelled it) the node forgets it without recording an outcome.
+class InFlight {
+ public:
+  InFlight(lb::Node& node, WorkerCell& cell) : node_(node), cell_(cell) {
+    cell_.load.fetch_add(1, std::memory_order_relaxed);
+  }
+  ~InFlight() {
+    if (!finished_) {
+      node_.on_abandon();
+    }
+    cell_.load.fetch_sub(1, std::memory_order_relaxed);
+  }
+  InFlight(const InFlight&) = delete;
+  InFlight& operator=(const InFlight&) = delete;
+
+  lb::AccrualEvent finish(Clock::time_point started, Clock::time_point now, bool ok) {
+    finished_ = true;
+    return node_.on_finish(started, now, ok);
+  }
+
+ private:
+  lb::Node& node_;
+  WorkerCell& cell_;
+  bool finished_ = false;
+};
 
 }  // namespace
 
-asio::awaitable<Result<http::Response>> RouterWorker::route_bound(http::Request req) {
-  const dtab::Path& dst = *req.ctx.dst;  // req lives in this frame
-  std::string key = binding_key(req.ctx.dst_show, req.ctx.local_dtab);
-  std::optional<std::chrono::steady_clock::time_point> deadline;  // set only if we must wait
-  for (;;) {
-    BoundTree tree = cached_binding(dst, key, req.ctx.local_dtab, req.ctx.start);
-    if (tree.state == BoundTree::State::Pending) {
-      tree = co_await bind_pending(dst, key, req.ctx.local_dtab);
-    }
-    if (tree.state == BoundTree::State::Failed) {
-      req.ctx.failure_stage = http::FailureStage::Binding;
-      co_return error(502, tree.failure);
-    }
-    if (tree.state == BoundTree::State::Pending) {
-      co_return error(502, binding_timeout_message(options_->binding_timeout, dst));
-    }
-    const dtab::BoundName* leaf = pick(tree.value);
-    if (leaf == nullptr || !leaf->addr || leaf->addr->kind == dtab::Addr::Kind::Neg ||
-        (leaf->addr->kind == dtab::Addr::Kind::Bound && leaf->addr->addresses.empty())) {
-      req.ctx.failure_stage = http::FailureStage::Binding;
-      co_return error(502, no_route(dst, options_->base_dtab, req.ctx.local_dtab));
-    }
-    if (leaf->addr->kind == dtab::Addr::Kind::Failed) {
-      co_return error(502, leaf->addr->failure);
-    }
-    if (leaf->addr->kind == dtab::Addr::Kind::Bound) {
-      // Held by this frame: the cache may evict the client while the request is in flight.
-      ClientSharedPtr client = client_for(*leaf, req.ctx.start);
-      if (client->endpoints.empty()) {  // every address unusable (not an IP literal)
-        co_return error(502, no_route(dst, options_->base_dtab, req.ctx.local_dtab));
-      }
-      // `leaf` points into `tree`, a snapshot this frame owns until forward() returns.
-      co_return co_await forward(std::move(req), *client, *leaf);
-    }
-    // Addresses still pending (a host name being resolved): wait within the binding timeout.
-    auto now = std::chrono::steady_clock::now();
-    if (!deadline) {
-      deadline = now + options_->binding_timeout;
-    }
-    if (now >= *deadline) {
-      co_return error(502, binding_timeout_message(options_->binding_timeout, dst));
-    }
-    asio::steady_timer timer(co_await asio::this_coro::executor, std::chrono::milliseconds(10));
-    co_await timer.async_wait(use_nothrow);
+asio::awaitable<Result<http::Response>> RouterWorker::route(http::Request req) {
+  auto id = identify(options_->identifiers, req);
+  if (!id.dst) {
+    req.ctx.failure_stage = http::FailureStage::Identification;
+    co_return error(400, unknown_destination(req, id.reason));
   }
+  req.ctx.dst_show = id.dst->show();
+  req.ctx.dst = std::move(*id.dst);
+  auto start = Clock::now();
+  ServiceSharedPtr service = service_for(*req.ctx.dst, req.ctx.dst_show, req.ctx.start);
+  PendingGuard pending(*service->stats().pending);
+
+  // The answer is due at the stricter of totalTimeoutMs and the deadline the request came with.
+  std::optional<Clock::time_point> due;
+  if (service->policy.total_timeout) {
+    due = start + *service->policy.total_timeout;
+  }
+  if (req.ctx.inbound_deadline_ns) {
+    auto inbound = filters::to_steady(*req.ctx.inbound_deadline_ns, filters::wall_now_ns(), start);
+    if (!due || inbound < *due) {
+      due = inbound;
+    }
+  }
+  req.ctx.deadline = due;
+  bool chunked = !req.body->length();
+
+  Result<http::Response> rsp = make_error_code(errc::timeout);
+  if (!due) {
+    rsp = co_await dispatch(req, *service);
+  } else if (*due > start) {
+    rsp = co_await with_timeout(dispatch(req, *service), *due - start);
+  }
+  if (is_error(rsp, errc::timeout) && due && Clock::now() + std::chrono::milliseconds(1) >= *due) {
+    // The whole request ran out of time (Finagle's GlobalRequestTimeoutException).
+    auto allowed = std::chrono::duration_cast<std::chrono::milliseconds>(*due - start);
+    req.ctx.failure_detail = "exceeded " + show_twitter_duration(std::max(allowed, {})) +
+                             " to unspecified while waiting for a response for the request, "
+                             "including retries (if applicable). Remote Info: Not Available";
+    rsp = make_error_code(errc::deadline_exceeded);
+  }
+  bool ok = filters::is_success(classify(service->policy.classifier, req, chunked, rsp));
+  service->stats().record(ok, elapsed_ms(start));
+  if (!rsp && rsp.error() != make_error_code(errc::client_gone) &&
+      rsp.error() != asio::error::operation_aborted) {
+    co_return error_for(req, rsp.error());
+  }
+  co_return rsp;
 }
 
-asio::awaitable<Result<http::Response>> RouterWorker::forward(http::Request req, Client& client,
-                                                              const dtab::BoundName& bound) {
+http::Response RouterWorker::error_for(const http::Request& req,
+                                       boost::system::error_code ec) const {
+  // Timeouts are 503 (Finagle's RequestTimeoutException), everything else 502.
+  bool timeout =
+      ec == make_error_code(errc::timeout) || ec == make_error_code(errc::deadline_exceeded);
+  std::string message = req.ctx.failure_detail.empty() ? ec.message() : req.ctx.failure_detail;
+  return error(timeout ? 503 : 502, message);
+}
+
+asio::awaitable<Result<http::Response>> RouterWorker::dispatch(http::Request& req,
+                                                               Service& service) {
   http1::strip_hop_by_hop(req.headers);
   req.headers.set("l5d-dst-service", req.ctx.dst_show);
-  req.headers.set("l5d-dst-client", client.id_show);
-  if (!bound.residual.empty()) {
-    req.headers.set("l5d-dst-residual", bound.residual.show());
-  }
   if (!req.ctx.local_dtab.empty()) {
     req.headers.set("l5d-ctx-dtab", req.ctx.local_dtab.show());
   }
@@ -90,48 +187,218 @@ asio::awaitable<Result<http::Response>> RouterWorker::forward(http::Request req,
   }
   append_via(req.headers, req.version);
 
-  // Round robin over the client's endpoints (the Resilience issue brings the real balancers).
-  EndpointPoolSharedPtr pool = client.endpoints[client.next++ % client.endpoints.size()];
-  auto start = std::chrono::steady_clock::now();
+  // A small body is kept so that the request can be replayed; a chunked or larger one streams
+  // and is never retried (Linkerd: streamAfterContentLengthKB, NonRetryableChunked).
+  auto length = req.body->length();
+  bool chunked = !length;
+  bool replayable = !chunked && *length <= options_->retry_buffer_bytes;
+  std::string replay;
+  if (replayable && *length > 0) {
+    auto read = co_await http::read_all(*req.body, replay, *length);
+    if (!read) {
+      req.ctx.failure_detail = "reading the request body failed: " + read.error().message();
+      co_return read.error();
+    }
+    req.body = std::make_unique<http::BufferBody>(replay);
+  }
+
+  auto now = Clock::now();
+  service.budget.deposit(now);
+  Backoff backoff(service.policy.retry_backoff);
+  std::uint64_t retries = 0;
+  Result<http::Response> rsp = make_error_code(errc::no_route);
+  for (;;) {
+    rsp = co_await attempt(req, service);
+    auto cls = classify(service.policy.classifier, req, chunked, rsp);
+    if (cls != filters::ResponseClass::RetryableFailure || !replayable ||
+        is_error(rsp, errc::client_gone)) {
+      break;
+    }
+    now = Clock::now();
+    if (!service.budget.try_withdraw(now)) {
+      service.budget_exhausted->incr();
+      break;
+    }
+    if (rsp) {
+      co_await discard(std::move(*rsp));
+    }
+    auto delay = backoff.next(random_);
+    if (delay.count() > 0) {
+      asio::steady_timer timer(co_await asio::this_coro::executor, delay);
+      co_await timer.async_wait(use_nothrow);
+    }
+    ++retries;
+    service.retries_total->incr();
+    ++req.ctx.attempt;
+    req.ctx.failure_detail.clear();
+    if (!replay.empty()) {
+      req.body = std::make_unique<http::BufferBody>(replay);
+    }
+  }
+  service.retries_per_request->record(retries);
+  service.shared->cells.local().budget.store(service.budget.balance(Clock::now()),
+                                             std::memory_order_relaxed);
+  if (rsp) {
+    auto cls = classify(service.policy.classifier, req, chunked, rsp);
+    rsp->headers.set("l5d-success-class", filters::success_class_value(cls));
+  }
+  co_return rsp;
+}
+
+asio::awaitable<void> RouterWorker::discard(http::Response rsp) {
+  // Drain a small body so its connection goes back to the pool; drop anything else (closing
+  // the connection). Bounded in time too: a body that stalls is not waited for.
+  auto length = rsp.body->length();
+  if (!length || *length > kMaxDrainBytes) {
+    co_return;
+  }
+  auto drain = [](http::Body& body) -> asio::awaitable<Result<void>> {
+    for (;;) {
+      auto piece = co_await body.read();
+      if (!piece) {
+        co_return piece.error();
+      }
+      if (piece->empty()) {
+        co_return Result<void>{};
+      }
+    }
+  };
+  co_await with_timeout(drain(*rsp.body), std::chrono::seconds(1));
+}
+
+asio::awaitable<Result<http::Response>> RouterWorker::attempt(http::Request& req,
+                                                              Service& service) {
+  // Bound anew on every attempt: a retry may pick another branch of a union.
+  auto client = co_await resolve(req);
+  if (!client) {
+    co_return client.error();
+  }
+  ClientSharedPtr held = std::move(*client);  // the cache may evict it while in flight
+  co_return co_await attempt_on(req, service, *held);
+}
+
+asio::awaitable<Result<http::Response>> RouterWorker::attempt_on(http::Request& req,
+                                                                 Service& service, Client& client) {
+  bool chunked = !req.body->length();
+  client.requeue_budget.deposit(Clock::now());
+  Result<http::Response> rsp = make_error_code(errc::no_endpoints);
+  for (int requeues = 0;; ++requeues) {
+    auto start = Clock::now();
+    auto* node = static_cast<Endpoint*>(client.balancer->pick(start));
+    if (node == nullptr) {
+      req.ctx.failure_detail = no_route(*req.ctx.dst, options_->base_dtab, req.ctx.local_dtab);
+      co_return make_error_code(errc::no_route);
+    }
+    if (client.balancer->max_effort_exhausted() != client.max_effort_seen) {
+      client.max_effort_exhausted->incr(client.balancer->max_effort_exhausted() -
+                                        client.max_effort_seen);
+      client.max_effort_seen = client.balancer->max_effort_exhausted();
+    }
+    EndpointSharedPtr endpoint = node->shared_from_this();  // held while in flight
+    if (endpoint->on_start(start)) {
+      client.probes->incr();
+    }
+    // The attempt's own deadline, and the one it propagates: the stricter of the request's
+    // and requestAttemptTimeoutMs.
+    std::optional<Clock::time_point> due = req.ctx.deadline;
+    auto attempt_timeout = client.policy.request_attempt_timeout;
+    if (attempt_timeout && (!due || start + *attempt_timeout < *due)) {
+      due = start + *attempt_timeout;
+    }
+    set_deadline_header(req, due);
+    InFlight in_flight(*endpoint, client.shared->cells.local());
+    PendingGuard pending(*client.stats().pending);
+    if (attempt_timeout) {
+      rsp = co_await with_timeout(exchange_on(req, *endpoint, client), *attempt_timeout);
+    } else {
+      rsp = co_await exchange_on(req, *endpoint, client);
+    }
+    if (is_error(rsp, errc::timeout)) {
+      req.ctx.failure_stage = http::FailureStage::Service;
+      req.ctx.failure_detail = "exceeded " + show_twitter_duration(*attempt_timeout) + " to " +
+                               client.label +
+                               " while waiting for a response for an individual request, "
+                               "excluding retries. Remote Info: Not Available";
+    }
+    auto now = Clock::now();
+    bool ok = filters::is_success(classify(service.policy.classifier, req, chunked, rsp));
+    bool was_alive = !endpoint->accrual().removed();
+    auto event = in_flight.finish(start, now, ok);
+    if (event.kind == lb::AccrualEvent::Kind::Removed) {
+      if (was_alive) {
+        client.removals->incr();  // a failed probe re-marks, it does not remove again
+      }
+      client.removed_for_ms->incr(static_cast<std::uint64_t>(event.removed_for.count()));
+      log::get("router")->info(
+          "FailureAccrualFactory marking connection to \"{}\" as dead. Policy: {}. Remote "
+          "Address: Inet({},Map())",
+          client.label, policy_name(client.policy.failure_accrual), endpoint->pool->label());
+    } else if (event.kind == lb::AccrualEvent::Kind::Revived) {
+      client.revivals->incr();
+    }
+    client.stats().record(ok, elapsed_ms(start));
+    if (event.kind != lb::AccrualEvent::Kind::None) {
+      refresh_gauges(client, now);
+    }
+    // A connection that could not be made: nothing was sent, so the request is requeued at
+    // once on another pick, within the client's requeue budget (Finagle's RequeueFilter).
+    // Finagle requeues only while the balancer still has an Open node (`canRetry`): once
+    // accrual has marked every endpoint dead, the failure goes back as it is.
+    if (!is_error(rsp, errc::connect_failed) || requeues + 1 >= kMaxTries ||
+        client.balancer->counts(now).available == 0) {
+      break;
+    }
+    if (!client.requeue_budget.try_withdraw(now)) {
+      client.requeue_budget_exhausted->incr();
+      break;
+    }
+    client.requeues->incr();
+  }
+  co_return rsp;
+}
+
+asio::awaitable<Result<http::Response>> RouterWorker::exchange_on(http::Request& req,
+                                                                  Endpoint& endpoint,
+                                                                  Client& client) {
+  EndpointPool& pool = *endpoint.pool;
   Result<http::Response> rsp = make_error_code(errc::connect_failed);
   http1::ExchangeFailure failure;
-  PendingGuard pending(*client.stats().pending);
   for (int attempt = 0; attempt < 2; ++attempt) {
     bool reused = false;
     // A replay must not meet another stale pooled connection: it always connects afresh.
-    auto conn = co_await pool->acquire(&reused, attempt > 0);
+    auto conn = co_await pool.acquire(&reused, attempt > 0);
     if (!conn) {
-      log::get("router")->debug("connect failed endpoint={} error={}", pool->label(),
+      log::get("router")->debug("connect failed endpoint={} error={}", pool.label(),
                                 conn.error().message());
       req.ctx.failure_stage = http::FailureStage::ClientAcquisition;
-      client.stats().record(0, elapsed_ms(start));
-      co_return error(502, connect_failed(pool->label(), *req.ctx.dst, bound.id, client.labels));
+      if (conn.error() == make_error_code(errc::overloaded)) {
+        req.ctx.failure_detail = "too many requests waiting for a connection to " + pool.label() +
+                                 " (hostConnectionPool.maxWaiters)";
+        co_return conn.error();
+      }
+      req.ctx.failure_detail = connect_failed(pool.label(), *req.ctx.dst, client.id, client.labels);
+      co_return make_error_code(errc::connect_failed);
     }
-    struct Outstanding {
-      std::size_t& n;
-      ~Outstanding() { --n; }
-    } outstanding{++pool->outstanding()};
     failure = {};
-    rsp = co_await http1::exchange(std::move(*conn), req, pool->releaser(), &failure);
+    rsp = co_await http1::exchange(std::move(*conn), req, pool.releaser(), &failure);
     bool cancelled = !rsp && rsp.error() == asio::error::operation_aborted;
     if (rsp || !failure.replayable || cancelled) {
       break;  // a stale pooled connection is retried once on a fresh one; nothing else is
     }
   }
   if (!rsp) {
-    client.stats().record(0, elapsed_ms(start));
-    if (rsp.error() == make_error_code(errc::client_gone)) {
+    if (rsp.error() == make_error_code(errc::client_gone) ||
+        rsp.error() == asio::error::operation_aborted) {
       co_return rsp.error();
     }
     req.ctx.failure_stage = http::FailureStage::Service;
     std::string message = failure.detail.empty() ? rsp.error().message() : failure.detail;
-    log::get("router")->debug("exchange failed endpoint={} error={}", pool->label(), message);
-    co_return error(502, "exchange with " + pool->label() + " failed: " + message);
+    log::get("router")->debug("exchange failed endpoint={} error={}", pool.label(), message);
+    req.ctx.failure_detail = "exchange with " + pool.label() + " failed: " + message;
+    co_return rsp.error();
   }
-  client.stats().record(rsp->status, elapsed_ms(start));
   http1::strip_hop_by_hop(rsp->headers);
   append_via(rsp->headers, rsp->version);
-  rsp->headers.set("l5d-success-class", rsp->status >= 500 ? "0.0" : "1.0");
   co_return rsp;
 }
 

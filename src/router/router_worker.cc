@@ -1,11 +1,30 @@
 #include <boost/asio/ip/address.hpp>
 
+#include "meshd/core/duration.h"
 #include "meshd/core/log.h"
-#include "meshd/http1/writer.h"
+#include "meshd/filters/deadline.h"
 #include "meshd/router/errors.h"
 #include "meshd/router/router.h"
+#include "router/worker_state_internal.h"
 
 namespace meshd::router {
+namespace {
+
+std::string binding_timeout_message(std::chrono::milliseconds timeout, const dtab::Path& dst) {
+  return "Exceeded " + show_twitter_duration(timeout) +
+         " binding timeout while resolving name: " + dst.show();
+}
+
+/// `v` split over `workers` (rounded up, at least 1 unless `v` is 0); "unlimited" stays so.
+std::size_t share(int v, std::size_t workers) {
+  if (v == INT_MAX) {
+    return SIZE_MAX;
+  }
+  auto n = static_cast<std::size_t>(v);
+  return (n + workers - 1) / workers;
+}
+
+}  // namespace
 
 RouterWorker::RouterWorker(RouterOptionsConstSharedPtr options, RouterStats& stats)
     : options_(std::move(options)),
@@ -13,6 +32,8 @@ RouterWorker::RouterWorker(RouterOptionsConstSharedPtr options, RouterStats& sta
       bindings_(options_->cache.paths),
       services_(options_->cache.paths),
       clients_(options_->cache.clients) {}
+
+RouterWorker::~RouterWorker() = default;
 
 void RouterWorker::tick(TimePoint now) {
   if (now - last_expire_ < std::chrono::seconds(1)) {
@@ -25,6 +46,11 @@ void RouterWorker::tick(TimePoint now) {
   // An evicted client closes its idle connections; one still serving a request lives on in
   // that request's frame until it finishes.
   clients_.expire(now, ttl);
+  // Accrual states move with time (a backoff ends) and budgets expire deposits: republish.
+  clients_.for_each([&](const ClientSharedPtr& c) { refresh_gauges(*c, now); });
+  services_.for_each([&](const ServiceSharedPtr& s) {
+    s->shared->cells.local().budget.store(s->budget.balance(now), std::memory_order_relaxed);
+  });
 }
 
 http::Response RouterWorker::error(int status, std::string_view message) const {
@@ -37,30 +63,15 @@ void RouterWorker::clear() {
   clients_.clear();
 }
 
-asio::awaitable<Result<http::Response>> RouterWorker::route(http::Request req) {
-  auto id = identify(options_->identifiers, req);
-  if (!id.dst) {
-    req.ctx.failure_stage = http::FailureStage::Identification;
-    co_return error(400, unknown_destination(req, id.reason));
-  }
-  req.ctx.dst_show = id.dst->show();
-  req.ctx.dst = std::move(*id.dst);
-  auto service = service_stats(req.ctx.dst_show, req.ctx.start);  // held while in flight
-  RequestStats& stats = service->stats;
-  PendingGuard pending(*stats.pending);
-  auto start = std::chrono::steady_clock::now();
-  auto rsp = co_await route_bound(std::move(req));
-  stats.record(rsp ? rsp->status : 0, elapsed_ms(start));
-  co_return rsp;
-}
-
-SharedStatsCache::EntrySharedPtr RouterWorker::service_stats(const std::string& name,
-                                                             TimePoint now) {
+RouterWorker::ServiceSharedPtr RouterWorker::service_for(const dtab::Path& dst,
+                                                         const std::string& name, TimePoint now) {
   if (auto* hit = services_.find(name, now)) {
     return *hit;
   }
   // Linkerd scopes by the logical name without its leading '/': rt/<r>/service/svc/hello.
-  return services_.put(name, stats_.services.acquire(name), now);
+  auto fresh = std::make_shared<Service>(stats_.services.acquire(name),
+                                         options_->policies->service(dst), options_->workers);
+  return services_.put(name, std::move(fresh), now);
 }
 
 std::string RouterWorker::binding_key(const std::string& name, const dtab::Dtab& local) {
@@ -97,6 +108,64 @@ asio::awaitable<RouterWorker::BoundTree> RouterWorker::bind_pending(const dtab::
   }
 }
 
+asio::awaitable<Result<RouterWorker::ClientSharedPtr>> RouterWorker::resolve(http::Request& req) {
+  const dtab::Path& dst = *req.ctx.dst;
+  std::string key = binding_key(req.ctx.dst_show, req.ctx.local_dtab);
+  std::optional<TimePoint> deadline;  // set only if we must wait for addresses
+  auto fail = [&](errc e, std::string detail, http::FailureStage stage) {
+    req.ctx.failure_stage = stage;
+    req.ctx.failure_detail = std::move(detail);
+    return make_error_code(e);
+  };
+  for (;;) {
+    auto now = std::chrono::steady_clock::now();
+    BoundTree tree = cached_binding(dst, key, req.ctx.local_dtab, now);
+    if (tree.state == BoundTree::State::Pending) {
+      tree = co_await bind_pending(dst, key, req.ctx.local_dtab);
+    }
+    if (tree.state == BoundTree::State::Failed) {
+      co_return fail(errc::binding_failed, tree.failure, http::FailureStage::Binding);
+    }
+    if (tree.state == BoundTree::State::Pending) {
+      co_return fail(errc::binding_failed, binding_timeout_message(options_->binding_timeout, dst),
+                     http::FailureStage::Binding);
+    }
+    const dtab::BoundName* leaf = pick(tree.value);  // points into `tree`
+    if (leaf == nullptr || !leaf->addr || leaf->addr->kind == dtab::Addr::Kind::Neg ||
+        (leaf->addr->kind == dtab::Addr::Kind::Bound && leaf->addr->addresses.empty())) {
+      co_return fail(errc::no_route, no_route(dst, options_->base_dtab, req.ctx.local_dtab),
+                     http::FailureStage::Binding);
+    }
+    if (leaf->addr->kind == dtab::Addr::Kind::Failed) {
+      co_return fail(errc::binding_failed, leaf->addr->failure, http::FailureStage::Binding);
+    }
+    if (leaf->addr->kind == dtab::Addr::Kind::Bound) {
+      ClientSharedPtr client = client_for(*leaf, now);
+      if (client->endpoints.empty()) {  // every address unusable (not an IP literal)
+        co_return fail(errc::no_route, no_route(dst, options_->base_dtab, req.ctx.local_dtab),
+                       http::FailureStage::Binding);
+      }
+      req.headers.set("l5d-dst-client", client->id_show);
+      if (leaf->residual.empty()) {
+        req.headers.remove("l5d-dst-residual");
+      } else {
+        req.headers.set("l5d-dst-residual", leaf->residual.show());
+      }
+      co_return client;
+    }
+    // Addresses still pending (a host name being resolved): wait within the binding timeout.
+    if (!deadline) {
+      deadline = now + options_->binding_timeout;
+    }
+    if (now >= *deadline) {
+      co_return fail(errc::binding_failed, binding_timeout_message(options_->binding_timeout, dst),
+                     http::FailureStage::Binding);
+    }
+    asio::steady_timer timer(co_await asio::this_coro::executor, std::chrono::milliseconds(10));
+    co_await timer.async_wait(use_nothrow);
+  }
+}
+
 const dtab::BoundName* RouterWorker::pick(const dtab::NameTree<dtab::BoundName>& tree) {
   using Kind = dtab::NameTree<dtab::BoundName>::Kind;
   switch (tree.kind()) {
@@ -130,38 +199,79 @@ RouterWorker::ClientSharedPtr RouterWorker::client_for(const dtab::BoundName& bo
                                                        TimePoint now) {
   ClientSharedPtr* slot = clients_.find(bound.id, now);
   if (slot == nullptr) {
-    auto fresh = std::make_shared<Client>();
-    fresh->id_show = bound.id.show();
-    fresh->shared = stats_.clients.acquire(fresh->id_show);
+    ClientPolicy policy = options_->policies->client(bound.id);
+    PoolOptions pool = options_->pool;
+    const HostPoolPolicy& host = policy.host_connection_pool;
+    std::size_t workers = std::max<std::size_t>(options_->workers, 1);
+    pool.max_connections = share(host.max_size, workers);
+    pool.min_idle = share(host.min_size, workers);
+    pool.max_waiters = share(host.max_waiters, workers);
+    if (host.idle_time) {
+      pool.idle_timeout = *host.idle_time;
+    }
+    auto fresh =
+        std::make_shared<Client>(bound.id, std::move(policy), std::move(pool),
+                                 stats_.clients.acquire(bound.id.show()), workers, random_());
     slot = &clients_.put(bound.id, std::move(fresh), now);
   }
   Client& c = **slot;
   if (c.addr != bound.addr) {
-    // A new address snapshot: keep the pools of addresses that stay.
-    std::vector<EndpointPoolSharedPtr> endpoints;
-    std::vector<std::string> labels;
-    if (bound.addr) {
-      for (const auto& a : bound.addr->addresses) {
-        boost::system::error_code ec;
-        auto ip = asio::ip::make_address(a.host, ec);
-        if (ec) {
-          continue;
-        }
-        asio::ip::tcp::endpoint ep(ip, a.port);
-        auto existing = std::find_if(c.endpoints.begin(), c.endpoints.end(),
-                                     [&](const auto& p) { return p->endpoint() == ep; });
-        endpoints.push_back(existing != c.endpoints.end()
-                                ? *existing
-                                : std::make_shared<EndpointPool>(ep, options_->pool));
-        labels.push_back(endpoints.back()->label());
-      }
-    }
-    c.endpoints = std::move(endpoints);
-    c.labels = std::move(labels);
-    c.addr = bound.addr;
-    c.shared->set_addr(bound.addr);
+    update_endpoints(c, bound.addr, now);
   }
   return *slot;
+}
+
+void RouterWorker::update_endpoints(Client& c, const dtab::AddrConstSharedPtr& addr,
+                                    TimePoint now) {
+  // A new address snapshot: keep the endpoints (pools, balancer and accrual state) of the
+  // addresses that stay; requests in flight on the others keep theirs until they finish.
+  std::vector<EndpointSharedPtr> endpoints;
+  std::vector<std::string> labels;
+  if (addr) {
+    for (const auto& a : addr->addresses) {
+      boost::system::error_code ec;
+      auto ip = asio::ip::make_address(a.host, ec);
+      if (ec) {
+        continue;
+      }
+      asio::ip::tcp::endpoint ep(ip, a.port);
+      auto existing = std::find_if(c.endpoints.begin(), c.endpoints.end(),
+                                   [&](const auto& e) { return e->pool->endpoint() == ep; });
+      if (existing != c.endpoints.end()) {
+        endpoints.push_back(*existing);
+      } else {
+        endpoints.push_back(std::make_shared<Endpoint>(
+            std::make_shared<EndpointPool>(ep, c.pool_options), c.policy, random_()));
+      }
+      labels.push_back(endpoints.back()->pool->label());
+    }
+  }
+  for (const auto& old : c.endpoints) {
+    if (std::find(endpoints.begin(), endpoints.end(), old) == endpoints.end()) {
+      old->close();
+    }
+  }
+  c.endpoints = std::move(endpoints);
+  c.labels = std::move(labels);
+  std::vector<lb::Node*> nodes;
+  nodes.reserve(c.endpoints.size());
+  for (const auto& e : c.endpoints) {
+    nodes.push_back(e.get());
+  }
+  c.balancer->update(std::move(nodes));
+  c.addr = addr;
+  c.shared->set_addr(addr);
+  refresh_gauges(c, now);
+}
+
+void RouterWorker::refresh_gauges(Client& c, TimePoint now) {
+  auto counts = c.balancer->counts(now);
+  WorkerCell& cell = c.shared->cells.local();
+  cell.size.store(static_cast<std::int64_t>(counts.size), std::memory_order_relaxed);
+  cell.available.store(static_cast<std::int64_t>(counts.available), std::memory_order_relaxed);
+  cell.busy.store(static_cast<std::int64_t>(counts.busy), std::memory_order_relaxed);
+  cell.closed.store(static_cast<std::int64_t>(counts.closed), std::memory_order_relaxed);
+  cell.budget.store(c.requeue_budget.balance(now), std::memory_order_relaxed);
 }
 
 }  // namespace meshd::router

@@ -1,4 +1,7 @@
+#include <cstdlib>
+
 #include "meshd/core/log.h"
+#include "meshd/filters/deadline.h"
 #include "meshd/router/errors.h"
 #include "meshd/router/router.h"
 
@@ -43,6 +46,11 @@ std::optional<http::Response> ServerService::read_context(http::Request& req) co
     req.headers.remove_prefix("l5d-");
     return std::nullopt;
   }
+  // The deadline the caller gives us (the strictest of its values; bad ones are ignored).
+  if (auto deadline = filters::read_deadline(req.headers)) {
+    req.ctx.inbound_deadline_ns = deadline->deadline_ns;
+  }
+  req.headers.remove("l5d-ctx-deadline");
   // Effective local dtab = l5d-ctx-dtab ++ l5d-dtab (user overrides win), every value parsed.
   dtab::Dtab local;
   for (std::string_view name : {"l5d-ctx-dtab", "l5d-dtab"}) {
@@ -57,6 +65,18 @@ std::optional<http::Response> ServerService::read_context(http::Request& req) co
   }
   req.ctx.local_dtab = std::move(local);
   return std::nullopt;
+}
+
+bool ServerService::is_success(const Result<http::Response>& rsp) {
+  if (!rsp) {
+    return false;
+  }
+  // The path stack's classifier said (l5d-success-class > 0); else 5xx is a failure.
+  auto cls = rsp->headers.get("l5d-success-class");
+  if (!cls.empty()) {
+    return std::strtod(std::string(cls).c_str(), nullptr) > 0;
+  }
+  return rsp->status < 500;
 }
 
 void ServerService::clear_response(http::Response& rsp) {
@@ -84,13 +104,16 @@ asio::awaitable<Result<http::Response>> ServerService::call(http::Request req) {
                          "request rejected: " + std::to_string(*settings_.max_concurrent_requests) +
                              " concurrent requests (maxConcurrentRequests) already in progress",
                          router_.options().max_header_bytes);
+    // Nothing reached the application: a meshd upstream may retry it elsewhere (Finagle flags
+    // rejections retryable, and Linkerd's responder says so in l5d-retryable).
+    rsp->headers.add("l5d-retryable", "true");
   } else if (auto bad = read_context(req)) {
     rsp = std::move(*bad);
   } else {
     rsp = co_await router_.route(std::move(req));
   }
   int status = rsp ? rsp->status : 0;
-  stats_.record(status, elapsed_ms(start));
+  stats_.record(is_success(rsp), elapsed_ms(start));
   if (rsp) {
     auto& counters = status_counters_[status];
     if (!counters.first) {

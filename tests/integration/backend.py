@@ -11,6 +11,12 @@ Listens on 127.0.0.1:<port 0>, prints "port <n>" on stdout once listening, and s
   /malformed         an invalid response line
   /early             103 Early Hints (Link header), then 200 "final"
   /hits              number of requests served so far
+  /hits/<METHOD>     number of requests with that method served so far
+  /flaky/<pct>       500 for pct % of requests (at random), else 200 "ok"
+  /reset             closes the connection with a TCP reset, no response
+  /hang              never answers (until the peer closes)
+  /mode/<m>          sets the mode of every other route: ok (normal), fail (500 "failing"),
+                     reset, hang, slow:<ms> (delay, then normal); answers 200 with the mode
   /call/<host>?proxy=<port>
                      an app calling the next hop: GET http://<host>/echo through the HTTP proxy
                      127.0.0.1:<port>, forwarding the request's l5d-ctx-* headers; answers with
@@ -20,13 +26,17 @@ It counts requests and exits when stdin closes.
 """
 import http.client
 import json
+import random
 import socket
+import struct
 import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 HITS = 0
+METHOD_HITS = {}
+MODE = "ok"
 LOCK = threading.Lock()
 NAME = sys.argv[sys.argv.index("--name") + 1] if "--name" in sys.argv else "backend"
 
@@ -78,13 +88,45 @@ class Handler(BaseHTTPRequestHandler):
         if status not in (204, 304) and self.command != "HEAD":
             self.wfile.write(body)
 
+    def reset(self):
+        self.close_connection = True
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.connection.close()
+
+    def hang(self):
+        self.close_connection = True
+        self.connection.settimeout(120)
+        try:
+            while self.connection.recv(65536):
+                pass
+        except OSError:
+            pass
+
     def handle_any(self):
-        global HITS
+        global HITS, MODE
         with LOCK:
             HITS += 1
+            METHOD_HITS[self.command] = METHOD_HITS.get(self.command, 0) + 1
         body_bytes = self.read_body()
         parts = self.path.split("?")[0].strip("/").split("/")
         route = parts[0]
+        if route == "mode":
+            MODE = parts[1]
+            self.send(200, MODE.encode())
+            return
+        if route != "hits":
+            mode = MODE
+            if mode == "fail":
+                self.send(500, b"failing")
+                return
+            if mode == "reset":
+                self.reset()
+                return
+            if mode == "hang":
+                self.hang()
+                return
+            if mode.startswith("slow:"):
+                time.sleep(int(mode[5:]) / 1000.0)
         if route == "echo" or route == "":
             info = {"method": self.command, "path": self.path, "version": self.request_version,
                     "headers": [[k, v] for k, v in self.headers.items()],
@@ -126,7 +168,17 @@ class Handler(BaseHTTPRequestHandler):
         elif route == "call":
             self.call_next(parts[1])
         elif route == "hits":
-            self.send(200, str(HITS).encode())
+            n = METHOD_HITS.get(parts[1], 0) if len(parts) > 1 else HITS
+            self.send(200, str(n).encode())
+        elif route == "flaky":
+            if random.random() * 100 < int(parts[1]):
+                self.send(500, b"flaky failure")
+            else:
+                self.send(200, b"ok")
+        elif route == "reset":
+            self.reset()
+        elif route == "hang":
+            self.hang()
         else:
             self.send(404, b"no such route")
 

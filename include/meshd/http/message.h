@@ -47,6 +47,12 @@ struct RequestContext {
   std::string dst_show;
   /// Attempt number, 1 for the first try (retries increment it).
   int attempt = 1;
+  /// The deadline the request arrived with (`l5d-ctx-deadline`, strictest of its values), in
+  /// ns since the Unix epoch; nullopt when it carried none.
+  std::optional<std::int64_t> inbound_deadline_ns;
+  /// When the answer is due: the stricter of the inbound deadline and the service's
+  /// `totalTimeoutMs`; set by the router, propagated as `l5d-ctx-deadline`.
+  std::optional<std::chrono::steady_clock::time_point> deadline;
   /// Forwards upstream 1xx responses (103 Early Hints, …) to the client; empty when the client
   /// cannot take them (HTTP/1.0).
   InterimWriter interim;
@@ -73,8 +79,7 @@ struct Response {
   BodyPtr body;  ///< never null; an empty BufferBody when there is none
 
   /// A complete response with a text/plain body (errors, admin pages).
-  static Response text(int status, std::string body, std::string_view content_type =
-                                                         "text/plain");
+  static Response text(int status, std::string body, std::string_view content_type = "text/plain");
 };
 
 /// The standard reason phrase of `status` ("OK", "Bad Gateway"), or "Unknown".

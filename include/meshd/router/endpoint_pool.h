@@ -73,8 +73,6 @@ class EndpointPool : public std::enable_shared_from_this<EndpointPool> {
   std::size_t open() const noexcept { return idle_.size() + leased_; }
   /// Acquires queued for a connection.
   std::size_t waiters() const noexcept { return waiters_.size(); }
-  /// Requests in flight through this pool (for balancers).
-  std::size_t& outstanding() noexcept { return outstanding_; }
 
  private:
   struct Waiter;
@@ -97,7 +95,6 @@ class EndpointPool : public std::enable_shared_from_this<EndpointPool> {
   std::vector<http1::ClientConnectionPtr> idle_;  ///< oldest first; reuse takes the back
   std::size_t leased_ = 0;  ///< slots held by callers: connections in use or being established
   std::deque<WaiterSharedPtr> waiters_;  ///< FIFO
-  std::size_t outstanding_ = 0;
 };
 
 using EndpointPoolSharedPtr = std::shared_ptr<EndpointPool>;

@@ -72,6 +72,14 @@ class LruCache {
     }
   }
 
+  /// Calls `f(value)` for every entry, most recently used first (without marking them used).
+  template <class F>
+  void for_each(F f) {
+    for (auto& node : order_) {
+      f(node.value);
+    }
+  }
+
   /// Removes every entry.
   void clear() {
     index_.clear();

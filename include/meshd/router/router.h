@@ -16,6 +16,7 @@
 #include "meshd/router/endpoint_pool.h"
 #include "meshd/router/identifier.h"
 #include "meshd/router/lru_cache.h"
+#include "meshd/router/policy.h"
 #include "meshd/router/stats.h"
 
 namespace meshd::router {
@@ -33,7 +34,13 @@ struct RouterOptions {
   BindFn bind;
   /// Moves whenever any namer's state changes; cached bindings are redone when it does.
   std::function<std::uint64_t()> generation;
+  /// Connection settings every client starts from (`hostConnectionPool` adjusts them).
   PoolOptions pool;
+  /// `service` and `client` policies by name.
+  PolicyTableConstSharedPtr policies = std::make_shared<const PolicyTable>();
+  /// Worker threads sharing this router: per-worker budgets and pools take 1/workers of the
+  /// configured reserve and sizes, so the process as a whole does what the config says.
+  std::size_t workers = 1;
   /// `bindingTimeoutMs`: how long a request waits for a Pending name before a 502.
   std::chrono::milliseconds binding_timeout{10000};
   /// `bindingCache`: per worker, at most `paths` cached bindings (logical name + local dtab)
@@ -45,25 +52,34 @@ struct RouterOptions {
     std::chrono::seconds idle_ttl{600};
   } cache;
   std::size_t max_header_bytes = 8 * 1024;  ///< maxHeadersKB, also the `l5d-err` cap
+  /// `streamAfterContentLengthKB` in bytes: request bodies up to this size are kept for replay
+  /// (retries); larger and chunked ones stream and are never retried.
+  std::size_t retry_buffer_bytes = 5 * 1024;
 };
 
 using RouterOptionsConstSharedPtr = std::shared_ptr<const RouterOptions>;
 
-/// A router's state on one worker: binding cache, clients (one per bound id, round robin over
-/// its addresses) and their connection pools. Worker-local.
+/// A router's state on one worker: binding cache, services (stats, policy, retry budget),
+/// clients (one per bound id: a load balancer over its endpoints, failure accrual, connection
+/// pools). Worker-local.
 class RouterWorker {
  public:
   RouterWorker(RouterOptionsConstSharedPtr options, RouterStats& stats);
+  ~RouterWorker();
 
-  /// Identifies, binds and forwards `req`, and decorates the response as Linkerd does. Never
-  /// fails: routing errors become Linkerd's error responses. Runs on the worker's executor;
-  /// cancellation (the client left) abandons the upstream exchange.
+  /// Identifies, binds and forwards `req` through Linkerd's path stack (service stats, total
+  /// timeout and deadline, classified retries under the service's budget) and client stack
+  /// (balancer, failure accrual, requeues, attempt timeout), and decorates the response as
+  /// Linkerd does. Never fails but for the client leaving: routing errors become Linkerd's
+  /// error responses. Runs on the worker's executor; cancellation abandons the upstream
+  /// exchange.
   asio::awaitable<Result<http::Response>> route(http::Request req);
 
   const RouterOptions& options() const noexcept { return *options_; }
 
   /// Housekeeping from the worker's tick: at most once a second, drops the cached bindings,
-  /// services and clients unused for `cache.idle_ttl`.
+  /// services and clients unused for `cache.idle_ttl` and refreshes the balancer and budget
+  /// gauges.
   void tick(std::chrono::steady_clock::time_point now);
 
   /// Drops every cached binding, service and client, closing their idle connections. Call on
@@ -80,17 +96,12 @@ class RouterWorker {
   }
 
  private:
-  /// A bound id's state on this worker: its address snapshot and one pool per address.
-  struct Client {
-    dtab::AddrConstSharedPtr addr;
-    std::vector<EndpointPoolSharedPtr> endpoints;
-    std::vector<std::string> labels;          ///< `ip:port` of each endpoint, for error texts
-    std::size_t next = 0;                     ///< round robin cursor
-    std::string id_show;                      ///< the bound id as text (`l5d-dst-client`, stats)
-    SharedStatsCache::EntrySharedPtr shared;  ///< stats and address state, shared by workers
-    RequestStats& stats() const { return shared->stats; }
-  };
+  struct Service;
+  struct Client;
+  struct Endpoint;
+  using ServiceSharedPtr = std::shared_ptr<Service>;
   using ClientSharedPtr = std::shared_ptr<Client>;
+  using EndpointSharedPtr = std::shared_ptr<Endpoint>;
 
   struct CachedBinding {
     std::uint64_t generation = 0;
@@ -100,7 +111,24 @@ class RouterWorker {
   using BoundTree = dtab::Activity<dtab::NameTree<dtab::BoundName>>;
   using TimePoint = std::chrono::steady_clock::time_point;
 
-  asio::awaitable<Result<http::Response>> route_bound(http::Request req);
+  /// What one attempt needs to bind and forward: the binding, the picked leaf and its client.
+  struct Target;
+
+  // Path stack (forward.cc).
+  asio::awaitable<Result<http::Response>> dispatch(http::Request& req, Service& service);
+  asio::awaitable<Result<http::Response>> attempt(http::Request& req, Service& service);
+  asio::awaitable<Result<http::Response>> attempt_on(http::Request& req, Service& service,
+                                                     Client& client);
+  asio::awaitable<Result<http::Response>> exchange_on(http::Request& req, Endpoint& endpoint,
+                                                      Client& client);
+  asio::awaitable<void> discard(http::Response rsp);
+
+  // Binding (router_worker.cc).
+  /// Binds the request's name (waiting for a Pending one within bindingTimeoutMs), picks a
+  /// leaf of the tree (unions by weight) and returns its client; sets `l5d-dst-client` and
+  /// `l5d-dst-residual`. Errors (`errc::no_route`, `errc::binding_failed`) carry Linkerd's text
+  /// in `req.ctx.failure_detail`.
+  asio::awaitable<Result<ClientSharedPtr>> resolve(http::Request& req);
   static std::string binding_key(const std::string& name, const dtab::Dtab& local);
   /// The binding of `dst` under `local` from this worker's cache, re-bound (synchronously, the
   /// interpreter only reads snapshots) when the namers' generation moved. A copy: the cache
@@ -111,16 +139,18 @@ class RouterWorker {
   asio::awaitable<BoundTree> bind_pending(const dtab::Path& dst, std::string key, dtab::Dtab local);
   const dtab::BoundName* pick(const dtab::NameTree<dtab::BoundName>& tree);
   ClientSharedPtr client_for(const dtab::BoundName& bound, TimePoint now);
-  SharedStatsCache::EntrySharedPtr service_stats(const std::string& name, TimePoint now);
-  asio::awaitable<Result<http::Response>> forward(http::Request req, Client& client,
-                                                  const dtab::BoundName& bound);
+  ServiceSharedPtr service_for(const dtab::Path& dst, const std::string& name, TimePoint now);
+  void update_endpoints(Client& client, const dtab::AddrConstSharedPtr& addr, TimePoint now);
+  void refresh_gauges(Client& client, TimePoint now);
+  /// Linkerd's ErrorResponder: the response for a request that ended in `ec`.
+  http::Response error_for(const http::Request& req, boost::system::error_code ec) const;
   http::Response error(int status, std::string_view message) const;
 
   RouterOptionsConstSharedPtr options_;
   RouterStats& stats_;
-  LruCache<std::string, CachedBinding> bindings_;                     ///< by binding_key
-  LruCache<std::string, SharedStatsCache::EntrySharedPtr> services_;  ///< by logical name
-  LruCache<dtab::Path, ClientSharedPtr> clients_;                     ///< by bound id
+  LruCache<std::string, CachedBinding> bindings_;     ///< by binding_key
+  LruCache<std::string, ServiceSharedPtr> services_;  ///< by logical name
+  LruCache<dtab::Path, ClientSharedPtr> clients_;     ///< by bound id
   TimePoint last_expire_{};
   std::minstd_rand random_{std::random_device{}()};
 };
@@ -146,6 +176,8 @@ class ServerService final : public http1::HttpService {
  private:
   std::optional<http::Response> read_context(http::Request& req) const;
   static void clear_response(http::Response& rsp);
+  /// Success for the server's stats: the path stack's `l5d-success-class` when present.
+  static bool is_success(const Result<http::Response>& rsp);
 
   RouterWorker& router_;
   ServerSettings settings_;

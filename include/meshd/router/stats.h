@@ -1,16 +1,19 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "meshd/dtab/name.h"
 
+#include "meshd/telemetry/per_worker.h"
 #include "meshd/telemetry/registry.h"
 
 namespace meshd::router {
@@ -28,9 +31,8 @@ struct RequestStats {
   RequestStats() = default;
   explicit RequestStats(const telemetry::Scope& scope);
 
-  /// Records one finished request: `status` 0 means no response (an error); 5xx and errors are
-  /// failures (Linkerd's default classifier).
-  void record(int status, std::uint64_t latency_ms);
+  /// Records one finished request, a success or a failure as the classifier says.
+  void record(bool success, std::uint64_t latency_ms);
 
   telemetry::Scope scope{dummy_registry(), {}};
   telemetry::CounterSharedPtr requests, success, failures;
@@ -65,6 +67,17 @@ struct ServerStats : RequestStats {
   telemetry::CounterSharedPtr connects;
 };
 
+/// What each worker publishes about a shared client or service for the gauges to combine.
+struct WorkerCell {
+  std::atomic<std::int64_t> size{0};       ///< balancer nodes (0: this worker has none)
+  std::atomic<std::int64_t> available{0};  ///< Open nodes
+  std::atomic<std::int64_t> busy{0};       ///< Busy nodes
+  std::atomic<std::int64_t> closed{0};     ///< Closed nodes
+  std::atomic<std::int64_t> load{0};       ///< requests outstanding
+  std::atomic<std::int64_t> budget{0};     ///< retry (service) or requeue (client) balance
+};
+using WorkerCells = telemetry::PerWorker<WorkerCell>;
+
 /// The stats scopes of one kind (`rt/<r>/client/<id>`, `rt/<r>/service/<name>`) shared by a
 /// router's workers. A worker holds an entry while it caches the name; when the last holder lets
 /// go (every worker evicted it as idle), the scope is removed from the registry, as Linkerd's
@@ -75,7 +88,8 @@ class SharedStatsCache {
   /// for `/client_state.json`).
   class Entry {
    public:
-    Entry(std::string name, const telemetry::Scope& scope) : name_(std::move(name)), stats(scope) {}
+    Entry(std::string name, const telemetry::Scope& scope, std::size_t slots)
+        : name_(std::move(name)), stats(scope), cells(slots) {}
     /// The name as bound (`/#/io.l5d.fs/hello`, `/svc/hello`).
     const std::string& name() const noexcept { return name_; }
     /// Records the address snapshot the name is bound to now.
@@ -90,11 +104,29 @@ class SharedStatsCache {
 
    public:
     RequestStats stats;  ///< updated lock-free from any worker
+    /// Per-worker values that gauges combine (balancer counts, budget balances): each worker
+    /// writes its own cells, the callback gauges read them all. Created with the entry.
+    WorkerCells cells;
+    /// Callback gauges reading `cells`, registered with the entry (see SharedStatsCache::Kind).
+    std::vector<telemetry::GaugeSharedPtr> gauges;
+    /// Counters of the entry's kind beyond RequestStats, created once (by name, see
+    /// `counter`); shared by the workers.
+    telemetry::CounterSharedPtr counter(std::string_view name);
+
+   private:
+    std::mutex counters_mutex_;
+    std::map<std::string, telemetry::CounterSharedPtr, std::less<>> counters_;
   };
   using EntrySharedPtr = std::shared_ptr<Entry>;
 
+  /// Which gauges an entry registers over its cells: a client's `loadbalancer/{size,available,
+  /// busy,closed}` (averaged over the workers that hold it), `loadbalancer/load` and
+  /// `retries/budget` (summed); a service's `retries/budget` (summed).
+  enum class Kind { Client, Service, Plain };
+
   /// Entries under `scope` (which names the kind: `rt/<r>/client`).
-  explicit SharedStatsCache(telemetry::Scope scope) : scope_(std::move(scope)) {}
+  explicit SharedStatsCache(telemetry::Scope scope, Kind kind = Kind::Plain)
+      : scope_(std::move(scope)), kind_(kind) {}
   SharedStatsCache(const SharedStatsCache&) = delete;
   SharedStatsCache& operator=(const SharedStatsCache&) = delete;
 
@@ -108,7 +140,10 @@ class SharedStatsCache {
  private:
   void release(Entry* entry) noexcept;
 
+  void register_gauges(Entry& entry) const;
+
   telemetry::Scope scope_;
+  Kind kind_;
   mutable std::mutex mutex_;
   std::unordered_map<std::string, std::weak_ptr<Entry>> entries_;
 };
@@ -118,8 +153,8 @@ class SharedStatsCache {
 struct RouterStats {
   explicit RouterStats(telemetry::Scope scope)
       : scope(std::move(scope)),
-        clients(this->scope.scope("client")),
-        services(this->scope.scope("service")) {}
+        clients(this->scope.scope("client"), SharedStatsCache::Kind::Client),
+        services(this->scope.scope("service"), SharedStatsCache::Kind::Service) {}
   telemetry::Scope scope;
   SharedStatsCache clients;   ///< `rt/<r>/client/<id>`
   SharedStatsCache services;  ///< `rt/<r>/service/<name>`

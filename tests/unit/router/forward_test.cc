@@ -305,11 +305,51 @@ TEST_F(ForwardTest, ConnectFailureIs502WithLinkerdText) {
   EXPECT_EQ(rsp.headers.get("l5d-err"), url_encode(text));
   EXPECT_FALSE(rsp.headers.contains("Via"));
   EXPECT_FALSE(rsp.headers.contains("l5d-success-class"));
+  // Nothing was sent: requeued at once until failure accrual (5 in a row by default) marked
+  // the only endpoint dead, leaving no Open endpoint to requeue to.
+  EXPECT_EQ(counter({"client", client_id(port), "requests"}), 5u);
+  EXPECT_EQ(counter({"client", client_id(port), "failures"}), 5u);
+  EXPECT_EQ(counter({"client", client_id(port), "retries", "requeues"}), 4u);
+  EXPECT_EQ(counter({"client", client_id(port), "failure_accrual", "removals"}), 1u);
+}
+
+TEST_F(ForwardTest, ConnectFailureWithoutRequeuesIsReturnedAtOnce) {
+  auto port = closed_port();
+  naming_->answer = BoundTree::ok(test::inet_leaf(port));
+  options_.policies = std::make_shared<const PolicyTable>(PolicyTable::from_config(
+      test::router_config("  client:\n"
+                          "    requeueBudget: {minRetriesPerSec: 0, percentCanRetry: 0}\n")));
+  build();
+
+  auto rsp = call(request("GET", "/", {{"Host", "hello"}}));
+
+  EXPECT_EQ(rsp.status, 502);
   EXPECT_EQ(counter({"client", client_id(port), "requests"}), 1u);
-  EXPECT_EQ(counter({"client", client_id(port), "failures"}), 1u);
+  EXPECT_EQ(counter({"client", client_id(port), "retries", "requeues"}), 0u);
+  EXPECT_EQ(counter({"client", client_id(port), "retries", "budget_exhausted"}), 1u);
 }
 
 TEST_F(ForwardTest, ConnectFailureListsEveryAddressOfTheClient) {
+  auto a = closed_port();
+  auto b = closed_port();
+  naming_->answer = BoundTree::ok(
+      test::bound_leaf("/#/io.l5d.fs/hello",
+                       dtab::Addr::bound({{"127.0.0.1", a, {}, 1.0}, {"127.0.0.1", b, {}, 1.0}})));
+  build();
+
+  auto rsp = call(request("GET", "/", {{"Host", "hello"}}));
+
+  EXPECT_EQ(rsp.status, 502);
+  const std::string first = "127.0.0.1:" + std::to_string(a);
+  const std::string second = "127.0.0.1:" + std::to_string(b);
+  auto body = test::body_of(io_, rsp);
+  EXPECT_NE(body.find("\nclient name: /#/io.l5d.fs/hello\naddresses: [" + first + ", " + second +
+                      "]\nselected address: "),
+            std::string::npos)
+      << body;
+}
+
+TEST_F(ForwardTest, AConnectFailureIsRequeuedOnAnotherEndpoint) {
   auto backend = start_backend();
   auto port = closed_port();
   naming_->answer = BoundTree::ok(test::bound_leaf(
@@ -317,15 +357,14 @@ TEST_F(ForwardTest, ConnectFailureListsEveryAddressOfTheClient) {
       dtab::Addr::bound({{"127.0.0.1", port, {}, 1.0}, {"127.0.0.1", backend->port(), {}, 1.0}})));
   build();
 
-  auto first = call(request("GET", "/", {{"Host", "hello"}}));  // round robin: the closed one
-
-  EXPECT_EQ(first.status, 502);
-  const std::string closed = "127.0.0.1:" + std::to_string(port);
-  const std::string open = "127.0.0.1:" + std::to_string(backend->port());
-  EXPECT_EQ(test::body_of(io_, first),
-            "Unable to establish connection to " + closed +
-                ".\n\nservice name: /svc/hello\nclient name: /#/io.l5d.fs/hello\naddresses: [" +
-                closed + ", " + open + "]\nselected address: " + closed + "\n");
+  // p2c picks at random between the two: within a few requests one meets the closed port.
+  for (int i = 0; i < 40 && counter({"client", "#/io.l5d.fs/hello", "retries", "requeues"}) == 0;
+       ++i) {
+    auto rsp = call(request("GET", "/", {{"Host", "hello"}}));
+    EXPECT_EQ(test::body_of(io_, rsp), "ok");
+  }
+  EXPECT_GE(counter({"client", "#/io.l5d.fs/hello", "retries", "requeues"}), 1u);
+  EXPECT_EQ(counter({"service", "svc/hello", "failures"}), 0u);
 }
 
 TEST_F(ForwardTest, RoundRobinOverTheClientsAddresses) {
@@ -334,6 +373,8 @@ TEST_F(ForwardTest, RoundRobinOverTheClientsAddresses) {
   naming_->answer = BoundTree::ok(test::bound_leaf(
       "/#/io.l5d.fs/hello",
       dtab::Addr::bound({{"127.0.0.1", a->port(), {}, 1.0}, {"127.0.0.1", b->port(), {}, 1.0}})));
+  options_.policies = std::make_shared<const PolicyTable>(PolicyTable::from_config(
+      test::router_config("  client: {loadBalancer: {kind: roundRobin}}\n")));
   build();
 
   for (int i = 0; i < 4; ++i) {
