@@ -350,7 +350,9 @@ json::value to_json(const Config& config) {
   usage["enabled"] = config.usage.enabled.value;
   root["usage"] = std::move(usage);
 
-  root["workers"] = config.workers.value;
+  if (config.workers.present) {  // absent means one per core; 0 would not load back
+    root["workers"] = config.workers.value;
+  }
   add_unsupported(root, config.unsupported);
   return root;
 }

@@ -252,18 +252,9 @@ asio::awaitable<void> RouterWorker::discard(http::Response rsp) {
   if (!length || *length > kMaxDrainBytes) {
     co_return;
   }
-  auto drain = [](http::Body& body) -> asio::awaitable<Result<void>> {
-    for (;;) {
-      auto piece = co_await body.read();
-      if (!piece) {
-        co_return piece.error();
-      }
-      if (piece->empty()) {
-        co_return Result<void>{};
-      }
-    }
-  };
-  co_await with_timeout(drain(*rsp.body), std::chrono::seconds(1));
+  std::string sink;
+  sink.reserve(static_cast<std::size_t>(*length));
+  co_await with_timeout(http::read_all(*rsp.body, sink, kMaxDrainBytes), std::chrono::seconds(1));
 }
 
 asio::awaitable<Result<http::Response>> RouterWorker::attempt(http::Request& req,
@@ -323,7 +314,12 @@ asio::awaitable<Result<http::Response>> RouterWorker::attempt_on(http::Request& 
     auto now = Clock::now();
     bool ok = filters::is_success(classify(service.policy.classifier, req, chunked, rsp));
     bool was_alive = !endpoint->accrual().removed();
-    auto event = in_flight.finish(start, now, ok);
+    // A full wait queue or a client that left mid-upload says nothing about the endpoint's
+    // health: the try is then forgotten by the balancer (as if abandoned), not judged.
+    lb::AccrualEvent event;
+    if (!is_error(rsp, errc::overloaded) && !is_error(rsp, errc::client_gone)) {
+      event = in_flight.finish(start, now, ok);
+    }
     if (event.kind == lb::AccrualEvent::Kind::Removed) {
       if (was_alive) {
         client.removals->incr();  // a failed probe re-marks, it does not remove again

@@ -27,6 +27,11 @@ struct RouterWorker::Service {
         budget_exhausted(shared->counter("retries/budget_exhausted")),
         retries_per_request(shared->stats.scope.scope("retries").histogram("per_request")) {}
 
+  /// This worker no longer holds the service: its budget share leaves `retries/budget`.
+  ~Service() { shared->cells.local().budget.store(0, std::memory_order_relaxed); }
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
+
   RequestStats& stats() const { return shared->stats; }
 
   SharedStatsCache::EntrySharedPtr shared;
@@ -67,6 +72,17 @@ struct RouterWorker::Client {
         probes(shared->counter("failure_accrual/probes")),
         removed_for_ms(shared->counter("failure_accrual/removed_for_ms")),
         max_effort_exhausted(shared->counter("loadbalancer/max_effort_exhausted")) {}
+
+  /// This worker no longer holds the client: its share of the gauges goes (the mean over
+  /// workers counts only those that hold it). Runs on the worker that evicted it.
+  ~Client() {
+    WorkerCell& cell = shared->cells.local();
+    for (auto* field : {&cell.size, &cell.available, &cell.busy, &cell.closed, &cell.budget}) {
+      field->store(0, std::memory_order_relaxed);
+    }
+  }
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
 
   RequestStats& stats() const { return shared->stats; }
 

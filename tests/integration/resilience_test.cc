@@ -124,6 +124,20 @@ class Resilience : public ::testing::Test {
     return std::stol(ask(b, method.empty() ? "/hits" : "/hits/" + method));
   }
 
+  /// How many of `outs` had each status, and the last output with `status` in `*kept`.
+  static std::map<int, int> tally(const std::vector<std::string>& outs, int status,
+                                  std::string* kept, std::string* all) {
+    std::map<int, int> statuses;
+    for (const auto& out : outs) {
+      *all += out + "\n----\n";
+      ++statuses[status_of(out)];
+      if (status_of(out) == status) {
+        *kept = out;
+      }
+    }
+    return statuses;
+  }
+
   /// `n` GETs of a 1.5 s response through meshd at once; their `curl -i` outputs.
   std::vector<std::string> slow_gets(Meshd& meshd, int n) {
     std::vector<std::future<ToolResult>> calls;
@@ -387,15 +401,8 @@ TEST_F(Resilience, MaxConcurrentRequestsRejectsTheExcessAtOnce) {
   Meshd meshd(dir_.path(), config("", 1, ", maxConcurrentRequests: 2"));
   ASSERT_TRUE(meshd.started());
 
-  std::map<int, int> statuses;
   std::string rejected, all;
-  for (const auto& out : slow_gets(meshd, 3)) {
-    all += out + "\n----\n";
-    ++statuses[status_of(out)];
-    if (status_of(out) == 503) {
-      rejected = out;
-    }
-  }
+  auto statuses = tally(slow_gets(meshd, 3), 503, &rejected, &all);
   EXPECT_EQ(statuses[200], 2) << all;
   EXPECT_EQ(statuses[503], 1) << all;
   EXPECT_EQ(header_value(rejected, "l5d-retryable"), "true") << rejected;
@@ -412,15 +419,8 @@ TEST_F(Resilience, HostConnectionPoolQueuesAtMostMaxWaiters) {
                                   "    hostConnectionPool: {maxSize: 1, maxWaiters: 1}\n"));
   ASSERT_TRUE(meshd.started());
 
-  std::map<int, int> statuses;
   std::string rejected, all;
-  for (const auto& out : slow_gets(meshd, 3)) {
-    all += out + "\n----\n";
-    ++statuses[status_of(out)];
-    if (status_of(out) == 502) {
-      rejected = out;
-    }
-  }
+  auto statuses = tally(slow_gets(meshd, 3), 502, &rejected, &all);
   // One runs, one waits for its connection and then runs, one is turned away.
   EXPECT_EQ(statuses[200], 2) << all;
   EXPECT_EQ(statuses[502], 1) << all;

@@ -31,8 +31,7 @@ TEST(ToJson, WritesLinkerdKeysWithDefaultsFilledIn) {
       "maxHeadersKB": 8, "maxInitialLineKB": 4, "streamAfterContentLengthKB": 5
     }],
     "namers": [{"kind": "io.l5d.fs", "prefix": "/io.l5d.fs", "rootDir": "/d"}],
-    "usage": {"enabled": true},
-    "workers": 0
+    "usage": {"enabled": true}
   })"));
 }
 

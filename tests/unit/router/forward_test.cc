@@ -388,6 +388,136 @@ TEST_F(ForwardTest, RoundRobinOverTheClientsAddresses) {
   EXPECT_EQ(counter({"client", "#/io.l5d.fs/hello", "success"}), 4u);
 }
 
+/// A body of unknown length, as a chunked request's: `data` in one piece.
+class UnsizedBody final : public http::Body {
+ public:
+  explicit UnsizedBody(std::string data) : data_(std::move(data)) {}
+  asio::awaitable<Result<std::string_view>> read() override {
+    std::string_view piece = done_ ? std::string_view() : std::string_view(data_);
+    done_ = true;
+    co_return piece;
+  }
+  std::optional<std::uint64_t> length() const override { return std::nullopt; }
+
+ private:
+  std::string data_;
+  bool done_ = false;
+};
+
+PolicyTableConstSharedPtr policies(const std::string& router_yaml) {
+  return std::make_shared<const PolicyTable>(
+      PolicyTable::from_config(test::router_config(router_yaml)));
+}
+
+constexpr const char* kBusy = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n\r\nbusy";
+
+TEST_F(ForwardTest, ARetryReplaysASmallBodyAndSucceeds) {
+  auto backend = start_backend();
+  backend->responses = {kBusy};
+  naming_->answer = BoundTree::ok(test::inet_leaf(backend->port()));
+  options_.policies =
+      policies("  service: {responseClassifier: {kind: io.l5d.http.retryableAll5XX}}\n");
+  build();
+  auto req = request("POST", "/", {{"Host", "hello"}});
+  req.body = std::make_unique<http::BufferBody>("payload");
+
+  auto rsp = call(std::move(req));
+
+  EXPECT_EQ(rsp.status, 200);
+  EXPECT_EQ(test::body_of(io_, rsp), "ok");
+  EXPECT_EQ(rsp.headers.get("l5d-success-class"), "1.0");
+  ASSERT_EQ(backend->bodies.size(), 2u);
+  EXPECT_EQ(backend->bodies[0], "payload");
+  EXPECT_EQ(backend->bodies[1], "payload");
+  EXPECT_EQ(backend->connections, 1);  // the 503's body was drained, its connection reused
+  EXPECT_EQ(counter({"service", "svc/hello", "retries", "total"}), 1u);
+  EXPECT_EQ(counter({"service", "svc/hello", "requests"}), 1u);
+  EXPECT_EQ(counter({"service", "svc/hello", "success"}), 1u);
+  const std::string client = client_id(backend->port());
+  EXPECT_EQ(counter({"client", client, "requests"}), 2u);  // every try
+  EXPECT_EQ(counter({"client", client, "failures"}), 1u);
+}
+
+TEST_F(ForwardTest, TheDefaultClassifierDoesNotRetry) {
+  auto backend = start_backend();
+  backend->responses = {kBusy};
+  naming_->answer = BoundTree::ok(test::inet_leaf(backend->port()));
+  build();
+
+  auto rsp = call(request("GET", "/", {{"Host", "hello"}}));
+
+  EXPECT_EQ(rsp.status, 503);
+  EXPECT_EQ(rsp.headers.get("l5d-success-class"), "0.0");
+  EXPECT_EQ(backend->heads.size(), 1u);
+  EXPECT_EQ(counter({"service", "svc/hello", "retries", "total"}), 0u);
+}
+
+TEST_F(ForwardTest, L5dRetryableUpgradesEvenTheDefaultClassifier) {
+  auto backend = start_backend();
+  backend->responses = {
+      "HTTP/1.1 503 Service Unavailable\r\nl5d-retryable: true\r\nContent-Length: 0\r\n\r\n"};
+  naming_->answer = BoundTree::ok(test::inet_leaf(backend->port()));
+  build();
+
+  auto rsp = call(request("POST", "/", {{"Host", "hello"}}));
+
+  EXPECT_EQ(rsp.status, 200);
+  EXPECT_EQ(backend->heads.size(), 2u);
+}
+
+TEST_F(ForwardTest, AChunkedRequestIsNeverRetried) {
+  auto backend = start_backend();
+  backend->responses = {kBusy};
+  naming_->answer = BoundTree::ok(test::inet_leaf(backend->port()));
+  options_.policies =
+      policies("  service: {responseClassifier: {kind: io.l5d.http.retryableAll5XX}}\n");
+  build();
+  auto req = request("POST", "/", {{"Host", "hello"}});
+  req.body = std::make_unique<UnsizedBody>("payload");
+
+  auto rsp = call(std::move(req));
+
+  EXPECT_EQ(rsp.status, 503);
+  EXPECT_EQ(counter({"service", "svc/hello", "retries", "total"}), 0u);
+}
+
+TEST_F(ForwardTest, ABodyLargerThanTheRetryBufferIsNotRetried) {
+  auto backend = start_backend();
+  backend->responses = {kBusy};
+  naming_->answer = BoundTree::ok(test::inet_leaf(backend->port()));
+  options_.policies =
+      policies("  service: {responseClassifier: {kind: io.l5d.http.retryableAll5XX}}\n");
+  options_.retry_buffer_bytes = 4;  // streamAfterContentLengthKB, here 4 bytes
+  build();
+  auto req = request("POST", "/", {{"Host", "hello"}});
+  req.body = std::make_unique<http::BufferBody>("payload");
+
+  auto rsp = call(std::move(req));
+
+  EXPECT_EQ(rsp.status, 503);
+  ASSERT_EQ(backend->bodies.size(), 1u);
+  EXPECT_EQ(backend->bodies[0], "payload");  // streamed through as it was
+  EXPECT_EQ(counter({"service", "svc/hello", "retries", "total"}), 0u);
+}
+
+TEST_F(ForwardTest, AllSuccessfulMakesA5xxASuccessInEveryScope) {
+  auto backend = start_backend();
+  backend->response = "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n";
+  naming_->answer = BoundTree::ok(test::inet_leaf(backend->port()));
+  options_.policies =
+      policies("  service: {responseClassifier: {kind: io.l5d.http.allSuccessful}}\n");
+  build();
+
+  auto rsp = call(request("GET", "/", {{"Host", "hello"}}));
+
+  EXPECT_EQ(rsp.status, 500);
+  EXPECT_EQ(rsp.headers.get("l5d-success-class"), "1.0");
+  EXPECT_EQ(counter({"service", "svc/hello", "success"}), 1u);
+  EXPECT_EQ(counter({"client", client_id(backend->port()), "success"}), 1u);
+  EXPECT_EQ(counter({"server", "127.0.0.1/4140", "success"}), 1u);
+  EXPECT_EQ(counter({"server", "127.0.0.1/4140", "failures"}), 0u);
+}
+
 TEST_F(ForwardTest, KeepAliveReusesOneConnection) {
   auto backend = start_backend();
   naming_->answer = BoundTree::ok(test::inet_leaf(backend->port()));
