@@ -1,8 +1,8 @@
 // The request path of a router on one worker, Linkerd's stacks from the outside in:
 // route (identification, service stats, total timeout and deadline, the error responder) →
-// dispatch (classified retries under the service's budget, replay of small bodies) → attempt
-// (binding, client choice) → attempt_on (balancer, failure accrual, requeues, attempt timeout)
-// → exchange_on (connection pool, HTTP/1.1 exchange).
+// dispatch (classified retries under the service's budget, replay of small bodies, binding and
+// client choice per attempt) → attempt_on (balancer, failure accrual, requeues, attempt
+// timeout) → exchange_on (connection pool, HTTP/1.1 exchange).
 
 #include "meshd/core/duration.h"
 #include "meshd/core/log.h"
@@ -208,7 +208,18 @@ asio::awaitable<Result<http::Response>> RouterWorker::dispatch(http::Request& re
   std::uint64_t retries = 0;
   Result<http::Response> rsp = make_error_code(errc::no_route);
   for (;;) {
-    rsp = co_await attempt(req, service);
+    // Bound anew on every attempt: a retry may pick another branch of a union.
+    bool wait = false;
+    Result<ClientSharedPtr> client = resolve_now(req, Clock::now(), &wait);
+    if (wait) {
+      client = co_await resolve_pending(req);
+    }
+    if (client) {
+      ClientSharedPtr held = std::move(*client);  // the cache may evict it while in flight
+      rsp = co_await attempt_on(req, service, *held);
+    } else {
+      rsp = client.error();
+    }
     auto cls = classify(service.policy.classifier, req, chunked, rsp);
     if (cls != filters::ResponseClass::RetryableFailure || !replayable ||
         is_error(rsp, errc::client_gone)) {
@@ -255,17 +266,6 @@ asio::awaitable<void> RouterWorker::discard(http::Response rsp) {
   std::string sink;
   sink.reserve(static_cast<std::size_t>(*length));
   co_await with_timeout(http::read_all(*rsp.body, sink, kMaxDrainBytes), std::chrono::seconds(1));
-}
-
-asio::awaitable<Result<http::Response>> RouterWorker::attempt(http::Request& req,
-                                                              Service& service) {
-  // Bound anew on every attempt: a retry may pick another branch of a union.
-  auto client = co_await resolve(req);
-  if (!client) {
-    co_return client.error();
-  }
-  ClientSharedPtr held = std::move(*client);  // the cache may evict it while in flight
-  co_return co_await attempt_on(req, service, *held);
 }
 
 asio::awaitable<Result<http::Response>> RouterWorker::attempt_on(http::Request& req,

@@ -89,80 +89,70 @@ RouterWorker::BoundTree RouterWorker::cached_binding(const dtab::Path& dst, cons
   return hit->tree;
 }
 
-asio::awaitable<RouterWorker::BoundTree> RouterWorker::bind_pending(const dtab::Path& dst,
-                                                                    std::string key,
-                                                                    dtab::Dtab local) {
-  // The name is still being resolved on the control thread: wait for it, bounded by
-  // bindingTimeoutMs, re-checking as the namers' generation moves.
-  auto deadline = std::chrono::steady_clock::now() + options_->binding_timeout;
-  auto wait = std::chrono::milliseconds(2);
-  for (;;) {
-    auto now = std::chrono::steady_clock::now();
-    BoundTree tree = cached_binding(dst, key, local, now);
-    if (tree.state != BoundTree::State::Pending || now >= deadline) {
-      co_return tree;
-    }
-    asio::steady_timer timer(co_await asio::this_coro::executor, wait);
-    co_await timer.async_wait(use_nothrow);
-    wait = std::min(wait * 2, std::chrono::milliseconds(100));
-  }
-}
-
-asio::awaitable<Result<RouterWorker::ClientSharedPtr>> RouterWorker::resolve(http::Request& req) {
+Result<RouterWorker::ClientSharedPtr> RouterWorker::resolve_now(http::Request& req, TimePoint now,
+                                                                bool* wait) {
   const dtab::Path& dst = *req.ctx.dst;
-  std::string key = binding_key(req.ctx.dst_show, req.ctx.local_dtab);
-  std::optional<TimePoint> deadline;  // set only if we must wait for addresses
-  auto fail = [&](errc e, std::string detail, http::FailureStage stage) {
-    req.ctx.failure_stage = stage;
+  auto fail = [&](errc e, std::string detail) {
+    req.ctx.failure_stage = http::FailureStage::Binding;
     req.ctx.failure_detail = std::move(detail);
     return make_error_code(e);
   };
+  *wait = false;
+  BoundTree tree = cached_binding(dst, binding_key(req.ctx.dst_show, req.ctx.local_dtab),
+                                  req.ctx.local_dtab, now);
+  if (tree.state == BoundTree::State::Pending) {
+    *wait = true;  // still being resolved on the control thread
+    return ClientSharedPtr{};
+  }
+  if (tree.state == BoundTree::State::Failed) {
+    return fail(errc::binding_failed, tree.failure);
+  }
+  const dtab::BoundName* leaf = pick(tree.value);  // points into `tree`
+  if (leaf == nullptr || !leaf->addr || leaf->addr->kind == dtab::Addr::Kind::Neg ||
+      (leaf->addr->kind == dtab::Addr::Kind::Bound && leaf->addr->addresses.empty())) {
+    return fail(errc::no_route, no_route(dst, options_->base_dtab, req.ctx.local_dtab));
+  }
+  if (leaf->addr->kind == dtab::Addr::Kind::Failed) {
+    return fail(errc::binding_failed, leaf->addr->failure);
+  }
+  if (leaf->addr->kind != dtab::Addr::Kind::Bound) {
+    *wait = true;  // addresses still pending (a host name being resolved)
+    return ClientSharedPtr{};
+  }
+  ClientSharedPtr client = client_for(*leaf, now);
+  if (client->endpoints.empty()) {  // every address unusable (not an IP literal)
+    return fail(errc::no_route, no_route(dst, options_->base_dtab, req.ctx.local_dtab));
+  }
+  req.headers.set("l5d-dst-client", client->id_show);
+  if (leaf->residual.empty()) {
+    req.headers.remove("l5d-dst-residual");
+  } else {
+    req.headers.set("l5d-dst-residual", leaf->residual.show());
+  }
+  return client;
+}
+
+asio::awaitable<Result<RouterWorker::ClientSharedPtr>> RouterWorker::resolve_pending(
+    http::Request& req) {
+  // The name or its addresses are still being resolved on the control thread: look again as
+  // time passes, bounded by bindingTimeoutMs.
+  auto deadline = std::chrono::steady_clock::now() + options_->binding_timeout;
+  auto pause = std::chrono::milliseconds(2);
   for (;;) {
+    asio::steady_timer timer(co_await asio::this_coro::executor, pause);
+    co_await timer.async_wait(use_nothrow);
+    pause = std::min(pause * 2, std::chrono::milliseconds(100));
     auto now = std::chrono::steady_clock::now();
-    BoundTree tree = cached_binding(dst, key, req.ctx.local_dtab, now);
-    if (tree.state == BoundTree::State::Pending) {
-      tree = co_await bind_pending(dst, key, req.ctx.local_dtab);
-    }
-    if (tree.state == BoundTree::State::Failed) {
-      co_return fail(errc::binding_failed, tree.failure, http::FailureStage::Binding);
-    }
-    if (tree.state == BoundTree::State::Pending) {
-      co_return fail(errc::binding_failed, binding_timeout_message(options_->binding_timeout, dst),
-                     http::FailureStage::Binding);
-    }
-    const dtab::BoundName* leaf = pick(tree.value);  // points into `tree`
-    if (leaf == nullptr || !leaf->addr || leaf->addr->kind == dtab::Addr::Kind::Neg ||
-        (leaf->addr->kind == dtab::Addr::Kind::Bound && leaf->addr->addresses.empty())) {
-      co_return fail(errc::no_route, no_route(dst, options_->base_dtab, req.ctx.local_dtab),
-                     http::FailureStage::Binding);
-    }
-    if (leaf->addr->kind == dtab::Addr::Kind::Failed) {
-      co_return fail(errc::binding_failed, leaf->addr->failure, http::FailureStage::Binding);
-    }
-    if (leaf->addr->kind == dtab::Addr::Kind::Bound) {
-      ClientSharedPtr client = client_for(*leaf, now);
-      if (client->endpoints.empty()) {  // every address unusable (not an IP literal)
-        co_return fail(errc::no_route, no_route(dst, options_->base_dtab, req.ctx.local_dtab),
-                       http::FailureStage::Binding);
-      }
-      req.headers.set("l5d-dst-client", client->id_show);
-      if (leaf->residual.empty()) {
-        req.headers.remove("l5d-dst-residual");
-      } else {
-        req.headers.set("l5d-dst-residual", leaf->residual.show());
-      }
+    bool wait = false;
+    auto client = resolve_now(req, now, &wait);
+    if (!wait) {
       co_return client;
     }
-    // Addresses still pending (a host name being resolved): wait within the binding timeout.
-    if (!deadline) {
-      deadline = now + options_->binding_timeout;
+    if (now >= deadline) {
+      req.ctx.failure_stage = http::FailureStage::Binding;
+      req.ctx.failure_detail = binding_timeout_message(options_->binding_timeout, *req.ctx.dst);
+      co_return make_error_code(errc::binding_failed);
     }
-    if (now >= *deadline) {
-      co_return fail(errc::binding_failed, binding_timeout_message(options_->binding_timeout, dst),
-                     http::FailureStage::Binding);
-    }
-    asio::steady_timer timer(co_await asio::this_coro::executor, std::chrono::milliseconds(10));
-    co_await timer.async_wait(use_nothrow);
   }
 }
 

@@ -111,12 +111,8 @@ class RouterWorker {
   using BoundTree = dtab::Activity<dtab::NameTree<dtab::BoundName>>;
   using TimePoint = std::chrono::steady_clock::time_point;
 
-  /// What one attempt needs to bind and forward: the binding, the picked leaf and its client.
-  struct Target;
-
   // Path stack (forward.cc).
   asio::awaitable<Result<http::Response>> dispatch(http::Request& req, Service& service);
-  asio::awaitable<Result<http::Response>> attempt(http::Request& req, Service& service);
   asio::awaitable<Result<http::Response>> attempt_on(http::Request& req, Service& service,
                                                      Client& client);
   asio::awaitable<Result<http::Response>> exchange_on(http::Request& req, Endpoint& endpoint,
@@ -124,19 +120,20 @@ class RouterWorker {
   asio::awaitable<void> discard(http::Response rsp);
 
   // Binding (router_worker.cc).
-  /// Binds the request's name (waiting for a Pending one within bindingTimeoutMs), picks a
-  /// leaf of the tree (unions by weight) and returns its client; sets `l5d-dst-client` and
-  /// `l5d-dst-residual`. Errors (`errc::no_route`, `errc::binding_failed`) carry Linkerd's text
-  /// in `req.ctx.failure_detail`.
-  asio::awaitable<Result<ClientSharedPtr>> resolve(http::Request& req);
+  /// Binds the request's name, picks a leaf of the tree (unions by weight) and returns its
+  /// client, setting `l5d-dst-client` and `l5d-dst-residual`; synchronous (the interpreter only
+  /// reads snapshots). Sets `*wait` instead when the name or its addresses are still Pending.
+  /// Errors (`errc::no_route`, `errc::binding_failed`) carry Linkerd's text in
+  /// `req.ctx.failure_detail`.
+  Result<ClientSharedPtr> resolve_now(http::Request& req, TimePoint now, bool* wait);
+  /// `resolve_now` again as time passes, for a Pending name, bounded by bindingTimeoutMs.
+  asio::awaitable<Result<ClientSharedPtr>> resolve_pending(http::Request& req);
   static std::string binding_key(const std::string& name, const dtab::Dtab& local);
   /// The binding of `dst` under `local` from this worker's cache, re-bound (synchronously, the
   /// interpreter only reads snapshots) when the namers' generation moved. A copy: the cache
   /// may evict the entry while the caller still uses it.
   BoundTree cached_binding(const dtab::Path& dst, const std::string& key, const dtab::Dtab& local,
                            TimePoint now);
-  /// Waits, bounded by bindingTimeoutMs, for a Pending binding to resolve.
-  asio::awaitable<BoundTree> bind_pending(const dtab::Path& dst, std::string key, dtab::Dtab local);
   const dtab::BoundName* pick(const dtab::NameTree<dtab::BoundName>& tree);
   ClientSharedPtr client_for(const dtab::BoundName& bound, TimePoint now);
   ServiceSharedPtr service_for(const dtab::Path& dst, const std::string& name, TimePoint now);
