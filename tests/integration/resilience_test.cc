@@ -306,6 +306,16 @@ TEST_F(Resilience, FailureAccrualEvictsAndRevivesAnEndpoint) {
     get(meshd, "http://pair/echo");
   }
   EXPECT_GT(hits(bad), bad_revived + 2);  // takes traffic again
+
+  // The endpoint set changes under the client: the balancer follows, and says so.
+  const std::string lb = "rt/outgoing/client/#/io.l5d.fs/pair/loadbalancer/";
+  EXPECT_EQ(meshd.metric(lb + "adds"), 2);
+  serve("pair", {&good});
+  for (int i = 0; i < 300 && meshd.metric(lb + "removes") < 1; ++i) {
+    EXPECT_EQ(status_of(get(meshd, "http://pair/echo").out), 200);
+  }
+  EXPECT_EQ(meshd.metric(lb + "removes"), 1);
+  EXPECT_EQ(meshd.metric(lb + "size"), 1);
 }
 
 // An attempt that hangs is cut by requestAttemptTimeoutMs and retried elsewhere; a reset
