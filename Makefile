@@ -7,6 +7,7 @@
 #   make asan      ASan+UBSan build in build-asan/, run the unit tests there
 #   make validate  meshd -validate on every config file in config/
 #   make bench     side-by-side benchmark (bench/run.sh), appends to docs/benchmarks.md
+#   make bench-lb  load balancers side by side (bench/balancers.sh), appends there too
 #   make clean     remove the build directories
 #
 # Variables: BUILD_TYPE (Release), JOBS (nproc), CTEST_JOBS (2), CMAKE_ARGS (extra -D options,
@@ -38,7 +39,7 @@ env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL cmake --build $(1) -j$(JOBS)
 endef
 
 .PHONY: all bootstrap bootstrap-bench build debug asan run test unit integration validate \
-        bench clean help
+        bench bench-lb clean help
 
 all: build
 
@@ -86,6 +87,9 @@ validate: build
 bench: build
 	@bash scripts/bootstrap.sh --bench
 	MESHD=$(BUILD_DIR)/meshd bash bench/run.sh
+
+bench-lb: build
+	MESHD=$(BUILD_DIR)/meshd bash bench/balancers.sh
 
 clean:
 	rm -rf $(BUILD_DIR) $(DEBUG_DIR) $(ASAN_DIR)
