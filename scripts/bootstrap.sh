@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages that meshd needs, and nothing when they are all present.
 #
-#   scripts/bootstrap.sh          build, test and demo dependencies (used by `make build/run/test`)
+#   scripts/bootstrap.sh          build, test and demo dependencies (used by `make build/run/test`),
+#                                 and kubectl (package kubernetes-client) when none is installed
 #   scripts/bootstrap.sh --bench  the extra tools used by `make bench` (nghttp2-client, haproxy, nginx)
 #   scripts/bootstrap.sh --list   print the build package list and exit
 #
@@ -15,7 +16,7 @@ build_packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   node-llhttp libnghttp2-dev libssl-dev libyaml-cpp-dev libspdlog-dev
   libgtest-dev libgmock-dev
-  curl wrk python3
+  curl wrk python3 python3-yaml openssl
 )
 bench_packages=(nghttp2-client haproxy nginx-light)
 
@@ -50,6 +51,13 @@ else
   echo "bootstrap: dpkg-query not found; this script supports Debian 12 (bookworm) only." >&2
   echo "bootstrap: install these packages (or their equivalents) by hand: ${packages[*]}" >&2
   exit 1
+fi
+
+# kubectl, for tests/k8s/manifests_test.py. Debian 12 packages it as kubernetes-client, which
+# conflicts with other packages that install /usr/bin/kubectl (the Google Cloud SDK's `kubectl`),
+# so it is added only when no kubectl is on PATH (and is not part of --list).
+if [[ "${1:-}" == "" ]] && ! command -v kubectl >/dev/null 2>&1; then
+  missing+=(kubernetes-client)
 fi
 
 if ((${#missing[@]} == 0)); then
