@@ -172,8 +172,9 @@ int run_delegate(const DelegateArgs& args, std::ostream& out, std::ostream& err)
   }
 
   asio::io_context io;
+  telemetry::Registry registry;
   std::vector<std::string> errors;
-  auto naming = start_naming(config, io, errors);
+  auto naming = start_naming(config, io, registry, errors);
   if (naming == nullptr) {
     for (const auto& e : errors) {
       err << e << "\n";

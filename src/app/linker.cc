@@ -87,7 +87,7 @@ class LinkerImpl final : public Linker {
 
 bool LinkerImpl::init() {
   std::vector<std::string> errors;
-  naming_ = start_naming(config_, control_, errors);
+  naming_ = start_naming(config_, control_, registry_, errors);
   if (!naming_) {
     for (const auto& e : errors) {
       std::cerr << e << "\n";
@@ -110,7 +110,7 @@ bool LinkerImpl::build_router(const config::RouterConfig& rc) {
   auto options = std::make_shared<router::RouterOptions>();
   options->label = rc.label.value;
   options->base_dtab = rc.dtab.value.parsed;
-  options->identifiers = router::make_identifiers(rc);
+  options->identifiers = router::make_identifiers(rc, naming_->identifiers);
   options->bind = naming_->routers[static_cast<std::size_t>(&rc - config_.routers.data())].bind;
   options->generation = naming_->generation;
   options->binding_timeout = rc.binding_timeout.value;
@@ -210,7 +210,7 @@ bool LinkerImpl::build_admin() {
   admin::AdminService::Options opts;
   opts.shutdown_grace = config_.admin.shutdown_grace.value;
   opts.on_shutdown = [this](std::chrono::milliseconds grace) { shutdown(grace); };
-  opts.ready = [this] { return !shutting_down_.load(); };
+  opts.ready = [this] { return !shutting_down_.load() && naming_->synced(); };
   opts.listeners = [this] { return listeners_; };
   opts.config_json = [this] { return boost::json::serialize(config::to_json(config_)); };
   admin::AdminHandler client_state = [this](const admin::AdminRequest&) {
@@ -235,6 +235,11 @@ bool LinkerImpl::build_admin() {
   };
   delegator.namers_only = naming_->namers_only;
   opts.handlers["/delegator.json"] = admin::delegator_json_handler(std::move(delegator));
+  for (const auto& [path, state] : naming_->namer_states) {
+    opts.handlers[path] = [state](const admin::AdminRequest&) {
+      return ready_response(http::Response::text(200, state(), "application/json"));
+    };
+  }
   opts.handlers["/delegator"] = admin::delegator_page_handler();
   opts.handlers["/bound-names.json"] = admin::bound_names_handler([this] {
     std::vector<std::string> names;

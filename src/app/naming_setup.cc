@@ -1,9 +1,13 @@
 #include "app/naming_setup.h"
 
+#include <boost/json.hpp>
+
+#include <cstdlib>
 #include <filesystem>
 #include <utility>
 #include <variant>
 
+#include "meshd/k8s_naming/k8s_naming.h"
 #include "meshd/naming/dtab_file.h"
 #include "meshd/naming/fs_namer.h"
 #include "meshd/naming/generation.h"
@@ -23,6 +27,11 @@ using Transformers = std::vector<TransformerConstSharedPtr>;
 /// the interpreters go before the namers and the global namer they refer to.
 struct NamingState {
   naming::InetResolverSharedPtr resolver;
+  // The Kubernetes API clients and watchers; stopped by its destructor after everything below
+  // (which reads its snapshots) is gone.
+  std::unique_ptr<k8s_naming::Kubernetes> kubernetes;
+  // `/namer_state` providers, by admin path.
+  std::map<std::string, std::function<std::string()>> namer_states;
   std::unique_ptr<naming::GlobalNamer> global;
   std::vector<naming::NamerSharedPtr> namers;    // config order
   std::vector<Transformers> namer_transformers;  // parallel to `namers`
@@ -46,8 +55,14 @@ naming::PathBinder replace_binder(const std::shared_ptr<NamingState>& state) {
   };
 }
 
+/// The value of environment variable `name`, or "" when unset.
+std::string env(const char* name) {
+  const char* value = std::getenv(name);
+  return value == nullptr ? std::string() : std::string(value);
+}
+
 /// The transformer `tc` describes, or null (with a message in `errors`) for a kind that is not
-/// implemented.
+/// implemented or whose environment is missing.
 TransformerConstSharedPtr make_transformer(const config::TransformerConfig& tc,
                                            const std::shared_ptr<NamingState>& state,
                                            std::vector<std::string>& errors) {
@@ -71,6 +86,30 @@ TransformerConstSharedPtr make_transformer(const config::TransformerConfig& tc,
     return naming::make_const_transformer(std::move(prefix), c->path.value.parsed,
                                           replace_binder(state));
   }
+  if (const auto* ds = std::get_if<config::DaemonSetTransformerConfig>(&tc.settings)) {
+    auto client = state->kubernetes->client(ds->api, {"namer", "#/io.l5d.k8s"});
+    k8s_naming::ServiceKey daemon{ds->ns.value, ds->port.value, ds->service.value, {}, {}};
+    return k8s_naming::make_daemonset_transformer(std::move(prefix),
+                                                  state->kubernetes->service_watcher(client),
+                                                  std::move(daemon), ds->host_network.value);
+  }
+  if (const auto* ln = std::get_if<config::LocalnodeTransformerConfig>(&tc.settings)) {
+    // Linkerd: POD_IP, or NODE_NAME with hostNetwork, required when the transformer starts.
+    const char* var = ln->host_network.value ? "NODE_NAME" : "POD_IP";
+    std::string local = env(var);
+    if (local.empty()) {
+      errors.push_back("meshd: " + tc.pos.path +
+                       ": io.l5d.k8s.localnode needs the environment "
+                       "variable " +
+                       var + " (set it from the downward API)");
+      return nullptr;
+    }
+    if (!tc.prefix.present) {
+      prefix = prefix + dtab::Path::of({local});
+    }
+    return k8s_naming::make_localnode_transformer(std::move(prefix), std::move(local),
+                                                  ln->host_network.value);
+  }
   errors.push_back("meshd: " + tc.pos.path + ": transformer kind \"" + tc.kind.value +
                    "\" is not supported");
   return nullptr;
@@ -92,7 +131,7 @@ bool make_transformers(const std::vector<config::TransformerConfig>& list,
 
 /// The namer `nc` describes, started; null (with a message in `errors`) on an error.
 naming::NamerSharedPtr make_namer(const config::NamerConfig& nc, asio::io_context& control,
-                                  const NamingState& state, std::vector<std::string>& errors) {
+                                  NamingState& state, std::vector<std::string>& errors) {
   const dtab::Path prefix = config::effective_prefix_path(nc);
   if (const auto* fs = std::get_if<config::FsNamerConfig>(&nc.settings)) {
     std::error_code ec;
@@ -104,6 +143,28 @@ naming::NamerSharedPtr make_namer(const config::NamerConfig& nc, asio::io_contex
     auto namer = naming::FsNamer::create(control, fs->root_dir.value, prefix, state.resolver);
     namer->start();
     return namer;
+  }
+  if (const auto* k = std::get_if<config::K8sNamerConfig>(&nc.settings)) {
+    std::string ns;
+    if (k->fixed_namespace) {
+      ns = env(k->env_var.value.c_str());
+      if (ns.empty()) {
+        errors.push_back("meshd: " + k->env_var.pos.path +
+                         ": io.l5d.k8s.ns needs the "
+                         "environment variable " +
+                         k->env_var.value + " (the namespace)");
+        return nullptr;
+      }
+    }
+    const std::string scope = config::effective_prefix(nc).substr(1);  // `#/io.l5d.k8s`
+    auto client = state.kubernetes->client(k->api, {"namer", scope});
+    auto watcher = state.kubernetes->service_watcher(client);
+    state.namer_states["/namer_state/" + nc.prefix.value.text.substr(1) + ".json"] =
+        [kubernetes = state.kubernetes.get(), client] {
+          return boost::json::serialize(kubernetes->state_json(client));
+        };
+    return k8s_naming::make_k8s_namer(prefix, std::move(watcher), k->label_selector.value,
+                                      std::move(ns));
   }
   if (const auto* rw = std::get_if<config::RewriteNamerConfig>(&nc.settings)) {
     return std::make_shared<naming::RewriteNamer>(prefix, naming::PathMatcher(rw->pattern.value),
@@ -145,8 +206,10 @@ std::shared_ptr<const naming::Interpreter> share(const std::shared_ptr<NamingSta
 }  // namespace
 
 std::unique_ptr<Naming> start_naming(const config::Config& config, asio::io_context& control,
+                                     telemetry::Registry& registry,
                                      std::vector<std::string>& errors) {
   auto state = std::make_shared<NamingState>();
+  state->kubernetes = std::make_unique<k8s_naming::Kubernetes>(control, registry);
   state->resolver = naming::InetResolver::create(control);
   state->global = std::make_unique<naming::GlobalNamer>(state->resolver);
   for (const auto& nc : config.namers) {
@@ -181,6 +244,17 @@ std::unique_ptr<Naming> start_naming(const config::Config& config, asio::io_cont
   naming->namers_only = share(state, *state->namers_only);
   naming->namers = state->namers;
   naming->generation = [] { return naming::generation(); };
+  naming->identifiers =
+      [state](const dtab::Path& prefix,
+              const config::IdentifierConfig& ic) -> router::IdentifierConstSharedPtr {
+    if (const auto* ingress = std::get_if<config::IngressIdentifierConfig>(&ic.settings)) {
+      return k8s_naming::make_ingress_identifier(prefix,
+                                                 state->kubernetes->ingress_watcher(*ingress));
+    }
+    return nullptr;
+  };
+  naming->namer_states = state->namer_states;
+  naming->synced = [kubernetes = state->kubernetes.get()] { return kubernetes->synced(); };
   naming->owner = state;
   return naming;
 }

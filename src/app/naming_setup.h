@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -10,7 +11,13 @@
 #include "meshd/core/asio.h"
 #include "meshd/naming/interpreter.h"
 #include "meshd/naming/namer.h"
+#include "meshd/router/identifier.h"
 #include "meshd/router/router.h"
+#include "meshd/telemetry/registry.h"
+
+namespace meshd::k8s_naming {
+class Kubernetes;
+}  // namespace meshd::k8s_naming
 
 namespace meshd::app {
 
@@ -34,6 +41,15 @@ struct Naming {
   std::vector<naming::NamerSharedPtr> namers;
   /// The namers' change counter.
   std::function<std::uint64_t()> generation;
+  /// Builds the identifiers the router module does not implement (`io.l5d.ingress`). Control
+  /// thread, before the workers start.
+  router::ExternalIdentifierFactory identifiers;
+  /// `/namer_state/<prefix>.json` bodies (`/namer_state/io.l5d.k8s.json`), by admin path.
+  /// Called on the control thread.
+  std::map<std::string, std::function<std::string()>> namer_states;
+  /// True once every Kubernetes watch has listed its objects (always true without any).
+  /// Control thread.
+  std::function<bool()> synced;
   /// Owns the namers, dtab files and interpreters. Destroy on the control thread, before the
   /// control `io_context`.
   std::shared_ptr<void> owner;
@@ -45,6 +61,7 @@ struct Naming {
 /// to `errors`. A missing or invalid `dtabFile` is not an error here: it is logged and served as
 /// `naming::DtabFile` describes.
 std::unique_ptr<Naming> start_naming(const config::Config& config, asio::io_context& control,
+                                     telemetry::Registry& registry,
                                      std::vector<std::string>& errors);
 
 }  // namespace meshd::app

@@ -68,7 +68,7 @@ Registries make_registries() {
   ids.add("io.l5d.path", &decode_path_identifier);
   ids.add("io.l5d.header", &decode_header_identifier);
   ids.add("io.l5d.static", &decode_static_identifier);
-  ids.recognise("io.l5d.ingress");
+  ids.add("io.l5d.ingress", &decode_ingress_identifier);
   ids.recognise("io.l5d.k8s.istio");
   ids.recognise("io.l5d.k8s.istio-ingress");
   ids.hint("io.l5d.header.path", "io.l5d.header.path exists only for h2 routers");
@@ -80,8 +80,8 @@ Registries make_registries() {
   auto& namers = r.namers;
   namers.add("io.l5d.fs", &decode_fs_namer);
   namers.add("io.l5d.rewrite", &decode_rewrite_namer);
-  namers.recognise("io.l5d.k8s");
-  namers.recognise("io.l5d.k8s.ns");
+  namers.add("io.l5d.k8s", &decode_k8s_namer);
+  namers.add("io.l5d.k8s.ns", &decode_k8s_ns_namer);
   namers.recognise("io.l5d.k8s.external", /*experimental=*/true);
   namers.recognise("io.l5d.k8s.istio", /*experimental=*/true);
   namers.recognise("io.l5d.consul");
@@ -109,8 +109,8 @@ Registries make_registries() {
   transformers.add("io.l5d.specificHost", &decode_specific_host_transformer);
   transformers.add("io.l5d.replace", &decode_replace_transformer);
   transformers.add("io.l5d.const", &decode_const_transformer);
-  transformers.recognise("io.l5d.k8s.daemonset");
-  transformers.recognise("io.l5d.k8s.localnode");
+  transformers.add("io.l5d.k8s.daemonset", &decode_daemonset_transformer);
+  transformers.add("io.l5d.k8s.localnode", &decode_localnode_transformer);
   add_policy_kinds(r);
   return r;
 }

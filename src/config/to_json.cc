@@ -44,6 +44,37 @@ struct SettingsWriter {
   void operator()(const SpecificHostTransformerConfig& c) const { obj["host"] = c.host.value; }
   void operator()(const ReplaceTransformerConfig& c) const { obj["path"] = c.path.value.text; }
   void operator()(const ConstTransformerConfig& c) const { obj["path"] = c.path.value.text; }
+  void add_api(const K8sApiConfig& api, const char* host_key, const char* port_key) const {
+    obj[host_key] = api.host.value;
+    obj[port_key] = api.port.value;
+  }
+  void operator()(const IngressIdentifierConfig& c) const {
+    if (c.ns.present) {
+      obj["namespace"] = c.ns.value;
+    }
+    obj["ingressClassAnnotation"] = c.ingress_class.value;
+    obj["ignoreDefaultBackends"] = c.ignore_default_backends.value;
+    add_api(c.api, "host", "port");
+  }
+  void operator()(const K8sNamerConfig& c) const {
+    add_api(c.api, "host", "port");
+    if (c.label_selector.present) {
+      obj["labelSelector"] = c.label_selector.value;
+    }
+    if (c.fixed_namespace) {
+      obj["envVar"] = c.env_var.value;
+    }
+  }
+  void operator()(const DaemonSetTransformerConfig& c) const {
+    obj["namespace"] = c.ns.value;
+    obj["service"] = c.service.value;
+    obj["port"] = c.port.value;
+    obj["hostNetwork"] = c.host_network.value;
+    add_api(c.api, "k8sHost", "k8sPort");
+  }
+  void operator()(const LocalnodeTransformerConfig& c) const {
+    obj["hostNetwork"] = c.host_network.value;
+  }
   void operator()(const UnsupportedPluginConfig& c) const {
     if (c.raw.is_object()) {
       for (const auto& [k, v] : c.raw.as_object()) {

@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "meshd/core/log.h"
+#include "meshd/core/shared_snapshot.h"
 #include "meshd/naming/generation.h"
 #include "naming/inotify_watcher_internal.h"
-#include "naming/shared_snapshot_internal.h"
 
 namespace meshd::naming {
 
@@ -73,7 +73,7 @@ struct DtabFile::Impl : std::enable_shared_from_this<Impl> {
   std::shared_ptr<detail::ChangeWatch> watch;  // set by start()
   bool served = false;         // a dtab (possibly the empty one of a missing file) was served
   std::string logged_problem;  // the last problem logged, so each is logged once
-  detail::SharedSnapshot<State> snapshot;
+  core::SharedSnapshot<State> snapshot;
 };
 
 void DtabFile::Impl::reread() {
@@ -140,12 +140,12 @@ DtabFile::~DtabFile() { stop(); }
 
 void DtabFile::start() {
   std::weak_ptr<Impl> weak = impl_;
-  impl_->watch = std::make_shared<detail::ChangeWatch>(
-      impl_->control, impl_->options.debounce, impl_->options.rescan_interval, [weak] {
-        if (auto self = weak.lock()) {
-          self->reread();
-        }
-      });
+  impl_->watch = std::make_shared<detail::ChangeWatch>(impl_->control, impl_->options.debounce,
+                                                       impl_->options.rescan_interval, [weak] {
+                                                         if (auto self = weak.lock()) {
+                                                           self->reread();
+                                                         }
+                                                       });
   impl_->watch->start();
   impl_->reread();
 }

@@ -10,10 +10,10 @@
 #include <utility>
 
 #include "meshd/core/log.h"
+#include "meshd/core/shared_snapshot.h"
 #include "meshd/naming/generation.h"
 #include "naming/inotify_watcher_internal.h"
 #include "naming/service_file_internal.h"
-#include "naming/shared_snapshot_internal.h"
 
 namespace meshd::naming {
 
@@ -85,7 +85,7 @@ struct FsNamer::Impl : std::enable_shared_from_this<Impl> {
   Options options;
   std::shared_ptr<detail::ChangeWatch> watch;  // set by start()
   bool root_missing_logged = false;
-  detail::SharedSnapshot<Snapshot> snapshot;
+  core::SharedSnapshot<Snapshot> snapshot;
 };
 
 void FsNamer::Impl::rescan() {
@@ -192,12 +192,12 @@ FsNamer::~FsNamer() { stop(); }
 
 void FsNamer::start() {
   std::weak_ptr<Impl> weak = impl_;
-  impl_->watch = std::make_shared<detail::ChangeWatch>(
-      impl_->control, impl_->options.debounce, impl_->options.rescan_interval, [weak] {
-        if (auto self = weak.lock()) {
-          self->rescan();
-        }
-      });
+  impl_->watch = std::make_shared<detail::ChangeWatch>(impl_->control, impl_->options.debounce,
+                                                       impl_->options.rescan_interval, [weak] {
+                                                         if (auto self = weak.lock()) {
+                                                           self->rescan();
+                                                         }
+                                                       });
   impl_->watch->start();
   impl_->rescan();
 }

@@ -11,8 +11,8 @@
 #include <utility>
 
 #include "meshd/core/log.h"
+#include "meshd/core/shared_snapshot.h"
 #include "meshd/naming/generation.h"
-#include "naming/shared_snapshot_internal.h"
 
 namespace meshd::naming {
 
@@ -65,7 +65,7 @@ struct InetResolver::Impl : std::enable_shared_from_this<Impl> {
   bool stopped = false;
   std::deque<std::string> order;  // hosts, oldest request first
   // The only state workers read: replaced wholesale (copy-on-write) by the control thread.
-  detail::SharedSnapshot<Cache> cache;
+  core::SharedSnapshot<Cache> cache;
 };
 
 void InetResolver::Impl::request(const std::string& host) {

@@ -172,7 +172,14 @@ http::Response RouterWorker::error_for(const http::Request& req,
   bool timeout =
       ec == make_error_code(errc::timeout) || ec == make_error_code(errc::deadline_exceeded);
   std::string message = req.ctx.failure_detail.empty() ? ec.message() : req.ctx.failure_detail;
-  return error(timeout ? 503 : 502, message);
+  http::Response rsp = error(timeout ? 503 : 502, message);
+  if (ec == make_error_code(errc::no_route)) {
+    // No endpoint was chosen, so no application saw the request: safe to try elsewhere. An
+    // upstream meshd (outgoing → incoming) retries it, which covers the moment when this node's
+    // endpoints changed before the upstream's did. Linkerd leaves NoBrokersAvailable unmarked.
+    rsp.headers.add("l5d-retryable", "true");
+  }
+  return rsp;
 }
 
 asio::awaitable<Result<http::Response>> RouterWorker::dispatch(http::Request& req,

@@ -112,7 +112,8 @@ class MethodAndHostIdentifier final : public Identifier {
 class PathIdentifier final : public Identifier {
  public:
   PathIdentifier(dtab::Path prefix, int segments, bool consume)
-      : prefix_(std::move(prefix)), segments_(static_cast<std::size_t>(segments)),
+      : prefix_(std::move(prefix)),
+        segments_(static_cast<std::size_t>(segments)),
         consume_(consume) {}
   Identification identify(http::Request& req) const override {
     auto path = uri_path(req.target);
@@ -169,7 +170,8 @@ template <class... F>
 Overloaded(F...) -> Overloaded<F...>;
 
 IdentifierConstSharedPtr make_identifier(const dtab::Path& prefix,
-                                         const config::IdentifierConfig& cfg) {
+                                         const config::IdentifierConfig& cfg,
+                                         const ExternalIdentifierFactory& external) {
   return std::visit(
       Overloaded{
           [&](const config::HeaderTokenIdentifierConfig& c) -> IdentifierConstSharedPtr {
@@ -187,6 +189,9 @@ IdentifierConstSharedPtr make_identifier(const dtab::Path& prefix,
           [&](const config::StaticIdentifierConfig& c) -> IdentifierConstSharedPtr {
             return std::make_shared<StaticIdentifier>(prefix + c.path.value.parsed);
           },
+          [&](const config::IngressIdentifierConfig&) -> IdentifierConstSharedPtr {
+            return external ? external(prefix, cfg) : nullptr;
+          },
           [&](const config::UnsupportedPluginConfig&) -> IdentifierConstSharedPtr {
             return nullptr;  // rejected by config validation; never reaches the runtime
           },
@@ -196,11 +201,12 @@ IdentifierConstSharedPtr make_identifier(const dtab::Path& prefix,
 
 }  // namespace
 
-std::vector<IdentifierConstSharedPtr> make_identifiers(const config::RouterConfig& router) {
+std::vector<IdentifierConstSharedPtr> make_identifiers(const config::RouterConfig& router,
+                                                       const ExternalIdentifierFactory& external) {
   const dtab::Path& prefix = router.dst_prefix.value.parsed;
   std::vector<IdentifierConstSharedPtr> out;
   for (const auto& cfg : router.identifiers) {
-    if (auto id = make_identifier(prefix, cfg)) {
+    if (auto id = make_identifier(prefix, cfg, external)) {
       out.push_back(std::move(id));
     }
   }

@@ -21,7 +21,8 @@ Listens on 127.0.0.1:<port 0>, prints "port <n>" on stdout once listening, and s
                      an app calling the next hop: GET http://<host>/echo through the HTTP proxy
                      127.0.0.1:<port>, forwarding the request's l5d-ctx-* headers; answers with
                      the next hop's status and body, and its x-backend as x-next-backend
-With --name NAME every response carries `x-backend: NAME`.
+With --name NAME every response carries `x-backend: NAME`; --host IP listens on that loopback
+address instead of 127.0.0.1 (a "pod" of a simulated node).
 It counts requests and exits when stdin closes.
 """
 import http.client
@@ -39,6 +40,7 @@ METHOD_HITS = {}
 MODE = "ok"
 LOCK = threading.Lock()
 NAME = sys.argv[sys.argv.index("--name") + 1] if "--name" in sys.argv else "backend"
+HOST = sys.argv[sys.argv.index("--host") + 1] if "--host" in sys.argv else "127.0.0.1"
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -203,7 +205,7 @@ class Server(ThreadingHTTPServer):
 
 
 def main():
-    server = Server(("127.0.0.1", 0), Handler)
+    server = Server((HOST, 0), Handler)
     server.daemon_threads = True
     server.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     print("port %d" % server.server_address[1], flush=True)

@@ -26,12 +26,6 @@ void write_atomically(const fs::path& path, const std::string& text) {
 
 std::string endpoint(const Backend& b) { return "127.0.0.1 " + std::to_string(b.port()) + "\n"; }
 
-/// The value of `header` (case-insensitive name) in a `curl -i` output, or "".
-std::string header_value(const std::string& out, const std::string& header) {
-  std::smatch m;
-  std::regex re("(^|\\n)" + header + ": ([^\\r\\n]*)", std::regex::icase);
-  return std::regex_search(out, m, re) ? m[2].str() : "";
-}
 
 /// hello, world-v1 and world-v2 registered with io.l5d.fs; meshd with an `outgoing` router
 /// (what apps call through http_proxy) and an `edge` router (ingress traffic to hello).

@@ -9,13 +9,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
+#include <boost/json.hpp>
 
 #include <cstring>
 #include <fstream>
 #include <optional>
 #include <random>
+#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -114,7 +115,7 @@ ToolResult run_tool(const std::vector<std::string>& argv, std::chrono::milliseco
 }
 
 Process::Process(const std::vector<std::string>& argv, const std::filesystem::path& dir,
-                 const std::string& name)
+                 const std::string& name, const std::map<std::string, std::string>& env)
     : out_(dir / (name + ".out")), err_(dir / (name + ".err")) {
   // Close-on-exec from the start: a child that inherited a write end of its own (or another
   // child's) stdin pipe would never see EOF and would have to be killed.
@@ -124,7 +125,7 @@ Process::Process(const std::vector<std::string>& argv, const std::filesystem::pa
   }
   int out_fd = ::open(out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   int err_fd = ::open(err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  pid_ = spawn(argv, pipe_fds[0], out_fd, err_fd, {});
+  pid_ = spawn(argv, pipe_fds[0], out_fd, err_fd, env);
   ::close(pipe_fds[0]);
   ::close(out_fd);
   ::close(err_fd);
@@ -193,9 +194,9 @@ int Process::signal_and_wait(int sig, std::chrono::milliseconds timeout) {
 std::string Process::stdout_text() const { return read_file(out_); }
 std::string Process::stderr_text() const { return read_file(err_); }
 
-Backend::Backend(const std::filesystem::path& dir, const std::string& name)
-    : process_({"python3", (source_dir() / "tests/integration/backend.py").string(), "--name",
-                name},
+Backend::Backend(const std::filesystem::path& dir, const std::string& name, const std::string& host)
+    : process_({"python3", (source_dir() / "tests/integration/backend.py").string(), "--name", name,
+                "--host", host},
                dir, name) {
   auto port = process_.wait_for("port ", false, std::chrono::seconds(10));
   if (port) {
@@ -203,13 +204,14 @@ Backend::Backend(const std::filesystem::path& dir, const std::string& name)
   }
 }
 
-Meshd::Meshd(const std::filesystem::path& dir, const std::string& yaml)
+Meshd::Meshd(const std::filesystem::path& dir, const std::string& yaml,
+             const std::map<std::string, std::string>& env, const std::string& name)
     : process_(
           [&] {
-            std::ofstream(dir / "meshd.yaml") << yaml;
-            return std::vector<std::string>{MESHD_BINARY, (dir / "meshd.yaml").string()};
+            std::ofstream(dir / (name + ".yaml")) << yaml;
+            return std::vector<std::string>{MESHD_BINARY, (dir / (name + ".yaml")).string()};
           }(),
-          dir, "meshd") {
+          dir, name, env) {
   auto addr = process_.wait_for("admin listening addr=", true, std::chrono::seconds(15));
   if (!addr) {
     ADD_FAILURE() << "meshd did not start:\n" << process_.stderr_text();
@@ -249,8 +251,8 @@ std::uint16_t Meshd::port(const std::string& router) const {
 }
 
 double Meshd::metric(const std::string& key) const {
-  auto rsp = raw_exchange(admin_port_,
-                          "GET /admin/metrics.json HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+  auto rsp = raw_exchange(
+      admin_port_, "GET /admin/metrics.json HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
   auto body = rsp.substr(rsp.find("\r\n\r\n") + 4);
   boost::system::error_code ec;
   auto json = boost::json::parse(body, ec);
@@ -311,10 +313,17 @@ std::string raw_exchange(std::uint16_t port, const std::string& raw, const std::
   return out;
 }
 
-ToolResult curl(const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {
+ToolResult curl(const std::vector<std::string>& args,
+                const std::map<std::string, std::string>& env) {
   std::vector<std::string> argv{"curl", "-s", "-S", "-i", "--max-time", "20"};
   argv.insert(argv.end(), args.begin(), args.end());
   return run_tool(argv, std::chrono::seconds(30), env);
+}
+
+std::string header_value(const std::string& curl_out, const std::string& header) {
+  std::smatch m;
+  std::regex re("(^|\\n)" + header + ": ([^\\r\\n]*)", std::regex::icase);
+  return std::regex_search(curl_out, m, re) ? m[2].str() : "";
 }
 
 std::string fs_namer_config(const std::filesystem::path& disco) {

@@ -36,7 +36,7 @@ ToolResult run_tool(const std::vector<std::string>& argv,
 class Process {
  public:
   Process(const std::vector<std::string>& argv, const std::filesystem::path& dir,
-          const std::string& name);
+          const std::string& name, const std::map<std::string, std::string>& env = {});
   ~Process();
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;
@@ -75,8 +75,11 @@ class TempDir {
 /// `dir`) names its output files and is sent in an `x-backend` header on every response.
 class Backend {
  public:
-  explicit Backend(const std::filesystem::path& dir, const std::string& name = "backend");
+  /// Listens on `host` (any loopback address: 127.0.0.1 by default).
+  explicit Backend(const std::filesystem::path& dir, const std::string& name = "backend",
+                   const std::string& host = "127.0.0.1");
   std::uint16_t port() const { return port_; }
+  Process& process() { return process_; }
 
  private:
   Process process_;
@@ -88,7 +91,10 @@ class Backend {
 /// its stderr if the test failed.
 class Meshd {
  public:
-  Meshd(const std::filesystem::path& dir, const std::string& yaml);
+  /// `env` adds environment variables (POD_IP, KUBERNETES_SERVICE_HOST, …). Files go to `dir`
+  /// prefixed with `name` when several meshd share a directory.
+  Meshd(const std::filesystem::path& dir, const std::string& yaml,
+        const std::map<std::string, std::string>& env = {}, const std::string& name = "meshd");
   ~Meshd();
 
   bool started() const { return admin_port_ != 0; }
@@ -115,6 +121,9 @@ std::string raw_exchange(std::uint16_t port, const std::string& raw, const std::
 /// GET `path` on 127.0.0.1:`port` with curl; returns status line + headers + body (`curl -si`).
 ToolResult curl(const std::vector<std::string>& args,
                 const std::map<std::string, std::string>& env = {});
+
+/// The value of `header` (case-insensitive name) in a `curl -i` output, or "".
+std::string header_value(const std::string& curl_out, const std::string& header);
 
 /// A config with the admin server and one `outgoing` router on OS-chosen ports, dtab
 /// `/svc => /#/io.l5d.fs;`, and an io.l5d.fs namer over `disco`.

@@ -18,12 +18,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-/// The value of `header` (case-insensitive name) in a `curl -i` output, or "".
-std::string header_value(const std::string& out, const std::string& header) {
-  std::smatch m;
-  std::regex re("(^|\\n)" + header + ": ([^\\r\\n]*)", std::regex::icase);
-  return std::regex_search(out, m, re) ? m[2].str() : "";
-}
 
 /// The status code of a `curl -i` output, or 0.
 int status_of(const std::string& out) {

@@ -107,14 +107,50 @@ struct UnsupportedPluginConfig {
   boost::json::value raw;  ///< the whole plugin object as JSON
 };
 
+/// How a Kubernetes plugin reaches the API server (Linkerd's `host`/`port`, `k8sHost`/`k8sPort`
+/// on the daemonset transformer). Both absent and `KUBERNETES_SERVICE_HOST` set in the
+/// environment → in-cluster mode (HTTPS, service-account token and CA); otherwise plain HTTP to
+/// host:port, `kubectl proxy`'s default localhost:8001.
+struct K8sApiConfig {
+  Located<std::string> host{"localhost"};
+  Located<int> port{8001};
+};
+
+/// `io.l5d.ingress`: names requests from the Kubernetes Ingresses of `namespace` (all when
+/// absent) whose class is `ingressClassAnnotation` (inventory §4.3).
+struct IngressIdentifierConfig {
+  Located<std::string> ns;                        ///< `namespace`; "" = all namespaces
+  Located<std::string> ingress_class{"linkerd"};  ///< `ingressClassAnnotation`
+  Located<bool> ignore_default_backends{false};   ///< `ignoreDefaultBackends`
+  K8sApiConfig api;
+};
+
 /// One element of a router's `identifier` (an object or a list of objects in the file).
 struct IdentifierConfig {
   Position pos;
   Located<std::string> kind;          ///< `io.l5d.header.token`, `io.l5d.path`, …
   Located<bool> experimental{false};  ///< accepted on every plugin
   std::variant<HeaderTokenIdentifierConfig, MethodAndHostIdentifierConfig, PathIdentifierConfig,
-               HeaderIdentifierConfig, StaticIdentifierConfig, UnsupportedPluginConfig>
+               HeaderIdentifierConfig, StaticIdentifierConfig, IngressIdentifierConfig,
+               UnsupportedPluginConfig>
       settings;  ///< the alternative matching `kind`
+};
+
+/// `io.l5d.k8s.daemonset`: every address becomes the pods of the daemon Service
+/// `namespace`/`service` (port named `port`) on the same /24, or the same node with
+/// `hostNetwork`. Default id prefix `/%/io.l5d.k8s.daemonset/<namespace>/<port>/<service>`.
+struct DaemonSetTransformerConfig {
+  Located<std::string> ns;       ///< `namespace`, required
+  Located<std::string> service;  ///< required
+  Located<std::string> port;     ///< required: a port name (or number) of the Service
+  Located<bool> host_network{false};
+  K8sApiConfig api;  ///< `k8sHost`, `k8sPort`
+};
+
+/// `io.l5d.k8s.localnode`: keeps the addresses on this node: the /24 of env `POD_IP`, or with
+/// `hostNetwork` the `nodeName` equal to env `NODE_NAME` (read when meshd starts).
+struct LocalnodeTransformerConfig {
+  Located<bool> host_network{false};
 };
 
 /// `io.l5d.port`: replaces the port of every address (`port`, required, 1–65535).
@@ -152,7 +188,8 @@ struct TransformerConfig {
   /// `/io.l5d.specificHost`, `/io.l5d.replace`, `/io.l5d.const`. See `transformer_prefix_path`.
   Located<PathValue> prefix;
   std::variant<PortTransformerConfig, LocalhostTransformerConfig, SpecificHostTransformerConfig,
-               ReplaceTransformerConfig, ConstTransformerConfig, UnsupportedPluginConfig>
+               ReplaceTransformerConfig, ConstTransformerConfig, DaemonSetTransformerConfig,
+               LocalnodeTransformerConfig, UnsupportedPluginConfig>
       settings;  ///< the alternative matching `kind`
 };
 
@@ -354,13 +391,25 @@ struct RewriteNamerConfig {
   Located<std::string> name;
 };
 
+/// `io.l5d.k8s` and `io.l5d.k8s.ns` (inventory §7.1): Kubernetes endpoints, names
+/// `/<namespace>/<port>/<service>[/<label value>]` (`io.l5d.k8s.ns`: without the namespace,
+/// which comes from the environment variable `envVar`).
+struct K8sNamerConfig {
+  K8sApiConfig api;
+  /// A label key: names then carry its value as a 4th segment, sent as `labelSelector=key=value`.
+  Located<std::string> label_selector;
+  /// `io.l5d.k8s.ns` only: the environment variable holding the namespace.
+  Located<std::string> env_var{"POD_NAMESPACE"};
+  bool fixed_namespace = false;  ///< true for `io.l5d.k8s.ns`
+};
+
 /// One namer (`namers[]`). Its names are bound under `/#` ++ `prefix`.
 struct NamerConfig {
   Position pos;
   Located<std::string> kind;  ///< `io.l5d.fs`, `io.l5d.rewrite`
   Located<bool> experimental{false};
   Located<PathValue> prefix;  ///< defaults to `/<kind>`; see `effective_prefix`
-  std::variant<FsNamerConfig, RewriteNamerConfig, UnsupportedPluginConfig>
+  std::variant<FsNamerConfig, RewriteNamerConfig, K8sNamerConfig, UnsupportedPluginConfig>
       settings;                                 ///< matches `kind`
   std::vector<TransformerConfig> transformers;  ///< applied to the names this namer binds
 };

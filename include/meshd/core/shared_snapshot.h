@@ -6,7 +6,7 @@
 #include <mutex>
 #include <utility>
 
-namespace meshd::naming::detail {
+namespace meshd::core {
 
 /// Holds a `shared_ptr<const T>` that one thread replaces and any thread copies. The lock only
 /// guards the pointer copy (one atomic increment), so readers never wait on real work.
@@ -35,4 +35,4 @@ class SharedSnapshot {
   std::shared_ptr<const T> value_;
 };
 
-}  // namespace meshd::naming::detail
+}  // namespace meshd::core

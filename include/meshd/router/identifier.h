@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,8 +29,15 @@ class Identifier {
 
 using IdentifierConstSharedPtr = std::shared_ptr<const Identifier>;
 
-/// Builds the identifiers of a router from its validated config, in order.
-std::vector<IdentifierConstSharedPtr> make_identifiers(const config::RouterConfig& router);
+/// Builds an identifier of a kind implemented outside the router module (`io.l5d.ingress`, by
+/// the Kubernetes module) for the router's `dstPrefix`; null if it cannot.
+using ExternalIdentifierFactory = std::function<IdentifierConstSharedPtr(
+    const dtab::Path& prefix, const config::IdentifierConfig& config)>;
+
+/// Builds the identifiers of a router from its validated config, in order. Kinds the router
+/// module does not implement are built by `external` (skipped when it is empty or returns null).
+std::vector<IdentifierConstSharedPtr> make_identifiers(
+    const config::RouterConfig& router, const ExternalIdentifierFactory& external = {});
 
 /// Tries `identifiers` in order; the first that names the request wins, else the last one's
 /// reason is reported (Linkerd's `Identifier.compose`).

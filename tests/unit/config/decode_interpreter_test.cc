@@ -180,16 +180,43 @@ TEST(Transformers, SettingsAreDecodedInOrder) {
   EXPECT_EQ(ts[3].kind.value, "io.l5d.localhost");
 }
 
-TEST(Transformers, UnsupportedKindKeepsItsSettings) {
+TEST(Transformers, KubernetesKindsDecodeWithLinkerdsPrefixes) {
   const LoadResult r = load_yaml(kRouter +
                                  "  interpreter:\n    transformers:\n"
-                                 "    - {kind: io.l5d.k8s.daemonset, namespace: default}\n");
+                                 "    - {kind: io.l5d.k8s.daemonset, namespace: default, port: "
+                                 "incoming, service: l5d, hostNetwork: true, k8sPort: 8002}\n"
+                                 "    - {kind: io.l5d.k8s.localnode}\n");
 
-  ASSERT_EQ(r.errors.size(), 1u);
+  ASSERT_TRUE(r.ok()) << errors_of(r)[0];
   const auto& ts = r.config.routers[0].interpreter.transformers;
-  ASSERT_EQ(ts.size(), 1u);
-  EXPECT_EQ(std::get<UnsupportedPluginConfig>(ts[0].settings).raw,
-            boost::json::parse(R"({"kind": "io.l5d.k8s.daemonset", "namespace": "default"})"));
+  ASSERT_EQ(ts.size(), 2u);
+  const auto& ds = std::get<DaemonSetTransformerConfig>(ts[0].settings);
+  EXPECT_EQ(ds.ns.value, "default");
+  EXPECT_EQ(ds.service.value, "l5d");
+  EXPECT_EQ(ds.port.value, "incoming");
+  EXPECT_TRUE(ds.host_network.value);
+  EXPECT_EQ(ds.api.host.value, "localhost");
+  EXPECT_FALSE(ds.api.host.present);
+  EXPECT_EQ(ds.api.port.value, 8002);
+  EXPECT_EQ(transformer_prefix_path(ts[0]),
+            dtab::Path::of({"%", "io.l5d.k8s.daemonset", "default", "incoming", "l5d"}));
+  EXPECT_FALSE(std::get<LocalnodeTransformerConfig>(ts[1].settings).host_network.value);
+  EXPECT_EQ(transformer_prefix_path(ts[1]), dtab::Path::of({"%", "io.l5d.k8s.localnode"}));
+}
+
+TEST(Transformers, DaemonSetNeedsNamespaceServiceAndPort) {
+  const LoadResult r = load_yaml(kRouter +
+                                 "  interpreter:\n    transformers:\n"
+                                 "    - {kind: io.l5d.k8s.daemonset, namespace: Default}\n");
+
+  EXPECT_THAT(errors_of(r),
+              ElementsAre("t.yaml:6:7: routers[0].interpreter.transformers[0]: missing required "
+                          "key \"service\"",
+                          "t.yaml:6:7: routers[0].interpreter.transformers[0]: missing required "
+                          "key \"port\"",
+                          "t.yaml:6:36: routers[0].interpreter.transformers[0].namespace: "
+                          "\"Default\" is not a Kubernetes name: lower-case letters, digits and "
+                          "\"-\", at most 63 characters"));
 }
 
 struct ErrorCase {
@@ -247,7 +274,7 @@ std::vector<ErrorCase> error_cases() {
        tr + "{kind: io.l5d.subnet}\n",
        {"t.yaml:6:8: routers[0].interpreter.transformers[0].kind: unknown transformer kind "
         "\"io.l5d.subnet\" (supported: io.l5d.port, io.l5d.localhost, io.l5d.specificHost, "
-        "io.l5d.replace, io.l5d.const)"}},
+        "io.l5d.replace, io.l5d.const, io.l5d.k8s.daemonset, io.l5d.k8s.localnode)"}},
       {"UnknownTransformerKey",
        tr + "{kind: io.l5d.port, port: 80, prot: 81}\n",
        {"t.yaml:6:37: routers[0].interpreter.transformers[0].prot: unknown key \"prot\" (did you "

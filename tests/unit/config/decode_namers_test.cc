@@ -71,14 +71,15 @@ TEST(NamerTransformers, AreDecodedForSupportedNamers) {
 
 TEST(NamerTransformers, OfAnUnsupportedNamerAreKeptInItsSettings) {
   const LoadResult r = load_yaml(kRouter +
-                                 "namers:\n- kind: io.l5d.k8s\n  transformers:\n"
+                                 "namers:\n- kind: io.l5d.consul\n  transformers:\n"
                                  "  - {kind: io.l5d.k8s.localnode}\n");
 
-  EXPECT_THAT(errors_of(r), ElementsAre("t.yaml:5:3: namers[0].kind: namer kind \"io.l5d.k8s\" "
+  EXPECT_THAT(errors_of(r), ElementsAre("t.yaml:5:3: namers[0].kind: namer kind \"io.l5d.consul\" "
                                         "is not supported yet"));
-  EXPECT_EQ(std::get<UnsupportedPluginConfig>(r.config.namers[0].settings).raw,
-            boost::json::parse(
-                R"({"kind": "io.l5d.k8s", "transformers": [{"kind": "io.l5d.k8s.localnode"}]})"));
+  EXPECT_EQ(
+      std::get<UnsupportedPluginConfig>(r.config.namers[0].settings).raw,
+      boost::json::parse(
+          R"({"kind": "io.l5d.consul", "transformers": [{"kind": "io.l5d.k8s.localnode"}]})"));
 }
 
 struct ErrorCase {

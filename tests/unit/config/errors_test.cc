@@ -227,12 +227,12 @@ std::vector<ErrorCase> kind_cases() {
       {"UnknownNamerKind",
        kRouter + "namers:\n- kind: io.l5d.etcd\n",
        {"t.yaml:6:3: namers[0].kind: unknown namer kind \"io.l5d.etcd\" (supported: io.l5d.fs, "
-        "io.l5d.rewrite)"}},
+        "io.l5d.rewrite, io.l5d.k8s, io.l5d.k8s.ns)"}},
       {"UnknownIdentifierKind",
        "routers:\n- protocol: http\n  identifier: {kind: io.l5d.host}\n  servers: [{port: 0}]\n",
        {"t.yaml:3:16: routers[0].identifier.kind: unknown identifier kind \"io.l5d.host\" "
         "(supported: io.l5d.header.token, io.l5d.methodAndHost, io.l5d.path, io.l5d.header, "
-        "io.l5d.static)"}},
+        "io.l5d.static, io.l5d.ingress)"}},
       {"H2OnlyIdentifierOnHttpRouter",
        "routers:\n- protocol: http\n  identifier: {kind: io.l5d.header.path}\n"
        "  servers: [{port: 0}]\n",
@@ -392,7 +392,7 @@ telemetry: []
                 "t.yaml:12:3: routers[1].label: label \"outgoing\" already used by routers[0]",
                 "t.yaml:13:16: routers[1].identifier.kind: unknown identifier kind "
                 "\"io.l5d.nope\" (supported: io.l5d.header.token, io.l5d.methodAndHost, "
-                "io.l5d.path, io.l5d.header, io.l5d.static)",
+                "io.l5d.path, io.l5d.header, io.l5d.static, io.l5d.ingress)",
                 "t.yaml:15:5: routers[1].servers[0].port: 4140 already used by router "
                 "\"outgoing\"",
                 "t.yaml:16:5: routers[1].servers[1].port: must be between 0 and 65535, got 70000",

@@ -82,7 +82,7 @@ TEST(Registries, ListEveryLinkerdPluginThisIssueKnows) {
     ASSERT_NE(r.protocols.find(p), nullptr) << p;
     EXPECT_EQ(r.protocols.find(p)->decode, nullptr) << p;
   }
-  EXPECT_EQ(r.namers.supported(), "io.l5d.fs, io.l5d.rewrite");
+  EXPECT_EQ(r.namers.supported(), "io.l5d.fs, io.l5d.rewrite, io.l5d.k8s, io.l5d.k8s.ns");
   EXPECT_TRUE(r.namers.find("io.l5d.dnssrv")->experimental);
   EXPECT_EQ(r.interpreters.supported(), "default, io.l5d.fs");
   for (auto k : {"io.l5d.namerd", "io.l5d.namerd.http", "io.l5d.mesh", "io.l5d.k8s.configMap",
@@ -93,14 +93,11 @@ TEST(Registries, ListEveryLinkerdPluginThisIssueKnows) {
   EXPECT_TRUE(r.interpreters.find("io.l5d.namerd.http")->experimental);
   EXPECT_TRUE(r.interpreters.find("io.l5d.k8s.configMap")->experimental);
   EXPECT_EQ(r.transformers.supported(),
-            "io.l5d.port, io.l5d.localhost, io.l5d.specificHost, io.l5d.replace, io.l5d.const");
-  for (auto k : {"io.l5d.k8s.daemonset", "io.l5d.k8s.localnode"}) {
-    ASSERT_NE(r.transformers.find(k), nullptr) << k;
-    EXPECT_EQ(r.transformers.find(k)->decode, nullptr) << k;
-  }
+            "io.l5d.port, io.l5d.localhost, io.l5d.specificHost, io.l5d.replace, io.l5d.const, "
+            "io.l5d.k8s.daemonset, io.l5d.k8s.localnode");
   EXPECT_EQ(r.http_identifiers.supported(),
             "io.l5d.header.token, io.l5d.methodAndHost, io.l5d.path, io.l5d.header, "
-            "io.l5d.static");
+            "io.l5d.static, io.l5d.ingress");
   EXPECT_EQ(r.http_identifiers.find("io.l5d.header.path"), nullptr);
 }
 

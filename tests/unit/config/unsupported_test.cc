@@ -46,19 +46,6 @@ std::vector<KeyCase> unsupported_cases() {
   }
   cases.push_back({kRouter + "telemetry:\n- kind: io.l5d.prometheus\n",
                    "t.yaml:5:1: telemetry: \"telemetry\" is not supported yet"});
-  for (std::string kind : {"io.l5d.k8s.daemonset", "io.l5d.k8s.localnode"}) {
-    cases.push_back(
-        {kRouter + "namers:\n- kind: io.l5d.fs\n  rootDir: /d\n  transformers:\n  - kind: " + kind +
-             "\n    hostNetwork: true\n",
-         "t.yaml:9:5: namers[0].transformers[0].kind: transformer kind \"" + kind +
-             "\" is not supported yet"});
-    cases.push_back(
-        {"routers:\n- protocol: http\n  servers: [{port: 0}]\n  interpreter:\n"
-         "    transformers: [{kind: " +
-             kind + "}]\n",
-         "t.yaml:5:21: routers[0].interpreter.transformers[0].kind: transformer kind \"" + kind +
-             "\" is not supported yet"});
-  }
   for (std::string kind : {"io.l5d.namerd", "io.l5d.namerd.http", "io.l5d.mesh",
                            "io.l5d.k8s.configMap", "io.l5d.consul.interpreter"}) {
     cases.push_back(
@@ -73,14 +60,14 @@ std::vector<KeyCase> unsupported_cases() {
         {"routers:\n- protocol: " + protocol + "\n  servers: [{port: 0}]\n",
          "t.yaml:2:3: routers[0].protocol: protocol \"" + protocol + "\" is not supported yet"});
   }
-  for (std::string kind : {"io.l5d.k8s", "io.l5d.k8s.ns", "io.l5d.k8s.external", "io.l5d.k8s.istio",
-                           "io.l5d.consul", "io.l5d.dnssrv", "io.l5d.marathon", "io.l5d.serversets",
+  for (std::string kind : {"io.l5d.k8s.external", "io.l5d.k8s.istio", "io.l5d.consul",
+                           "io.l5d.dnssrv", "io.l5d.marathon", "io.l5d.serversets",
                            "io.l5d.zkLeader", "io.l5d.curator", "io.l5d.rancher"}) {
     cases.push_back(
         {kRouter + "namers:\n- kind: " + kind + "\n  host: localhost\n",
          "t.yaml:6:3: namers[0].kind: namer kind \"" + kind + "\" is not supported yet"});
   }
-  for (std::string kind : {"io.l5d.ingress", "io.l5d.k8s.istio", "io.l5d.k8s.istio-ingress"}) {
+  for (std::string kind : {"io.l5d.k8s.istio", "io.l5d.k8s.istio-ingress"}) {
     cases.push_back({"routers:\n- protocol: http\n  identifier:\n    kind: " + kind +
                          "\n  servers: [{port: 0}]\n",
                      "t.yaml:4:5: routers[0].identifier.kind: identifier kind \"" + kind +
@@ -162,27 +149,27 @@ TEST(NotSupportedYet, ValueIsCapturedAsJson) {
 
 TEST(NotSupportedYet, UnsupportedPluginsKeepTheirSettings) {
   const std::string yaml = R"(namers:
-- kind: io.l5d.k8s
+- kind: io.l5d.consul
   host: localhost
-  port: 8001
+  port: 8500
 routers:
 - protocol: h2
   label: grpc
   servers: [{port: 4142}]
 - protocol: http
-  identifier: {kind: io.l5d.ingress, namespace: default}
+  identifier: {kind: io.l5d.k8s.istio, namespace: default}
   servers: [{port: 0}]
 )";
 
   const LoadResult r = load_yaml(yaml);
 
   EXPECT_EQ(std::get<UnsupportedPluginConfig>(r.config.namers[0].settings).raw,
-            boost::json::parse(R"({"kind": "io.l5d.k8s", "host": "localhost", "port": 8001})"));
+            boost::json::parse(R"({"kind": "io.l5d.consul", "host": "localhost", "port": 8500})"));
   EXPECT_EQ(
       r.config.routers[0].raw,
       boost::json::parse(R"({"protocol": "h2", "label": "grpc", "servers": [{"port": 4142}]})"));
   EXPECT_EQ(std::get<UnsupportedPluginConfig>(r.config.routers[1].identifiers[0].settings).raw,
-            boost::json::parse(R"({"kind": "io.l5d.ingress", "namespace": "default"})"));
+            boost::json::parse(R"({"kind": "io.l5d.k8s.istio", "namespace": "default"})"));
 }
 
 TEST(NotSupportedYet, ExperimentalFlagOnUnsupportedPluginIsNotAnExtraError) {

@@ -305,12 +305,24 @@ TEST_F(ForwardTest, ConnectFailureIs502WithLinkerdText) {
   EXPECT_EQ(rsp.headers.get("l5d-err"), url_encode(text));
   EXPECT_FALSE(rsp.headers.contains("Via"));
   EXPECT_FALSE(rsp.headers.contains("l5d-success-class"));
+  EXPECT_FALSE(rsp.headers.contains("l5d-retryable"));  // as Linkerd's connect-failure branch
   // Nothing was sent: requeued at once until failure accrual (5 in a row by default) marked
   // the only endpoint dead, leaving no Open endpoint to requeue to.
   EXPECT_EQ(counter({"client", client_id(port), "requests"}), 5u);
   EXPECT_EQ(counter({"client", client_id(port), "failures"}), 5u);
   EXPECT_EQ(counter({"client", client_id(port), "retries", "requeues"}), 4u);
   EXPECT_EQ(counter({"client", client_id(port), "failure_accrual", "removals"}), 1u);
+}
+
+TEST_F(ForwardTest, NoEndpointsIs502MarkedRetryableForAnUpstreamMeshd) {
+  naming_->answer = BoundTree::ok(test::bound_leaf("/#/io.l5d.fs/hello", dtab::Addr::bound({})));
+  build();
+
+  auto rsp = call(request("GET", "/", {{"Host", "hello"}}));
+
+  EXPECT_EQ(rsp.status, 502);
+  EXPECT_EQ(test::body_of(io_, rsp).rfind("Unable to route request!", 0), 0u);
+  EXPECT_EQ(rsp.headers.get("l5d-retryable"), "true");
 }
 
 TEST_F(ForwardTest, ConnectFailureWithoutRequeuesIsReturnedAtOnce) {
