@@ -45,9 +45,26 @@ bool label_matches(const k8s::ObjectMeta& meta, const ServiceKey& key) {
   return value != nullptr && *value == key.label_value;
 }
 
-/// Logs a malformed object once per resourceVersion.
+/// Logs a malformed object (each time a change in its namespace makes it be read again).
 void log_parse_error(const std::string& what, const std::string& name, const k8s::ParseError& e) {
   log::get("k8s")->warn("ignoring malformed {} {}: {}", what, name, e.show());
+}
+
+/// The name after `ns/` in an informer store key.
+std::string_view name_of(std::string_view store_key) {
+  const auto slash = store_key.find('/');
+  return slash == std::string_view::npos ? store_key : store_key.substr(slash + 1);
+}
+
+/// The Service an EndpointSlice belongs to (its `kubernetes.io/service-name` label), read
+/// without parsing the whole slice; "" if absent.
+std::string_view slice_service(const json::object& slice) {
+  const auto* meta = slice.if_contains("metadata");
+  const auto* labels =
+      meta && meta->is_object() ? meta->as_object().if_contains("labels") : nullptr;
+  const auto* name =
+      labels && labels->is_object() ? labels->as_object().if_contains(kServiceNameLabel) : nullptr;
+  return name && name->is_string() ? std::string_view(name->as_string()) : std::string_view();
 }
 
 /// The informers of one namespace.
@@ -83,9 +100,9 @@ class ServiceWatcherImpl final : public ServiceWatcher,
       std::lock_guard lock(mutex_);
       if (!requested_.contains(key)) {
         if (requested_.size() >= limits_.max_keys) {
-          return ServiceState{ServiceState::Kind::Failed, nullptr,
-                              "too many Kubernetes names watched (" +
-                                  std::to_string(limits_.max_keys) + ")"};
+          return ServiceState{
+              ServiceState::Kind::Failed, nullptr,
+              "too many Kubernetes names watched (" + std::to_string(limits_.max_keys) + ")"};
         }
         requested_.insert(key);
         asio::post(control_, [weak = weak_from_this(), key] {
@@ -114,7 +131,7 @@ class ServiceWatcherImpl final : public ServiceWatcher,
   void start_namespace(const std::string& ns);
   asio::awaitable<void> discover();
   NamespaceIndex index(const std::string& ns, const NamespaceWatch& watch,
-                       const std::set<std::string>& wanted) const;
+                       const std::set<std::string, std::less<>>& wanted) const;
   ServiceState compute(const ServiceKey& key, const NamespaceWatch& watch,
                        const NamespaceIndex& index) const;
   void recompute(const std::string& ns);
@@ -157,15 +174,18 @@ void ServiceWatcherImpl::watch(const ServiceKey& key) {
   if (!namespaces_.contains(key.ns)) {
     NamespaceWatch& watch = namespaces_[key.ns];
     if (namespaces_.size() > limits_.max_namespaces) {
-      watch.failure = "too many Kubernetes namespaces watched (" +
-                      std::to_string(limits_.max_namespaces) + ")";
+      watch.failure =
+          "too many Kubernetes namespaces watched (" + std::to_string(limits_.max_namespaces) + ")";
     } else if (!slices_) {
       waiting_.push_back(key.ns);
       if (!discovering_) {
         discovering_ = true;
-        spawn(control_.get_executor(), [](std::shared_ptr<ServiceWatcherImpl> self) -> asio::awaitable<void> {
-          co_await self->discover();
-        }(shared_from_this()), "k8s discovery");
+        spawn(
+            control_.get_executor(),
+            [](std::shared_ptr<ServiceWatcherImpl> self) -> asio::awaitable<void> {
+              co_await self->discover();
+            }(shared_from_this()),
+            "k8s discovery");
       }
     } else {
       start_namespace(key.ns);
@@ -193,10 +213,9 @@ asio::awaitable<void> ServiceWatcherImpl::discover() {
 void ServiceWatcherImpl::start_namespace(const std::string& ns) {
   NamespaceWatch& watch = namespaces_[ns];
   watch.slices = slices_.value_or(false);
-  k8s::ResourceRef endpoints = watch.slices
-                                   ? k8s::ResourceRef{"/apis/discovery.k8s.io/v1",
-                                                      "endpointslices", ns, ""}
-                                   : k8s::ResourceRef{"/api/v1", "endpoints", ns, ""};
+  k8s::ResourceRef endpoints =
+      watch.slices ? k8s::ResourceRef{"/apis/discovery.k8s.io/v1", "endpointslices", ns, ""}
+                   : k8s::ResourceRef{"/api/v1", "endpoints", ns, ""};
   watch.endpoints = api_->informer(endpoints);
   watch.services = api_->informer(k8s::ResourceRef{"/api/v1", "services", ns, ""});
   if (!watch.endpoints || !watch.services) {
@@ -225,9 +244,13 @@ void ServiceWatcherImpl::update_synced() {
 }
 
 NamespaceIndex ServiceWatcherImpl::index(const std::string& ns, const NamespaceWatch& watch,
-                                         const std::set<std::string>& wanted) const {
+                                         const std::set<std::string, std::less<>>& wanted) const {
+  // Only the objects of wanted Services are parsed: the store holds the whole namespace.
   NamespaceIndex out;
   for (const auto& [name, object] : *watch.endpoints->store()) {
+    if (!wanted.contains(watch.slices ? slice_service(*object) : name_of(name))) {
+      continue;
+    }
     if (watch.slices) {
       auto parsed = k8s::parse_endpoint_slice(*object);
       if (auto* e = std::get_if<k8s::ParseError>(&parsed)) {
@@ -256,6 +279,9 @@ NamespaceIndex ServiceWatcherImpl::index(const std::string& ns, const NamespaceW
     }
   }
   for (const auto& [name, object] : *watch.services->store()) {
+    if (!wanted.contains(name_of(name))) {
+      continue;
+    }
     auto parsed = k8s::parse_service(*object);
     if (auto* e = std::get_if<k8s::ParseError>(&parsed)) {
       log_parse_error("Service", name, *e);
@@ -301,7 +327,8 @@ ServiceState ServiceWatcherImpl::compute(const ServiceKey& key, const NamespaceW
   if (!addresses) {
     return {Kind::Neg, nullptr, {}};
   }
-  return {Kind::Bound, std::make_shared<const dtab::Addr>(dtab::Addr::bound(std::move(*addresses))),
+  return {Kind::Bound,
+          std::make_shared<const dtab::Addr>(dtab::Addr::bound(std::move(*addresses))),
           {}};
 }
 
@@ -317,7 +344,7 @@ void ServiceWatcherImpl::recompute(const std::string& ns) {
   const NamespaceWatch& watch = it->second;
   NamespaceIndex idx;
   if (watch.endpoints && watch.services) {
-    std::set<std::string> wanted;
+    std::set<std::string, std::less<>> wanted;
     for (const auto& key : keys) {
       wanted.insert(key.service);
     }
@@ -329,9 +356,9 @@ void ServiceWatcherImpl::recompute(const std::string& ns) {
   for (const auto& key : keys) {
     ServiceState state = compute(key, watch, idx);
     auto& slot = (*next)[key];
-    const bool same = slot.kind == state.kind && slot.failure == state.failure &&
-                      (slot.addr == state.addr ||
-                       (slot.addr && state.addr && *slot.addr == *state.addr));
+    const bool same =
+        slot.kind == state.kind && slot.failure == state.failure &&
+        (slot.addr == state.addr || (slot.addr && state.addr && *slot.addr == *state.addr));
     const bool fresh = !current->contains(key);
     if (!same || fresh) {
       if (same) {
@@ -419,8 +446,7 @@ std::string ServiceKey::show() const {
 }
 
 std::shared_ptr<ServiceWatcher> ServiceWatcher::create(asio::io_context& control,
-                                                       k8s::ApiClientSharedPtr api,
-                                                       Limits limits) {
+                                                       k8s::ApiClientSharedPtr api, Limits limits) {
   return std::make_shared<ServiceWatcherImpl>(control, std::move(api), limits);
 }
 

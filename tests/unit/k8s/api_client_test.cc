@@ -485,7 +485,7 @@ TEST_F(InClusterTest, RereadsARotatedTokenOn401AndNeverLogsIt) {
   make(in_cluster());
   ASSERT_TRUE(get("/api/v1/namespaces/default/configmaps"));
 
-  sa_.write("token", "token-two");
+  sa_.replace("token", "token-two");
   fake_->tokens(R"(["token-two"])");
   fake_->clear_requests();
   auto rsp = get("/api/v1/namespaces/default/configmaps");

@@ -13,6 +13,7 @@
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "testing/temp_dir.h"
 
 #include <gtest/gtest.h>
 
@@ -44,6 +45,8 @@ extern char** environ;
 
 namespace meshd::k8s::testing {
 
+using meshd::testing::TempDir;
+
 namespace asio = boost::asio;
 
 /// Drives `io` in short slices until `done()` holds or `limit` passes; returns `done()`. For
@@ -69,36 +72,6 @@ inline void run_for(asio::io_context& io, std::chrono::milliseconds d) {
     io.run_until(deadline);
   }
 }
-
-/// A fresh directory under the system temp dir, removed with its contents on destruction.
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    path_ = std::filesystem::temp_directory_path() /
-            ("meshd-k8s-test-" + std::to_string(rd()) + "-" + std::to_string(rd()));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::filesystem::path& path() const { return path_; }
-  std::string file(std::string_view name) const { return (path_ / name).string(); }
-
-  /// Writes `text` to `name` (replacing it atomically, as kubelet does with projected tokens).
-  void write(std::string_view name, std::string_view text) const {
-    const auto tmp = path_ / (std::string(name) + ".tmp");
-    std::ofstream(tmp, std::ios::binary | std::ios::trunc) << text;
-    std::filesystem::rename(tmp, path_ / name);
-  }
-
- private:
-  std::filesystem::path path_;
-};
 
 /// Runs tests/k8s/gen_certs.sh into `dir`; false (with a failure) if it fails.
 inline bool generate_certs(const TempDir& dir) {

@@ -9,6 +9,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include "testing/temp_dir.h"
 
 #include "meshd/dtab/bind.h"
 #include "meshd/dtab/name_tree.h"
@@ -16,6 +17,8 @@
 #include "meshd/naming/namer.h"
 
 namespace meshd::naming::testing {
+
+using meshd::testing::TempDir;
 
 /// Drives `io` in short slices until `done()` holds or `timeout` passes; returns `done()`.
 inline bool run_until(boost::asio::io_context& io, const std::function<bool()>& done,
@@ -32,35 +35,6 @@ inline bool run_until(boost::asio::io_context& io, const std::function<bool()>& 
   }
   return true;
 }
-
-/// A fresh directory under the system temp dir, removed with its contents on destruction.
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    path_ = std::filesystem::temp_directory_path() /
-            ("meshd-naming-test-" + std::to_string(rd()) + "-" + std::to_string(rd()));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::filesystem::path& path() const { return path_; }
-
-  /// Writes `text` to `name` (relative), creating parent directories.
-  void write(const std::string& name, std::string_view text) const {
-    const auto file = path_ / name;
-    std::filesystem::create_directories(file.parent_path());
-    std::ofstream(file, std::ios::binary | std::ios::trunc) << text;
-  }
-
- private:
-  std::filesystem::path path_;
-};
 
 inline dtab::Path path(std::string_view text) { return dtab::Path::read(text).value(); }
 
