@@ -5,14 +5,10 @@
 // the helpers the k8s client tests share: temp directories, certificates, a bounded io_context
 // driver.
 
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/time.h>
-#include <sys/wait.h>
 #include <unistd.h>
+#include "testing/script_process.h"
 #include "testing/temp_dir.h"
 
 #include <gtest/gtest.h>
@@ -40,8 +36,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-extern char** environ;
 
 namespace meshd::k8s::testing {
 
@@ -99,21 +93,14 @@ class FakeApiServer {
  public:
   /// Starts the fake with `args` (after the script path). `tls`: the control client speaks TLS
   /// (pass --tls-cert/--tls-key in `args`).
-  explicit FakeApiServer(std::vector<std::string> args = {}, bool tls = false) : tls_(tls) {
-    start(std::move(args));
-  }
-
-  ~FakeApiServer() {
-    if (stdin_fd_ >= 0) {
-      ::close(stdin_fd_);
+  explicit FakeApiServer(std::vector<std::string> args = {}, bool tls = false)
+      : tls_(tls), process_("tests/k8s/fake_apiserver.py", args) {
+    const std::string& line = process_.first_line();
+    if (line.rfind("READY ", 0) != 0) {
+      ADD_FAILURE() << "the fake apiserver did not start: \"" << line << "\"";
+      throw std::runtime_error("fake apiserver did not start");
     }
-    if (stdout_fd_ >= 0) {
-      ::close(stdout_fd_);
-    }
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      reap();
-    }
+    port_ = static_cast<std::uint16_t>(std::stoi(line.substr(6)));
   }
   FakeApiServer(const FakeApiServer&) = delete;
   FakeApiServer& operator=(const FakeApiServer&) = delete;
@@ -194,70 +181,6 @@ class FakeApiServer {
   }
 
  private:
-  void start(std::vector<std::string> args) {
-    int in[2];
-    int out[2];
-    if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0) {
-      throw std::runtime_error("pipe failed");
-    }
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, in[0], 0);
-    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-    std::vector<std::string> argv_s{"python3", MESHD_SOURCE_DIR "/tests/k8s/fake_apiserver.py"};
-    argv_s.insert(argv_s.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : argv_s) {
-      argv.push_back(a.data());
-    }
-    argv.push_back(nullptr);
-    int rc = ::posix_spawnp(&pid_, "python3", &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(in[0]);
-    ::close(out[1]);
-    stdin_fd_ = in[1];
-    stdout_fd_ = out[0];
-    if (rc != 0) {
-      pid_ = -1;
-      ADD_FAILURE() << "cannot spawn python3";
-      throw std::runtime_error("spawn failed");
-    }
-    std::string line;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (line.find('\n') == std::string::npos) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      pollfd p{stdout_fd_, POLLIN, 0};
-      if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) {
-        break;
-      }
-      char buf[256];
-      ssize_t n = ::read(stdout_fd_, buf, sizeof buf);
-      if (n <= 0) {
-        break;
-      }
-      line.append(buf, static_cast<std::size_t>(n));
-    }
-    if (line.rfind("READY ", 0) != 0) {
-      ADD_FAILURE() << "the fake apiserver did not start: \"" << line << "\"";
-      throw std::runtime_error("fake apiserver did not start");
-    }
-    port_ = static_cast<std::uint16_t>(std::stoi(line.substr(6)));
-  }
-
-  void reap() {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (std::chrono::steady_clock::now() < deadline) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        return;
-      }
-      ::usleep(10'000);
-    }
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-  }
-
   template <class Stream>
   static void read_to_end(Stream& stream, std::string& out) {
     char buf[4096];
@@ -305,9 +228,7 @@ class FakeApiServer {
   }
 
   bool tls_;
-  pid_t pid_ = -1;
-  int stdin_fd_ = -1;
-  int stdout_fd_ = -1;
+  meshd::testing::ScriptProcess process_;
   std::uint16_t port_ = 0;
 };
 
