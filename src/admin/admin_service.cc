@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "admin/handlers_internal.h"
+#include "meshd/core/log.h"
 #include "meshd/http/body.h"
 
 namespace meshd::admin {
@@ -76,7 +77,9 @@ bool AdminRequest::flag(std::string_view name, bool fallback) const {
 }
 
 AdminService::AdminService(telemetry::Registry& registry, Options options)
-    : registry_(registry), max_body_bytes_(options.max_body_bytes) {
+    : registry_(registry),
+      max_body_bytes_(options.max_body_bytes),
+      security_(std::move(options.security)) {
   add_routes(std::move(options));
 }
 
@@ -118,6 +121,15 @@ std::vector<std::string> AdminService::paths() const {
 
 asio::awaitable<Result<http::Response>> AdminService::call(http::Request req) {
   AdminRequest admin_req;
+  if (!parse_target(req.target, admin_req)) {
+    co_return http::Response::text(400, "bad request target\n");
+  }
+  // Linkerd's SecurityFilter sits in front of every admin handler: a refused request is
+  // answered before its body is read (the connection then closes if one was sent).
+  if (security_ && !security_->allows(admin_req.path)) {
+    log::get("admin")->debug("admin path refused by admin.security path={}", admin_req.path);
+    co_return http::Response::text(404, "");
+  }
   if (req.body) {
     auto read = co_await http::read_all(*req.body, admin_req.body, max_body_bytes_);
     if (!read) {
@@ -129,9 +141,6 @@ asio::awaitable<Result<http::Response>> AdminService::call(http::Request req) {
       rsp.headers.add("Connection", "close");
       co_return rsp;
     }
-  }
-  if (!parse_target(req.target, admin_req)) {
-    co_return http::Response::text(400, "bad request target\n");
   }
   auto route = routes_.find(admin_req.path);
   if (route == routes_.end()) {

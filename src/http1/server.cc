@@ -43,10 +43,10 @@ ServerConnection::~ServerConnection() {
 
 void ServerConnection::start() {
   draining_ = drain_group_.draining();
-  // The stream is a TcpStream created on this worker; its executor is the worker's. The
+  // The stream was created on this worker; its socket's executor is the worker's. The
   // coroutine owns a reference to the connection through its parameter.
-  auto& tcp = static_cast<transport::TcpStream&>(*stream_);
-  spawn(tcp.socket().get_executor(), run(shared_from_this()), "http1-server", cancel_.slot());
+  spawn(stream_->socket().get_executor(), run(shared_from_this()), "http1-server",
+        cancel_.slot());
 }
 
 void ServerConnection::drain() noexcept {
@@ -162,7 +162,7 @@ asio::awaitable<Result<http::Response>> ServerConnection::call_watching(http::Re
   watchable_since_.reset();
   if (watching_) {
     watching_ = false;
-    static_cast<transport::TcpStream&>(*stream_).socket().cancel();
+    stream_->socket().cancel();
   }
   if (client_gone_) {
     log::get("http1")->debug("client went away mid-request peer={}",
@@ -183,7 +183,7 @@ void ServerConnection::watch_client() {
   // request) or closes (eof/reset), without consuming anything. Unlike a readiness wait it needs
   // no epoll_ctl per request.
   watching_ = true;
-  auto& socket = static_cast<transport::TcpStream&>(*stream_).socket();
+  auto& socket = stream_->socket();
   socket.async_receive(asio::buffer(&peek_byte_, 1), asio::socket_base::message_peek,
                        [self = shared_from_this(), id = ++watch_id_](
                            boost::system::error_code ec, std::size_t n) {

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "meshd/admin/security.h"
 #include "meshd/core/asio.h"
 #include "meshd/core/service.h"
 #include "meshd/http/message.h"
@@ -56,8 +57,11 @@ using AdminHandler = std::function<asio::awaitable<http::Response>(AdminRequest)
 /// - `/admin/ready` → 200 `ready` once `ready()` says so, 503 `not ready` before;
 /// - `/admin/listeners.json` → the array from `listeners()`;
 /// - `/config.json` → `config_json()`, when set;
-/// - `/admin` and `/admin/index.txt` → every path, one per line.
-/// The request body is always read (up to `max_body_bytes`, else 413) before dispatching.
+/// - `/admin` and `/admin/index.txt` → every path, one per line (all of them, whatever
+///   `security` allows, as in Linkerd).
+/// With `Options::security`, a request for a path the filter refuses gets an empty 404 before
+/// anything else happens, whatever its method. The request body of a served request is read
+/// (up to `max_body_bytes`, else 413) before dispatching.
 /// The admin module depends on no router or app code: everything it reports comes from the
 /// callbacks in `Options`, all called on the admin server's executor.
 class AdminService final : public Service<http::Request, http::Response> {
@@ -82,6 +86,8 @@ class AdminService final : public Service<http::Request, http::Response> {
     std::size_t max_body_bytes = 1 << 20;
     /// Further exact paths (`/delegator.json`, `/client_state.json`); they may replace built-ins.
     std::map<std::string, AdminHandler, std::less<>> handlers;
+    /// `admin.security`, compiled (`SecurityFilter::compile`). Unset: every path is served.
+    std::optional<SecurityFilter> security;
   };
 
   /// `registry` must outlive the service.
@@ -101,6 +107,7 @@ class AdminService final : public Service<http::Request, http::Response> {
 
   telemetry::Registry& registry_;
   std::size_t max_body_bytes_;
+  std::optional<SecurityFilter> security_;
   std::map<std::string, AdminHandler, std::less<>> routes_;  // fixed after construction
 };
 

@@ -19,7 +19,8 @@ namespace meshd::transport {
 class Stream {
  public:
   virtual ~Stream() = default;
-  /// Reads at least one byte into `buf`; returns 0 bytes never: end of stream is `asio::error::eof`.
+  /// Reads at least one byte into `buf`; returns 0 bytes never: end of stream is
+  /// `asio::error::eof`.
   virtual asio::awaitable<Result<std::size_t>> read_some(asio::mutable_buffer buf) = 0;
   /// Writes every byte of `bufs`.
   virtual asio::awaitable<Result<void>> write(std::span<const asio::const_buffer> bufs) = 0;
@@ -33,6 +34,9 @@ class Stream {
   virtual bool idle_alive() noexcept = 0;
   virtual asio::ip::tcp::endpoint remote_endpoint() const noexcept = 0;
   virtual asio::ip::tcp::endpoint local_endpoint() const noexcept = 0;
+  /// The underlying TCP socket, for its executor, readiness waits and peeks (a closed peer);
+  /// never for reading or writing, which would bypass a TLS layer.
+  virtual asio::ip::tcp::socket& socket() noexcept = 0;
 };
 
 using StreamPtr = std::unique_ptr<Stream>;
@@ -52,7 +56,7 @@ class TcpStream final : public Stream {
   asio::ip::tcp::endpoint remote_endpoint() const noexcept override { return remote_; }
   asio::ip::tcp::endpoint local_endpoint() const noexcept override { return local_; }
 
-  asio::ip::tcp::socket& socket() noexcept { return socket_; }
+  asio::ip::tcp::socket& socket() noexcept override { return socket_; }
 
  private:
   asio::ip::tcp::socket socket_;

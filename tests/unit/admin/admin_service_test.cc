@@ -357,6 +357,72 @@ TEST_F(AdminServiceTest, OversizedBodyIs413) {
   EXPECT_EQ(rsp.headers.get("Connection"), "close");
 }
 
+SecurityFilter compiled(const SecurityOptions& options) {
+  std::vector<std::string> errors;
+  auto filter = SecurityFilter::compile(options, errors);
+  EXPECT_TRUE(filter.has_value());
+  return std::move(filter).value();
+}
+
+TEST_F(AdminServiceTest, SecurityRefusesWith404WhateverTheMethod) {
+  bool called = false;
+  AdminService::Options options;
+  options.on_shutdown = [&](milliseconds) { called = true; };
+  SecurityOptions security;
+  security.control_enabled = false;
+  options.security = compiled(security);
+  AdminService service(registry_, std::move(options));
+
+  auto shutdown = serve(service, request("POST", "/admin/shutdown"));
+  auto unknown_method = serve(service, request("DELETE", "/admin/shutdown"));
+  auto ping = get(service, "/admin/ping");
+
+  EXPECT_EQ(shutdown.status, 404);
+  EXPECT_EQ(shutdown.body, "");
+  EXPECT_EQ(unknown_method.status, 404);
+  EXPECT_FALSE(called);
+  EXPECT_EQ(ping.status, 200);
+}
+
+TEST_F(AdminServiceTest, SecurityMatchesTheDecodedPathWithoutQuery) {
+  AdminService::Options options;
+  SecurityOptions security;
+  security.path_blacklist = {"/admin/ping"};
+  options.security = compiled(security);
+  AdminService service(registry_, std::move(options));
+
+  EXPECT_EQ(get(service, "/admin/ping?x=1").status, 404);
+  EXPECT_EQ(get(service, "/admin/%70ing").status, 404);
+  EXPECT_EQ(get(service, "http://localhost:9990/admin/ping").status, 404);
+  EXPECT_EQ(get(service, "/admin/ready").status, 200);
+}
+
+TEST_F(AdminServiceTest, SecurityRefusesBeforeReadingTheBody) {
+  AdminService::Options options;
+  options.max_body_bytes = 4;
+  SecurityOptions security;
+  security.diagnostics_enabled = false;
+  options.security = compiled(security);
+  AdminService service(registry_, std::move(options));
+
+  auto rsp = serve(service, request("POST", "/admin/ping", "longer than the limit"));
+
+  EXPECT_EQ(rsp.status, 404);  // not 413: the body was never read
+}
+
+TEST_F(AdminServiceTest, IndexStillListsRefusedPaths) {
+  AdminService::Options options;
+  SecurityOptions security;
+  security.control_enabled = false;
+  options.security = compiled(security);
+  AdminService service(registry_, std::move(options));
+
+  auto index = get(service, "/admin/index.txt");
+
+  EXPECT_EQ(index.status, 200);
+  EXPECT_NE(index.body.find("/admin/shutdown\n"), std::string::npos);  // as Linkerd's index
+}
+
 TEST(AdminRequest, FlagReadsLikeFinagle) {
   AdminRequest req;
   req.params = {{"a", "1"}, {"b", "TRUE"}, {"c", "yes"}, {"d", ""}};

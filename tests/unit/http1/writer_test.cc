@@ -223,8 +223,13 @@ class RecordingStream final : public transport::Stream {
   bool idle_alive() noexcept override { return true; }
   asio::ip::tcp::endpoint remote_endpoint() const noexcept override { return {}; }
   asio::ip::tcp::endpoint local_endpoint() const noexcept override { return {}; }
+  asio::ip::tcp::socket& socket() noexcept override { return socket_; }
 
   std::string written;
+
+ private:
+  asio::io_context io_;
+  asio::ip::tcp::socket socket_{io_};
 };
 
 asio::awaitable<bool> write_with(RecordingStream* stream, std::string head, http::Body* body,

@@ -1,0 +1,553 @@
+#include "meshd/transport/tls_server.h"
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string_view>
+#include <utility>
+
+#include "meshd/core/log.h"
+#include "meshd/core/spawn.h"
+#include "meshd/core/timeout.h"
+
+namespace meshd::transport {
+
+using tcp = asio::ip::tcp;
+
+/// What `TlsServerOptions` say about every context, worked out once by `create`.
+struct TlsServerContext::Settings {
+  int min_version = TLS1_2_VERSION;
+  int max_version = TLS1_3_VERSION;
+  bool custom_ciphers = false;  // else OpenSSL's defaults
+  std::string tls12_ciphers;    // OpenSSL names, ':'-separated
+  std::string tls13_ciphers;
+  std::string alpn_wire;  // ALPN wire format: length-prefixed names; empty: no ALPN
+};
+
+/// The identity of a file's current content, as far as `stat` tells.
+struct TlsServerContext::FileStamp {
+  bool exists = false;
+  std::int64_t mtime_ns = 0;
+  std::int64_t size = 0;
+  std::uint64_t inode = 0;
+  std::uint64_t device = 0;
+  bool operator==(const FileStamp&) const = default;
+};
+
+namespace {
+
+constexpr std::size_t kMaxPemFileBytes = 1 << 20;
+/// Server-side session cache entries per context (OpenSSL's default, made explicit).
+constexpr long kSessionCacheSize = 20 * 1024;
+constexpr std::string_view kSessionIdContext = "meshd";
+/// RFC 8446 §B.4: every TLS 1.3 cipher suite; OpenSSL names them the same way.
+constexpr std::array<std::string_view, 5> kTls13Suites = {
+    "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256",
+    "TLS_AES_128_CCM_SHA256", "TLS_AES_128_CCM_8_SHA256"};
+
+struct CtxFree {
+  void operator()(SSL_CTX* p) const noexcept { SSL_CTX_free(p); }
+};
+struct X509Free {
+  void operator()(X509* p) const noexcept { X509_free(p); }
+};
+struct PkeyFree {
+  void operator()(EVP_PKEY* p) const noexcept { EVP_PKEY_free(p); }
+};
+struct BioFree {
+  void operator()(BIO* p) const noexcept { BIO_free(p); }
+};
+using SslCtxPtr = std::unique_ptr<SSL_CTX, CtxFree>;
+using X509Ptr = std::unique_ptr<X509, X509Free>;
+using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
+using BioPtr = std::unique_ptr<BIO, BioFree>;
+
+std::string quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+/// Reads all of `path` (at most kMaxPemFileBytes), or returns false with `error` set.
+bool read_file(const std::string& path, std::string& out, std::string& error) {
+  std::unique_ptr<FILE, decltype(&std::fclose)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (!file) {
+    error = std::strerror(errno);
+    return false;
+  }
+  out.assign(kMaxPemFileBytes + 1, '\0');
+  const std::size_t n = std::fread(out.data(), 1, out.size(), file.get());
+  if (std::ferror(file.get()) != 0) {
+    error = std::strerror(errno);
+    return false;
+  }
+  if (n > kMaxPemFileBytes) {
+    error = "larger than " + std::to_string(kMaxPemFileBytes) + " bytes";
+    return false;
+  }
+  out.resize(n);
+  return true;
+}
+
+BioPtr memory_bio(std::string_view text) {
+  return BioPtr(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
+}
+
+/// Every certificate in PEM `text` (other blocks, such as a key, are skipped).
+bool parse_certificates(std::string_view text, std::vector<X509Ptr>& out, std::string& error) {
+  constexpr std::string_view kBegin = "-----BEGIN CERTIFICATE-----";
+  std::size_t expected = 0;
+  for (auto at = text.find(kBegin); at != std::string_view::npos; at = text.find(kBegin, at + 1)) {
+    ++expected;
+  }
+  if (expected == 0) {
+    error = "no certificate found";
+    return false;
+  }
+  auto bio = memory_bio(text);
+  ERR_clear_error();
+  for (std::size_t i = 0; i < expected; ++i) {
+    X509* cert = bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr;
+    if (cert == nullptr) {
+      error = "certificate " + std::to_string(i + 1) + ": " + take_openssl_error("unreadable");
+      return false;
+    }
+    out.emplace_back(cert);
+  }
+  return true;
+}
+
+/// The private key in PEM `text`: PKCS#8, PKCS#1 or SEC1, unencrypted.
+PkeyPtr parse_private_key(std::string_view text, std::string& error) {
+  if (text.find("PRIVATE KEY-----") == std::string_view::npos) {
+    error = "no private key found";
+    return nullptr;
+  }
+  if (text.find("ENCRYPTED PRIVATE KEY") != std::string_view::npos ||
+      text.find("Proc-Type: 4,ENCRYPTED") != std::string_view::npos) {
+    error = "encrypted private keys are not supported";
+    return nullptr;
+  }
+  // Never let OpenSSL prompt on the terminal for a password.
+  pem_password_cb* refuse = [](char*, int, int, void*) { return -1; };
+  auto bio = memory_bio(text);
+  ERR_clear_error();
+  PkeyPtr key(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, refuse, nullptr) : nullptr);
+  if (!key) {
+    error = take_openssl_error("unreadable private key");
+  }
+  return key;
+}
+
+/// Reads and parses the certificates of option `name` at `path`.
+bool load_certificates(const char* name, const std::string& path, std::vector<X509Ptr>& out,
+                       std::string& error) {
+  std::string text;
+  std::string why;
+  if (!read_file(path, text, why) || !parse_certificates(text, out, why)) {
+    error = std::string(name) + " " + path + ": " + why;
+    return false;
+  }
+  return true;
+}
+
+/// `protocols` as an OpenSSL version range.
+void parse_protocols(const std::vector<std::string>& protocols, int& min, int& max,
+                     std::vector<std::string>& errors) {
+  if (protocols.empty()) {
+    return;
+  }
+  min = TLS1_3_VERSION;
+  max = TLS1_2_VERSION;
+  for (std::size_t i = 0; i < protocols.size(); ++i) {
+    int version = 0;
+    if (protocols[i] == "TLSv1.2") {
+      version = TLS1_2_VERSION;
+    } else if (protocols[i] == "TLSv1.3") {
+      version = TLS1_3_VERSION;
+    } else {
+      errors.push_back("protocols[" + std::to_string(i) + "]: unsupported protocol " +
+                       quoted(protocols[i]) + " (supported: TLSv1.2, TLSv1.3)");
+      continue;
+    }
+    min = std::min(min, version);
+    max = std::max(max, version);
+  }
+}
+
+/// Sorts `ciphers` into TLS 1.2 and TLS 1.3 lists of OpenSSL names.
+void parse_ciphers(const std::vector<std::string>& ciphers, std::string& tls12, std::string& tls13,
+                   std::vector<std::string>& errors) {
+  SslCtxPtr every(SSL_CTX_new(TLS_server_method()));
+  if (!every || SSL_CTX_set_cipher_list(every.get(), "ALL:COMPLEMENTOFALL") != 1) {
+    errors.push_back("ciphers: " + take_openssl_error("cannot list OpenSSL's ciphers"));
+    return;
+  }
+  STACK_OF(SSL_CIPHER)* known = SSL_CTX_get_ciphers(every.get());
+  auto append = [](std::string& list, std::string_view name) {
+    list.append(list.empty() ? "" : ":").append(name);
+  };
+  for (std::size_t i = 0; i < ciphers.size(); ++i) {
+    const std::string& name = ciphers[i];
+    if (std::find(kTls13Suites.begin(), kTls13Suites.end(), name) != kTls13Suites.end()) {
+      append(tls13, name);
+      continue;
+    }
+    const char* openssl_name = nullptr;
+    for (int k = 0; k < sk_SSL_CIPHER_num(known) && openssl_name == nullptr; ++k) {
+      const SSL_CIPHER* c = sk_SSL_CIPHER_value(known, k);
+      if (name == SSL_CIPHER_get_name(c) || name == SSL_CIPHER_standard_name(c)) {
+        openssl_name = SSL_CIPHER_get_name(c);
+      }
+    }
+    if (openssl_name == nullptr) {
+      errors.push_back("ciphers[" + std::to_string(i) + "]: unknown cipher " + quoted(name));
+      continue;
+    }
+    append(tls12, openssl_name);
+  }
+}
+
+/// `alpn` in ALPN wire format.
+std::string alpn_wire(const std::vector<std::string>& alpn, std::vector<std::string>& errors) {
+  std::string wire;
+  for (std::size_t i = 0; i < alpn.size(); ++i) {
+    if (alpn[i].empty() || alpn[i].size() > 255) {
+      errors.push_back("alpn[" + std::to_string(i) + "]: a protocol name has 1 to 255 bytes");
+      continue;
+    }
+    wire.push_back(static_cast<char>(alpn[i].size()));
+    wire.append(alpn[i]);
+  }
+  return wire;
+}
+
+/// Picks our most preferred protocol the client offers; none: no ALPN (Finagle NO_ADVERTISE).
+int select_alpn(SSL*, const unsigned char** out, unsigned char* out_size,
+                const unsigned char* offered, unsigned int offered_size, void* arg) {
+  const auto* ours = static_cast<const std::string*>(arg);
+  unsigned char* selected = nullptr;
+  unsigned char selected_size = 0;
+  if (SSL_select_next_proto(&selected, &selected_size,
+                            reinterpret_cast<const unsigned char*>(ours->data()),
+                            static_cast<unsigned int>(ours->size()), offered,
+                            offered_size) != OPENSSL_NPN_NEGOTIATED) {
+    return SSL_TLSEXT_ERR_NOACK;
+  }
+  *out = selected;
+  *out_size = selected_size;
+  return SSL_TLSEXT_ERR_OK;
+}
+
+std::int64_t steady_now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+namespace {
+
+/// Sets the server certificate, its chain and the private key from the files of `options`.
+bool load_identity(SSL_CTX* ctx, const TlsServerOptions& options, std::string& error) {
+  std::vector<X509Ptr> certs;
+  if (!load_certificates("certPath", options.cert_path, certs, error)) {
+    return false;
+  }
+  std::string text;
+  std::string why;
+  PkeyPtr key;
+  if (read_file(options.key_path, text, why)) {
+    key = parse_private_key(text, why);
+  }
+  if (!key) {
+    error = "keyPath " + options.key_path + ": " + why;
+    return false;
+  }
+  if (!options.intermediate_certs_path.empty() &&
+      !load_certificates("intermediateCertsPath", options.intermediate_certs_path, certs, error)) {
+    return false;
+  }
+  ERR_clear_error();
+  if (X509_check_private_key(certs.front().get(), key.get()) != 1) {
+    ERR_clear_error();
+    error = "certPath " + options.cert_path + " and keyPath " + options.key_path + " do not match";
+    return false;
+  }
+  if (SSL_CTX_use_certificate(ctx, certs.front().get()) != 1 ||
+      SSL_CTX_use_PrivateKey(ctx, key.get()) != 1) {
+    error = "certPath " + options.cert_path + ": " + take_openssl_error("unusable certificate");
+    return false;
+  }
+  for (std::size_t i = 1; i < certs.size(); ++i) {
+    if (SSL_CTX_add1_chain_cert(ctx, certs[i].get()) != 1) {
+      error = "certificate chain: " + take_openssl_error("unusable certificate");
+      return false;
+    }
+  }
+  return true;
+}
+
+/// Sets how client certificates are requested and verified.
+bool load_client_trust(SSL_CTX* ctx, const TlsServerOptions& options, std::string& error) {
+  std::vector<X509Ptr> cas;
+  if (!options.ca_cert_path.empty() &&
+      !load_certificates("caCertPath", options.ca_cert_path, cas, error)) {
+    return false;
+  }
+  for (const auto& ca : cas) {
+    if (X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx), ca.get()) != 1 ||
+        (options.require_client_auth && SSL_CTX_add_client_CA(ctx, ca.get()) != 1)) {
+      error = "caCertPath " + options.ca_cert_path + ": " + take_openssl_error("unusable CA");
+      return false;
+    }
+  }
+  if (!options.require_client_auth) {
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
+    return true;
+  }
+  if (options.ca_cert_path.empty() && SSL_CTX_set_default_verify_paths(ctx) != 1) {
+    error = "requireClientAuth: cannot load the system CA store: " +
+            take_openssl_error("unknown error");
+    return false;
+  }
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  return true;
+}
+
+}  // namespace
+
+std::shared_ptr<TlsServerContext> TlsServerContext::create(TlsServerOptions options,
+                                                           std::vector<std::string>& errors) {
+  const std::size_t errors_before = errors.size();
+  if (options.cert_path.empty()) {
+    errors.push_back("certPath: required");
+  }
+  if (options.key_path.empty()) {
+    errors.push_back("keyPath: required");
+  }
+  auto settings = std::make_unique<Settings>();
+  parse_protocols(options.protocols, settings->min_version, settings->max_version, errors);
+  settings->custom_ciphers = !options.ciphers.empty();
+  parse_ciphers(options.ciphers, settings->tls12_ciphers, settings->tls13_ciphers, errors);
+  settings->alpn_wire = alpn_wire(options.alpn, errors);
+  if (errors.size() != errors_before) {
+    return nullptr;
+  }
+  // As with JSSE, a version none of the listed suites can use is not offered.
+  if (settings->custom_ciphers && settings->tls12_ciphers.empty()) {
+    settings->min_version = TLS1_3_VERSION;
+  }
+  if (settings->custom_ciphers && settings->tls13_ciphers.empty()) {
+    settings->max_version = TLS1_2_VERSION;
+  }
+  if (settings->min_version > settings->max_version) {
+    errors.push_back("ciphers: none of them can be used with the enabled protocols");
+    return nullptr;
+  }
+  std::shared_ptr<TlsServerContext> context(
+      new TlsServerContext(std::move(options), std::move(settings)));
+  context->stamps_ = context->stat_files();
+  std::string error;
+  context->current_ = context->load(error);
+  if (!context->current_) {
+    errors.push_back(std::move(error));
+    return nullptr;
+  }
+  context->next_check_ns_ =
+      steady_now_ns() + std::chrono::nanoseconds(context->options_.reload_check_interval).count();
+  return context;
+}
+
+TlsServerContext::TlsServerContext(TlsServerOptions options,
+                                   std::unique_ptr<const Settings> settings)
+    : options_(std::move(options)), settings_(std::move(settings)) {}
+
+TlsServerContext::~TlsServerContext() = default;
+
+TlsServerContext::SslCtxSharedPtr TlsServerContext::load(std::string& error) const {
+  SslCtxPtr ctx(SSL_CTX_new(TLS_server_method()));
+  if (!ctx) {
+    error = take_openssl_error("cannot create a TLS context");
+    return nullptr;
+  }
+  const Settings& s = *settings_;
+  if (SSL_CTX_set_min_proto_version(ctx.get(), s.min_version) != 1 ||
+      SSL_CTX_set_max_proto_version(ctx.get(), s.max_version) != 1 ||
+      (!s.tls12_ciphers.empty() &&
+       SSL_CTX_set_cipher_list(ctx.get(), s.tls12_ciphers.c_str()) != 1) ||
+      (s.custom_ciphers && SSL_CTX_set_ciphersuites(ctx.get(), s.tls13_ciphers.c_str()) != 1)) {
+    error = "protocols/ciphers: " + take_openssl_error("rejected by OpenSSL");
+    return nullptr;
+  }
+  SSL_CTX_set_options(ctx.get(), SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
+                                     SSL_OP_IGNORE_UNEXPECTED_EOF);
+  SSL_CTX_set_mode(ctx.get(), SSL_MODE_RELEASE_BUFFERS);
+  // A session id context is required to resume sessions whose client certificate was verified.
+  SSL_CTX_set_session_id_context(ctx.get(),
+                                 reinterpret_cast<const unsigned char*>(kSessionIdContext.data()),
+                                 static_cast<unsigned int>(kSessionIdContext.size()));
+  SSL_CTX_set_session_cache_mode(ctx.get(), SSL_SESS_CACHE_SERVER);
+  SSL_CTX_sess_set_cache_size(ctx.get(), kSessionCacheSize);
+  if (!s.alpn_wire.empty()) {
+    // The callback runs only during handshakes, which `accept_tls` performs while holding this
+    // context, so the settings outlive every call.
+    SSL_CTX_set_alpn_select_cb(ctx.get(), &select_alpn, const_cast<std::string*>(&s.alpn_wire));
+  }
+  if (!load_identity(ctx.get(), options_, error) ||
+      !load_client_trust(ctx.get(), options_, error)) {
+    return nullptr;
+  }
+  return SslCtxSharedPtr(ctx.release(), CtxFree{});
+}
+
+std::vector<TlsServerContext::FileStamp> TlsServerContext::stat_files() const {
+  std::vector<FileStamp> out;
+  for (const std::string* path : {&options_.cert_path, &options_.key_path,
+                                  &options_.intermediate_certs_path, &options_.ca_cert_path}) {
+    FileStamp stamp;
+    struct stat st {};
+    if (!path->empty() && ::stat(path->c_str(), &st) == 0) {
+      stamp.exists = true;
+      stamp.mtime_ns =
+          static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+      stamp.size = st.st_size;
+      stamp.inode = st.st_ino;
+      stamp.device = st.st_dev;
+    }
+    out.push_back(stamp);
+  }
+  return out;
+}
+
+void TlsServerContext::maybe_reload() {
+  const std::int64_t interval = std::chrono::nanoseconds(options_.reload_check_interval).count();
+  if (interval > 0) {
+    const std::int64_t now = steady_now_ns();
+    std::int64_t next = next_check_ns_.load(std::memory_order_relaxed);
+    if (now < next ||
+        !next_check_ns_.compare_exchange_strong(next, now + interval, std::memory_order_relaxed)) {
+      return;  // checked recently, or another worker is checking now
+    }
+  }
+  std::unique_lock lock(reload_mutex_, std::try_to_lock);
+  if (!lock.owns_lock()) {
+    return;
+  }
+  auto stamps = stat_files();
+  if (stamps == stamps_) {
+    return;
+  }
+  stamps_ = std::move(stamps);
+  std::string error;
+  auto loaded = load(error);
+  if (!loaded) {
+    reload_failures_.fetch_add(1, std::memory_order_relaxed);
+    log::get("transport")
+        ->error("tls reload failed, keeping the previous certificate error=\"{}\"", error);
+    return;
+  }
+  {
+    std::lock_guard guard(current_mutex_);
+    current_.swap(loaded);
+  }
+  reloads_.fetch_add(1, std::memory_order_relaxed);
+  log::get("transport")->info("tls certificate reloaded cert={}", options_.cert_path);
+}
+
+SslPtr TlsServerContext::new_connection() {
+  maybe_reload();
+  SslCtxSharedPtr ctx;
+  {
+    std::lock_guard guard(current_mutex_);
+    ctx = current_;
+  }
+  SslPtr ssl(SSL_new(ctx.get()));  // holds its own reference to the context
+  if (ssl) {
+    SSL_set_accept_state(ssl.get());
+  }
+  return ssl;
+}
+
+TlsServerContext::Stats TlsServerContext::stats() const noexcept {
+  return {handshakes_.load(std::memory_order_relaxed),
+          handshake_failures_.load(std::memory_order_relaxed),
+          reloads_.load(std::memory_order_relaxed),
+          reload_failures_.load(std::memory_order_relaxed)};
+}
+
+void TlsServerContext::count_handshake(bool ok) noexcept {
+  (ok ? handshakes_ : handshake_failures_).fetch_add(1, std::memory_order_relaxed);
+}
+
+asio::awaitable<Result<std::unique_ptr<TlsStream>>> accept_tls(
+    tcp::socket socket, std::shared_ptr<TlsServerContext> context,
+    std::chrono::milliseconds timeout) {
+  boost::system::error_code ec;
+  const auto peer = socket.remote_endpoint(ec);
+  auto ssl = context->new_connection();
+  std::unique_ptr<TlsStream> stream;
+  Result<void> done = make_error_code(errc::tls_handshake_failed);
+  if (ssl) {
+    stream = std::make_unique<TlsStream>(std::move(socket), std::move(ssl));
+    done = co_await with_timeout(stream->handshake(), timeout);
+  }
+  context->count_handshake(done.has_value());
+  if (done) {
+    co_return std::move(stream);
+  }
+  std::string why;
+  if (!stream) {
+    why = take_openssl_error("cannot create a TLS connection");
+  } else if (done.error() == make_error_code(errc::timeout)) {
+    why = "timed out after " + std::to_string(timeout.count()) + " ms";
+  } else if (done.error() == make_error_code(errc::tls_handshake_failed)) {
+    why = stream->failure();
+  } else {
+    why = done.error().message();
+  }
+  log::get("transport")
+      ->debug("tls handshake failed peer={}:{} error=\"{}\"", peer.address().to_string(),
+              peer.port(), why);
+  co_return done.error();  // the stream, and so the socket, is closed on the way out
+}
+
+namespace {
+
+asio::awaitable<void> handshake_then_accept(tcp::socket socket,
+                                            std::shared_ptr<TlsServerContext> context,
+                                            std::chrono::milliseconds timeout,
+                                            std::shared_ptr<const Listener::Handler> on_accept) {
+  auto stream = co_await accept_tls(std::move(socket), std::move(context), timeout);
+  if (stream) {
+    (*on_accept)(std::move(*stream));
+  }
+}
+
+}  // namespace
+
+Listener::Handler tls_accept_handler(std::shared_ptr<TlsServerContext> context,
+                                     std::chrono::milliseconds timeout,
+                                     Listener::Handler on_accept) {
+  auto shared = std::make_shared<const Listener::Handler>(std::move(on_accept));
+  return [context = std::move(context), timeout, shared = std::move(shared)](StreamPtr stream) {
+    // The Listener hands over TcpStreams; TLS takes their socket.
+    auto* tcp_stream = dynamic_cast<TcpStream*>(stream.get());
+    if (tcp_stream == nullptr) {
+      count_internal_error();
+      log::get("transport")->error("tls accept got a stream that is not a TcpStream");
+      return;
+    }
+    auto executor = tcp_stream->socket().get_executor();
+    spawn(executor,
+          handshake_then_accept(std::move(tcp_stream->socket()), context, timeout, shared),
+          "tls-accept");
+  };
+}
+
+}  // namespace meshd::transport
