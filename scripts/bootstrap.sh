@@ -16,7 +16,7 @@ build_packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   node-llhttp libnghttp2-dev libssl-dev libyaml-cpp-dev libspdlog-dev
   libgtest-dev libgmock-dev
-  curl wrk python3 python3-yaml openssl zlib1g-dev
+  curl wrk python3 python3-yaml openssl zlib1g-dev chromium
 )
 bench_packages=(nghttp2-client haproxy nginx-light)
 
