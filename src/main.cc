@@ -6,6 +6,7 @@
 //   meshd dtab show|path|tree|delegate ...   dtab tools (src/app/dtab_cli.cc)
 
 #include <cstring>
+#include <ctime>
 #include <iostream>
 #include <string>
 #include <string_view>
@@ -32,6 +33,7 @@ int usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  ::tzset();  // the access log prints local time: read TZ once, before any thread starts
   if (argc >= 2 && std::string_view(argv[1]) == "dtab") {
     return meshd::app::run_dtab_cli(argc, argv, std::cout, std::cerr);
   }

@@ -6,11 +6,13 @@
 #include <boost/json/serialize.hpp>
 
 #include <atomic>
+#include <cstdlib>
 #include <iostream>
 
 #include "app/naming_setup.h"
 #include "app/worker.h"
 #include "meshd/admin/admin_service.h"
+#include "meshd/admin/dashboard.h"
 #include "meshd/admin/delegator.h"
 #include "meshd/config/to_json.h"
 #include "meshd/core/log.h"
@@ -19,11 +21,99 @@
 #include "meshd/router/stats.h"
 #include "meshd/telemetry/per_worker.h"
 #include "meshd/telemetry/registry.h"
+#include "meshd/trace/trace.h"
+#include "meshd/transport/tls_server.h"
 
 namespace meshd::app {
 namespace {
 
 using tcp = asio::ip::tcp;
+
+/// Tests and demos set MESHD_LIVE_HISTOGRAMS=1 to see histograms before the first one-minute
+/// snapshot (Linkerd serves snapshots only).
+bool live_histograms() {
+  const char* v = std::getenv("MESHD_LIVE_HISTOGRAMS");
+  return v != nullptr && std::string_view(v) == "1";
+}
+
+/// The sinks of the `telemetry` entries that take spans, and the recentRequests ring if any.
+/// nullopt (after printing why) when one cannot be made.
+std::optional<std::vector<std::shared_ptr<trace::Sink>>> make_sinks(
+    const config::Config& config, telemetry::Registry& registry,
+    std::shared_ptr<trace::RecentRequests>& recent) {
+  std::vector<std::shared_ptr<trace::Sink>> sinks;
+  for (const auto& t : config.telemetry) {
+    std::shared_ptr<trace::Sink> sink;
+    if (const auto* z = std::get_if<config::ZipkinTelemeterConfig>(&t.settings)) {
+      sink = trace::make_zipkin_scribe_sink(z->host.value, z->port.value, z->sample_rate.value,
+                                            &registry);
+    } else if (const auto* h = std::get_if<config::ZipkinHttpTelemeterConfig>(&t.settings)) {
+      sink = trace::make_zipkin_http_sink(h->host.value, h->host_header.value,
+                                          h->compression_enabled.value,
+                                          h->initial_sample_rate.value, &registry);
+    } else if (const auto* l = std::get_if<config::TraceLogTelemeterConfig>(&t.settings)) {
+      sink = trace::make_trace_log_sink(l->sample_rate.value, l->level.value);
+    } else if (const auto* r = std::get_if<config::RecentRequestsTelemeterConfig>(&t.settings)) {
+      recent = std::make_shared<trace::RecentRequests>(r->sample_rate.value,
+                                                       static_cast<std::size_t>(r->capacity.value));
+      sink = recent;
+    } else {
+      continue;  // not a tracer (io.l5d.prometheus)
+    }
+    if (!sink) {  // config::load checks these values; this is a safety net
+      std::cerr << "meshd: " << t.pos.path << ": cannot create telemeter " << t.kind.value << "\n";
+      return std::nullopt;
+    }
+    sinks.push_back(std::move(sink));
+  }
+  return sinks;
+}
+
+std::vector<std::string> values(const config::StringList& list) {
+  std::vector<std::string> out;
+  for (const auto& item : list) {
+    out.push_back(item.value);
+  }
+  return out;
+}
+
+/// The compiled `admin.security` filter, or nullopt after printing what was wrong.
+std::optional<admin::SecurityFilter> admin_security(const config::AdminSecurityConfig& s) {
+  admin::SecurityOptions security;
+  security.ui_enabled = s.ui_enabled.value;
+  security.control_enabled = s.control_enabled.value;
+  security.diagnostics_enabled = s.diagnostics_enabled.value;
+  security.path_whitelist = values(s.path_whitelist);
+  security.path_blacklist = values(s.path_blacklist);
+  std::vector<std::string> errors;
+  auto filter = admin::SecurityFilter::compile(security, errors);
+  for (const auto& e : errors) {
+    std::cerr << "meshd: admin.security." << e << "\n";
+  }
+  return filter;
+}
+
+/// The TLS context of a server `tls` object (files loaded, advertising `alpn`), or null after
+/// printing every problem prefixed by `where` (`admin.tls.`).
+std::shared_ptr<transport::TlsServerContext> server_tls(const config::ServerTlsConfig& t,
+                                                        const std::string& where,
+                                                        std::vector<std::string> alpn) {
+  transport::TlsServerOptions tls;
+  tls.cert_path = t.cert_path.value;
+  tls.key_path = t.key_path.value;
+  tls.intermediate_certs_path = t.intermediate_certs_path.value;
+  tls.ca_cert_path = t.ca_cert_path.value;
+  tls.require_client_auth = t.require_client_auth.value;
+  tls.ciphers = values(t.ciphers);
+  tls.protocols = values(t.protocols);
+  tls.alpn = std::move(alpn);
+  std::vector<std::string> errors;
+  auto context = transport::TlsServerContext::create(std::move(tls), errors);
+  for (const auto& e : errors) {
+    std::cerr << "meshd: " << where << e << "\n";
+  }
+  return context;
+}
 
 std::size_t worker_count(const config::Config& config) {
   if (config.workers.value > 0) {
@@ -35,7 +125,8 @@ std::size_t worker_count(const config::Config& config) {
 class LinkerImpl final : public Linker {
  public:
   LinkerImpl(const config::Config& config)
-      : config_(config), registry_(telemetry::Registry::Options{worker_count(config), false}) {}
+      : config_(config),
+        registry_(telemetry::Registry::Options{worker_count(config), live_histograms()}) {}
 
   ~LinkerImpl() override {
     // The admin handlers hold interpreters (and so the naming state); only the admin
@@ -67,6 +158,7 @@ class LinkerImpl final : public Linker {
   // the workers' routers; admin_ is reset by the destructor) goes before `control_` does.
   config::Config config_;
   telemetry::Registry registry_;
+  std::vector<telemetry::GaugeSharedPtr> access_log_gauges_;
   std::vector<std::unique_ptr<router::RouterStats>> router_stats_;
   std::vector<std::unique_ptr<router::ServerStats>> server_stats_;
   std::vector<admin::ListenerInfo> listeners_;
@@ -74,6 +166,10 @@ class LinkerImpl final : public Linker {
   http1::ServerOptions admin_options_;
   transport::DrainGroup admin_drain_;
   asio::io_context control_{1};
+  // The telemeters send from `control_` (sockets, timers): they go before it, like the naming
+  // state. The workers' routers hold them too, and go first.
+  std::shared_ptr<trace::RecentRequests> recent_requests_;
+  std::shared_ptr<trace::Tracer> tracer_;
   std::unique_ptr<Naming> naming_;
   std::vector<std::unique_ptr<Worker>> workers_;  // each destroys its own io_context first
   std::shared_ptr<transport::Listener> admin_listener_;
@@ -94,6 +190,11 @@ bool LinkerImpl::init() {
     }
     return false;
   }
+  auto sinks = make_sinks(config_, registry_, recent_requests_);
+  if (!sinks) {
+    return false;
+  }
+  tracer_ = std::make_shared<trace::Tracer>(std::move(*sinks));
   std::size_t n = worker_count(config_);
   for (std::size_t i = 0; i < n; ++i) {
     workers_.push_back(std::make_unique<Worker>(i));
@@ -125,6 +226,26 @@ bool LinkerImpl::build_router(const config::RouterConfig& rc) {
   options->policies =
       std::make_shared<const router::PolicyTable>(router::PolicyTable::from_config(rc));
   options->workers = workers_.size();
+  options->propagator = trace::make_propagator(rc.trace_propagator.value);
+  options->tracer = tracer_;
+  if (rc.access_log.path.present) {
+    std::string error;
+    telemetry::AccessLog::Options log;
+    log.path = rc.access_log.path.value;
+    log.policy = *telemetry::parse_roll_policy(rc.access_log.roll_policy.value, &error);
+    log.append = rc.access_log.append.value;
+    log.rotate_count = rc.access_log.rotate_count.value;
+    auto opened = telemetry::AccessLog::open(std::move(log), &error);
+    if (!opened) {
+      std::cerr << "meshd: " << rc.access_log.path.pos.path << ": " << error << "\n";
+      return false;
+    }
+    options->access_log = std::move(*opened);
+    // meshd's own: lines the writer could not keep up with (or failed to write).
+    access_log_gauges_.push_back(registry_.gauge(
+        {"rt", rc.label.value, "access_log", "dropped"},
+        [log = options->access_log] { return static_cast<double>(log->dropped()); }));
+  }
   router_stats_.push_back(
       std::make_unique<router::RouterStats>(registry_.scope({"rt", rc.label.value})));
   std::size_t router_index = router_stats_.size() - 1;
@@ -161,6 +282,7 @@ bool LinkerImpl::build_server(const config::RouterConfig& rc, std::size_t router
     acceptors.push_back(std::move(*acceptor));
   }
   std::string scope = sc.ip.value + "/" + std::to_string(ep.port());
+  settings.label = scope;
   server_stats_.push_back(std::make_unique<router::ServerStats>(
       registry_.scope({"rt", rc.label.value, "server", scope})));
   router::ServerStats& stats = *server_stats_.back();
@@ -213,6 +335,25 @@ bool LinkerImpl::build_admin() {
   opts.ready = [this] { return !shutting_down_.load() && naming_->synced(); };
   opts.listeners = [this] { return listeners_; };
   opts.config_json = [this] { return boost::json::serialize(config::to_json(config_)); };
+  bool prometheus = false;
+  for (const auto& t : config_.telemetry) {
+    const auto* p = std::get_if<config::PrometheusTelemeterConfig>(&t.settings);
+    if (p == nullptr) {
+      continue;
+    }
+    if (prometheus) {
+      log::get("app")->warn("{}: only the first io.l5d.prometheus telemeter is served", t.pos.path);
+      continue;
+    }
+    prometheus = true;
+    opts.prometheus_path = p->path.value;
+    opts.prometheus_prefix = p->prefix.value;
+  }
+  if (recent_requests_) {
+    opts.handlers["/requests.json"] = [recent = recent_requests_](const admin::AdminRequest&) {
+      return ready_response(http::Response::text(200, recent->to_json(), "application/json"));
+    };
+  }
   admin::AdminHandler client_state = [this](const admin::AdminRequest&) {
     std::vector<const router::RouterStats*> routers;
     for (const auto& r : router_stats_) {
@@ -241,6 +382,23 @@ bool LinkerImpl::build_admin() {
     };
   }
   opts.handlers["/delegator"] = admin::delegator_page_handler();
+  if (config_.admin.security.present) {
+    opts.security = admin_security(config_.admin.security);
+    if (!opts.security) {
+      return false;
+    }
+  }
+  admin::DashboardOptions ui;
+  for (const auto& r : config_.routers) {
+    ui.routers.push_back(r.label.value);
+  }
+  ui.paths = [this] { return admin_->paths(); };
+  if (recent_requests_) {
+    ui.requests_json_path = "/requests.json";
+  }
+  for (auto& [path, handler] : admin::dashboard_handlers(std::move(ui))) {
+    opts.handlers[path] = std::move(handler);
+  }
   opts.handlers["/bound-names.json"] = admin::bound_names_handler([this] {
     std::vector<std::string> names;
     for (const auto& namer : naming_->namers) {
@@ -251,12 +409,20 @@ bool LinkerImpl::build_admin() {
     return names;
   });
   admin_ = std::make_shared<admin::AdminService>(registry_, std::move(opts));
-  admin_listener_ = std::make_shared<transport::Listener>(
-      std::move(*acceptor), [this](transport::StreamPtr stream) {
-        std::make_shared<http1::ServerConnection>(std::move(stream), admin_, admin_options_,
-                                                  admin_drain_)
-            ->start();
-      });
+  transport::Listener::Handler serve = [this](transport::StreamPtr stream) {
+    std::make_shared<http1::ServerConnection>(std::move(stream), admin_, admin_options_,
+                                              admin_drain_)
+        ->start();
+  };
+  if (config_.admin.tls) {
+    auto context = server_tls(*config_.admin.tls, "admin.tls.", {"http/1.1"});
+    if (!context) {
+      return false;
+    }
+    serve = transport::tls_accept_handler(std::move(context),
+                                          transport::kDefaultTlsHandshakeTimeout, std::move(serve));
+  }
+  admin_listener_ = std::make_shared<transport::Listener>(std::move(*acceptor), std::move(serve));
   log::get("app")->info("admin listening addr={}:{}", config_.admin.ip.value, ep.port());
   return true;
 }
@@ -310,6 +476,7 @@ int LinkerImpl::run() {
     });
   }
   admin_listener_->start();
+  tracer_->start(control_.get_executor());
   start_signals();
   start_snapshots();
   log::get("app")->info("meshd ready workers={} routers={}", workers_.size(),
@@ -376,6 +543,7 @@ void LinkerImpl::finish() {
     signals_->cancel();
   }
   admin_drain_.drain({});
+  tracer_->stop();
   control_.stop();
 }
 

@@ -1,4 +1,5 @@
-// Decoding of the document root: `admin`, `routers`, `namers`, `usage`, `workers`, `telemetry`.
+// Decoding of the document root: `admin`, `routers`, `namers`, `usage`, `workers`, `telemetry`
+// (whose entries and the admin `tls` and `security` objects are in decode_telemetry.cc).
 
 #include <climits>
 
@@ -8,7 +9,9 @@ namespace meshd::config::detail {
 namespace {
 
 constexpr std::string_view kUnsupportedAdminKeys[] = {
-    "httpIdentifierPort", "security", "tls", "socketOptions", "workerThreads",
+    "httpIdentifierPort",
+    "socketOptions",
+    "workerThreads",
 };
 
 // Upper bound of `workers`: far above any core count, low enough to catch a typo.
@@ -19,6 +22,8 @@ void decode_admin(MapReader& m, AdminConfig& out) {
   read_ip(m, "ip", out.ip);
   read_int(m, "port", out.port, 0, 65535);
   read_millis(m, "shutdownGraceMs", out.shutdown_grace, 0, INT_MAX);
+  with_map(m, "security", [&](MapReader& s) { decode_admin_security(s, out.security); });
+  with_map(m, "tls", [&](MapReader& t) { decode_server_tls(t, out.tls.emplace()); });
   for (auto key : kUnsupportedAdminKeys) {
     m.unsupported(key, out.unsupported);
   }
@@ -54,7 +59,9 @@ void decode_config(Decoder& d, const YAML::Node& root, Config& out) {
   out.usage.pos = m.key_pos("usage");
   with_map(m, "usage", [&](MapReader& u) { decode_usage(u, out.usage); });
   read_int(m, "workers", out.workers, 1, kMaxWorkers);
-  m.unsupported("telemetry", out.unsupported);
+  for_each_item(m, "telemetry", [&](const YAML::Node& n, const std::string& p) {
+    decode_telemeter(d, n, p, out.telemetry);
+  });
   m.finish();
 }
 

@@ -33,6 +33,19 @@ void decode_transformers(MapReader& parent, std::vector<TransformerConfig>& out)
 /// entry that writes nothing, positions at the router.
 void decode_client(MapReader& router, ClientConfig& out);
 
+/// Decodes one `telemetry[]` entry into a new element of `out`.
+void decode_telemeter(Decoder& d, const YAML::Node& node, const std::string& path,
+                      std::vector<TelemeterConfig>& out);
+/// Decodes a server `tls` object (`admin.tls`).
+void decode_server_tls(MapReader& m, ServerTlsConfig& out);
+/// Decodes `admin.security`, checking its regexes.
+void decode_admin_security(MapReader& m, AdminSecurityConfig& out);
+/// Reads the router key `tracePropagator` (`{kind: …}`).
+void decode_trace_propagator(MapReader& router, Located<std::string>& out);
+/// Reads the router keys `httpAccessLog`, `httpAccessLogRollPolicy`, `httpAccessLogAppend`,
+/// `httpAccessLogRotateCount`, checking the roll policy.
+void decode_access_log(MapReader& router, HttpAccessLogConfig& out);
+
 /// Decodes the router key `service` (inventory §3.4), like `decode_client`.
 void decode_service(MapReader& router, ServiceConfig& out);
 

@@ -13,16 +13,7 @@ constexpr std::int64_t kMaxKb = (std::int64_t{INT_MAX} + 1) / 1024 - 1;
 
 // Router keys a later issue will implement (inventory §3.1, §4.1).
 constexpr std::string_view kUnsupportedHttpRouterKeys[] = {
-    "originator",
-    "announcers",
-    "streamingEnabled",
-    "compressionLevel",
-    "tracePropagator",
-    "httpAccessLog",
-    "httpAccessLogRollPolicy",
-    "httpAccessLogAppend",
-    "httpAccessLogRotateCount",
-    "maxErrResponseKB",
+    "originator", "announcers", "streamingEnabled", "compressionLevel", "maxErrResponseKB",
 };
 
 // Server keys a later issue will implement (inventory §3.2, §4.2).
@@ -180,6 +171,8 @@ void decode_http_router(MapReader& m, RouterConfig& out) {
   decode_binding_cache(m, out.binding_cache);
   decode_client(m, out.client);
   decode_service(m, out.service);
+  decode_trace_propagator(m, out.trace_propagator);
+  decode_access_log(m, out.access_log);
   for (auto key : kUnsupportedHttpRouterKeys) {
     m.unsupported(key, out.unsupported);
   }

@@ -111,6 +111,17 @@ Registries make_registries() {
   transformers.add("io.l5d.const", &decode_const_transformer);
   transformers.add("io.l5d.k8s.daemonset", &decode_daemonset_transformer);
   transformers.add("io.l5d.k8s.localnode", &decode_localnode_transformer);
+  // Telemeters (inventory §15) and the linkerd-zipkin plugin's HTTP telemeter.
+  auto& telemeters = r.telemeters;
+  telemeters.add("io.l5d.prometheus", &decode_prometheus_telemeter);
+  telemeters.add("io.l5d.recentRequests", &decode_recent_requests_telemeter);
+  telemeters.add("io.l5d.zipkin", &decode_zipkin_telemeter);
+  telemeters.add("io.zipkin.http", &decode_zipkin_http_telemeter);
+  telemeters.add("io.l5d.tracelog", &decode_tracelog_telemeter);
+  telemeters.recognise("io.l5d.statsd", /*experimental=*/true);
+  telemeters.recognise("io.l5d.influxdb");
+  telemeters.recognise("io.zipkin.kafka");
+  telemeters.recognise("io.zipkin.scribe");
   add_policy_kinds(r);
   return r;
 }

@@ -39,6 +39,8 @@ using BackoffDecoder = void (*)(MapReader& m, BackoffConfig& out);
 /// Decodes the kind-specific keys of a `responseClassifier` (`kind` already read); the HTTP
 /// classifiers have none.
 using ResponseClassifierDecoder = void (*)(MapReader& m, ResponseClassifierConfig& out);
+/// Decodes the kind-specific keys of a `telemetry[]` entry (`kind`, `experimental` already read).
+using TelemeterDecoder = void (*)(MapReader& m, TelemeterConfig& out);
 
 /// The names one `kind:` (or `protocol:`) key may take under one parent.
 template <class Decode>
@@ -112,6 +114,7 @@ struct Registries {
   KindRegistry<BackoffDecoder> backoffs;                 ///< `….backoff.kind`
   /// `service….responseClassifier.kind` (http)
   KindRegistry<ResponseClassifierDecoder> http_response_classifiers;
+  KindRegistry<TelemeterDecoder> telemeters;  ///< `telemetry[].kind`
 };
 
 /// The registries, built on first use (thread-safe function-local static).
@@ -198,6 +201,11 @@ void decode_static_identifier(MapReader& m, IdentifierConfig& out);
 void decode_fs_namer(MapReader& m, NamerConfig& out);
 void decode_rewrite_namer(MapReader& m, NamerConfig& out);
 void decode_default_interpreter(MapReader& m, InterpreterConfig& out);
+void decode_prometheus_telemeter(MapReader& m, TelemeterConfig& out);
+void decode_recent_requests_telemeter(MapReader& m, TelemeterConfig& out);
+void decode_zipkin_telemeter(MapReader& m, TelemeterConfig& out);
+void decode_zipkin_http_telemeter(MapReader& m, TelemeterConfig& out);
+void decode_tracelog_telemeter(MapReader& m, TelemeterConfig& out);
 void decode_fs_interpreter(MapReader& m, InterpreterConfig& out);
 void decode_port_transformer(MapReader& m, TransformerConfig& out);
 void decode_localhost_transformer(MapReader& m, TransformerConfig& out);

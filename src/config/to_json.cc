@@ -39,6 +39,29 @@ struct SettingsWriter {
     obj["pattern"] = c.pattern.value;
     obj["name"] = c.name.value;
   }
+  void operator()(const PrometheusTelemeterConfig& c) const {
+    obj["path"] = c.path.value;
+    obj["prefix"] = c.prefix.value;
+  }
+  void operator()(const RecentRequestsTelemeterConfig& c) const {
+    obj["sampleRate"] = c.sample_rate.value;
+    obj["capacity"] = c.capacity.value;
+  }
+  void operator()(const ZipkinTelemeterConfig& c) const {
+    obj["host"] = c.host.value;
+    obj["port"] = c.port.value;
+    obj["sampleRate"] = c.sample_rate.value;
+  }
+  void operator()(const ZipkinHttpTelemeterConfig& c) const {
+    obj["host"] = c.host.value;
+    obj["hostHeader"] = c.host_header.value;
+    obj["compressionEnabled"] = c.compression_enabled.value;
+    obj["initialSampleRate"] = c.initial_sample_rate.value;
+  }
+  void operator()(const TraceLogTelemeterConfig& c) const {
+    obj["sampleRate"] = c.sample_rate.value;
+    obj["level"] = c.level.value;
+  }
   void operator()(const PortTransformerConfig& c) const { obj["port"] = c.port.value; }
   void operator()(const LocalhostTransformerConfig& /*c*/) const {}
   void operator()(const SpecificHostTransformerConfig& c) const { obj["host"] = c.host.value; }
@@ -332,7 +355,50 @@ json::value router_json(const RouterConfig& r) {
   add_binding(obj, r);
   add_policy_section(obj, "client", r.client);
   add_policy_section(obj, "service", r.service);
+  obj["tracePropagator"] = json::object{{"kind", r.trace_propagator.value}};
+  if (r.access_log.path.present) {
+    obj["httpAccessLog"] = r.access_log.path.value;
+    obj["httpAccessLogRollPolicy"] = r.access_log.roll_policy.value;
+    obj["httpAccessLogAppend"] = r.access_log.append.value;
+    obj["httpAccessLogRotateCount"] = r.access_log.rotate_count.value;
+  }
   add_unsupported(obj, r.unsupported);
+  return obj;
+}
+
+json::array strings_json(const StringList& list) {
+  json::array out;
+  for (const auto& s : list) {
+    out.push_back(json::string(s.value));
+  }
+  return out;
+}
+
+json::object security_json(const AdminSecurityConfig& s) {
+  return {{"uiEnabled", s.ui_enabled.value},
+          {"controlEnabled", s.control_enabled.value},
+          {"diagnosticsEnabled", s.diagnostics_enabled.value},
+          {"pathWhitelist", strings_json(s.path_whitelist)},
+          {"pathBlacklist", strings_json(s.path_blacklist)}};
+}
+
+// Paths are written as given; absent optional keys are omitted, as Linkerd's config.json does.
+json::object server_tls_json(const ServerTlsConfig& t) {
+  json::object obj{{"certPath", t.cert_path.value},
+                   {"keyPath", t.key_path.value},
+                   {"requireClientAuth", t.require_client_auth.value}};
+  if (t.intermediate_certs_path.present) {
+    obj["intermediateCertsPath"] = t.intermediate_certs_path.value;
+  }
+  if (t.ca_cert_path.present) {
+    obj["caCertPath"] = t.ca_cert_path.value;
+  }
+  if (!t.ciphers.empty()) {
+    obj["ciphers"] = strings_json(t.ciphers);
+  }
+  if (!t.protocols.empty()) {
+    obj["protocols"] = strings_json(t.protocols);
+  }
   return obj;
 }
 
@@ -359,6 +425,12 @@ json::value to_json(const Config& config) {
   admin["ip"] = config.admin.ip.value;
   admin["port"] = config.admin.port.value;
   admin["shutdownGraceMs"] = config.admin.shutdown_grace.value.count();
+  if (config.admin.security.present) {
+    admin["security"] = security_json(config.admin.security);
+  }
+  if (config.admin.tls) {
+    admin["tls"] = server_tls_json(*config.admin.tls);
+  }
   add_unsupported(admin, config.admin.unsupported);
   root["admin"] = std::move(admin);
 
@@ -381,6 +453,19 @@ json::value to_json(const Config& config) {
   usage["enabled"] = config.usage.enabled.value;
   root["usage"] = std::move(usage);
 
+  if (!config.telemetry.empty()) {
+    json::array telemetry;
+    for (const auto& t : config.telemetry) {
+      json::object obj;
+      obj["kind"] = t.kind.value;
+      if (t.experimental.present) {
+        obj["experimental"] = t.experimental.value;
+      }
+      std::visit(SettingsWriter{obj}, t.settings);
+      telemetry.push_back(std::move(obj));
+    }
+    root["telemetry"] = std::move(telemetry);
+  }
   if (config.workers.present) {  // absent means one per core; 0 would not load back
     root["workers"] = config.workers.value;
   }

@@ -127,7 +127,20 @@ ClientConnectionPtr EndpointPool::take_idle() {
 /// Establishes a connection in a slot the caller already counted in `leased_`.
 asio::awaitable<Result<ClientConnectionPtr>> EndpointPool::connect() {
   SlotGuard slot(*this);
+  const auto started = std::chrono::steady_clock::now();
   auto stream = co_await transport::connect(endpoint_, options_.connect_timeout);
+  if (options_.stats) {
+    const auto ms =
+        static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       std::chrono::steady_clock::now() - started)
+                                       .count());
+    if (stream) {
+      options_.stats->connects->incr();
+      options_.stats->connect_latency_ms->record(ms);
+    } else {
+      options_.stats->failed_connect_latency_ms->record(ms);
+    }
+  }
   if (!stream) {
     co_return stream.error();
   }

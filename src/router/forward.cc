@@ -4,6 +4,8 @@
 // client choice per attempt) → attempt_on (balancer, failure accrual, requeues, attempt
 // timeout) → exchange_on (connection pool, HTTP/1.1 exchange).
 
+#include <charconv>
+
 #include "meshd/core/duration.h"
 #include "meshd/core/log.h"
 #include "meshd/core/timeout.h"
@@ -115,9 +117,33 @@ class InFlight {
   bool finished_ = false;
 };
 
+/// Copies what routing decided into `notes` (when given) as `route` returns.
+class NoteOnExit {
+ public:
+  NoteOnExit(const http::Request& req, RouteNotes* notes) : req_(req), notes_(notes) {}
+  ~NoteOnExit() {
+    if (notes_ == nullptr) {
+      return;
+    }
+    notes_->service = req_.ctx.dst_show;
+    notes_->client = std::string(req_.headers.get("l5d-dst-client"));
+    notes_->residual = std::string(req_.headers.get("l5d-dst-residual"));
+    notes_->dtab_local = req_.ctx.local_dtab.show();
+    notes_->failure_stage = req_.ctx.failure_stage;
+    notes_->failure_detail = req_.ctx.failure_detail;
+  }
+  NoteOnExit(const NoteOnExit&) = delete;
+  NoteOnExit& operator=(const NoteOnExit&) = delete;
+
+ private:
+  const http::Request& req_;
+  RouteNotes* notes_;
+};
+
 }  // namespace
 
-asio::awaitable<Result<http::Response>> RouterWorker::route(http::Request req) {
+asio::awaitable<Result<http::Response>> RouterWorker::route(http::Request req, RouteNotes* notes) {
+  NoteOnExit note(req, notes);
   auto id = identify(options_->identifiers, req);
   if (!id.dst) {
     req.ctx.failure_stage = http::FailureStage::Identification;
@@ -304,8 +330,14 @@ asio::awaitable<Result<http::Response>> RouterWorker::attempt_on(http::Request& 
       due = start + *attempt_timeout;
     }
     set_deadline_header(req, due);
+    // Each try is a span of its own, a child of the server's (Finagle's client tracing).
+    const TraceId try_id = trace::child_of(req.ctx.trace);
+    options_->propagator->write(req.headers, try_id);
+    const auto wall_start = std::chrono::system_clock::now();
     InFlight in_flight(*endpoint, client.shared->cells.local());
     PendingGuard pending(*client.stats().pending);
+    std::shared_ptr<RequestStats> service_stats = client.service_stats(req.ctx.dst_show);
+    PendingGuard service_pending(*service_stats->pending);
     if (attempt_timeout) {
       rsp = co_await with_timeout(exchange_on(req, *endpoint, client), *attempt_timeout);
     } else {
@@ -319,7 +351,11 @@ asio::awaitable<Result<http::Response>> RouterWorker::attempt_on(http::Request& 
                                "excluding retries. Remote Info: Not Available";
     }
     auto now = Clock::now();
-    bool ok = filters::is_success(classify(service.policy.classifier, req, chunked, rsp));
+    const auto verdict = classify(service.policy.classifier, req, chunked, rsp);
+    bool ok = filters::is_success(verdict);
+    if (options_->tracer->enabled() && (try_id.sampled.value_or(true) || try_id.debug)) {
+      trace_try(try_id, req, client, *endpoint, rsp, verdict, wall_start);
+    }
     bool was_alive = !endpoint->accrual().removed();
     // A full wait queue or a client that left mid-upload says nothing about the endpoint's
     // health: the try is then forgotten by the balancer (as if abandoned), not judged.
@@ -339,7 +375,12 @@ asio::awaitable<Result<http::Response>> RouterWorker::attempt_on(http::Request& 
     } else if (event.kind == lb::AccrualEvent::Kind::Revived) {
       client.revivals->incr();
     }
-    client.stats().record(ok, elapsed_ms(start));
+    const std::uint64_t latency = elapsed_ms(start);
+    client.stats().record(ok, latency);
+    service_stats->record(ok, latency);
+    if (rsp) {
+      client.status_stats.record(client.stats(), rsp->status, latency);
+    }
     if (event.kind != lb::AccrualEvent::Kind::None) {
       refresh_gauges(client, now);
     }
@@ -358,6 +399,47 @@ asio::awaitable<Result<http::Response>> RouterWorker::attempt_on(http::Request& 
     client.requeues->incr();
   }
   co_return rsp;
+}
+
+void RouterWorker::trace_try(const TraceId& id, const http::Request& req, const Client& client,
+                             const Endpoint& endpoint, const Result<http::Response>& rsp,
+                             filters::ResponseClass verdict,
+                             std::chrono::system_clock::time_point started) const {
+  trace::HttpExchange e;
+  e.router = options_->label;
+  e.remote = endpoint.pool->endpoint();
+  e.method = req.method;
+  e.uri = req.target;
+  e.host = std::string(req.headers.get("Host"));
+  e.request_version =
+      "HTTP/" + std::to_string(req.version.major) + "." + std::to_string(req.version.minor);
+  e.request_content_length = req.body ? req.body->length() : std::nullopt;
+  e.request_content_type = std::string(req.headers.get("Content-Type"));
+  e.service = req.ctx.dst_show;
+  e.client = client.id_show;
+  e.residual = std::string(req.headers.get("l5d-dst-residual"));
+  e.dtab_base = options_->base_dtab.show();
+  e.dtab_local = req.ctx.local_dtab.show();
+  e.success = filters::is_success(verdict) ? 1.0 : 0.0;
+  e.retryable = verdict == filters::ResponseClass::RetryableFailure;
+  e.retries = req.ctx.attempt - 1;
+  if (rsp) {
+    e.status = rsp->status;
+    e.response_version =
+        "HTTP/" + std::to_string(rsp->version.major) + "." + std::to_string(rsp->version.minor);
+    std::uint64_t length = 0;
+    auto v = rsp->headers.get("Content-Length");
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), length);
+    if (!v.empty() && ec == std::errc{} && end == v.data() + v.size()) {
+      e.response_content_length = length;
+    }
+    e.response_content_type = std::string(rsp->headers.get("Content-Type"));
+  } else {
+    e.error = req.ctx.failure_detail.empty() ? rsp.error().message() : req.ctx.failure_detail;
+  }
+  e.start = started;
+  e.end = std::chrono::system_clock::now();
+  options_->tracer->record(trace::client_span(id, e));
 }
 
 asio::awaitable<Result<http::Response>> RouterWorker::exchange_on(http::Request& req,

@@ -41,11 +41,11 @@ void RouterWorker::tick(TimePoint now) {
   }
   last_expire_ = now;
   auto ttl = options_->cache.idle_ttl;
-  bindings_.expire(now, ttl);
+  stats_.path_cache.idle->incr(bindings_.expire(now, ttl));
   services_.expire(now, ttl);
   // An evicted client closes its idle connections; one still serving a request lives on in
   // that request's frame until it finishes.
-  clients_.expire(now, ttl);
+  stats_.client_cache.idle->incr(clients_.expire(now, ttl));
   // Accrual states move with time (a backoff ends) and budgets expire deposits: republish.
   clients_.for_each([&](const ClientSharedPtr& c) { refresh_gauges(*c, now); });
   services_.for_each([&](const ServiceSharedPtr& s) {
@@ -82,9 +82,14 @@ RouterWorker::BoundTree RouterWorker::cached_binding(const dtab::Path& dst, cons
                                                      const dtab::Dtab& local, TimePoint now) {
   std::uint64_t gen = options_->generation ? options_->generation() : 0;
   CachedBinding* hit = bindings_.find(key, now);
+  if (hit == nullptr) {
+    stats_.path_cache.misses->incr();
+  }
   if (hit == nullptr || hit->generation != gen) {
+    const std::size_t evicted = bindings_.evictions();
     hit = &bindings_.put(key, CachedBinding{gen, options_->bind(options_->base_dtab + local, dst)},
                          now);
+    stats_.path_cache.evicts->incr(bindings_.evictions() - evicted);
   }
   return hit->tree;
 }
@@ -199,10 +204,19 @@ RouterWorker::ClientSharedPtr RouterWorker::client_for(const dtab::BoundName& bo
     if (host.idle_time) {
       pool.idle_timeout = *host.idle_time;
     }
-    auto fresh =
-        std::make_shared<Client>(bound.id, std::move(policy), std::move(pool),
-                                 stats_.clients.acquire(bound.id.show()), workers, random_());
+    auto entry = stats_.clients.acquire(bound.id.show());
+    auto pool_stats = std::make_shared<PoolStats>();
+    pool_stats->connects = entry->counter("connects");
+    pool_stats->connect_latency_ms = entry->stats.scope.histogram("connect_latency_ms");
+    pool_stats->failed_connect_latency_ms =
+        entry->stats.scope.histogram("failed_connect_latency_ms");
+    pool.stats = std::move(pool_stats);
+    auto fresh = std::make_shared<Client>(bound.id, std::move(policy), std::move(pool),
+                                          std::move(entry), workers, random_());
+    stats_.client_cache.misses->incr();
+    const std::size_t evicted = clients_.evictions();
     slot = &clients_.put(bound.id, std::move(fresh), now);
+    stats_.client_cache.evicts->incr(clients_.evictions() - evicted);
   }
   Client& c = **slot;
   if (c.addr != bound.addr) {
@@ -262,6 +276,11 @@ void RouterWorker::refresh_gauges(Client& c, TimePoint now) {
   cell.busy.store(static_cast<std::int64_t>(counts.busy), std::memory_order_relaxed);
   cell.closed.store(static_cast<std::int64_t>(counts.closed), std::memory_order_relaxed);
   cell.budget.store(c.requeue_budget.balance(now), std::memory_order_relaxed);
+  std::int64_t open = 0;
+  for (const auto& e : c.endpoints) {
+    open += static_cast<std::int64_t>(e->pool->open());
+  }
+  cell.connections.store(open, std::memory_order_relaxed);
 }
 
 }  // namespace meshd::router

@@ -1,3 +1,4 @@
+#include <charconv>
 #include <cstdlib>
 
 #include "meshd/core/log.h"
@@ -35,12 +36,54 @@ void rewrite_absolute_form(http::Request& req) {
   req.target = std::move(rest);
 }
 
+/// The Content-Length of a message, when it has a valid one.
+std::optional<std::uint64_t> content_length(const http::Headers& headers) {
+  auto v = headers.get("Content-Length");
+  std::uint64_t n = 0;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (v.empty() || ec != std::errc{} || end != v.data() + v.size()) {
+    return std::nullopt;
+  }
+  return n;
+}
+
+std::string show_version(http::Version v) {
+  return "HTTP/" + std::to_string(v.major) + "." + std::to_string(v.minor);
+}
+
+/// Linkerd's `io.buoyant.router.Failure` annotation for where a request failed ("" if not).
+std::string failure_stage_name(http::FailureStage stage) {
+  switch (stage) {
+    case http::FailureStage::Identification:
+      return "Identification";
+    case http::FailureStage::Binding:
+    case http::FailureStage::ClientAcquisition:
+      return "ClientAcquisition";
+    case http::FailureStage::Service:
+      return "Service";
+    case http::FailureStage::None:
+      break;
+  }
+  return "";
+}
+
 }  // namespace
 
 ServerService::ServerService(RouterWorker& router, ServerSettings settings, ServerStats& stats)
     : router_(router), settings_(std::move(settings)), stats_(stats) {}
 
 std::optional<http::Response> ServerService::read_context(http::Request& req) const {
+  const RouterOptions& options = router_.options();
+  std::optional<TraceId> caller;
+  if (!settings_.clear_context) {
+    caller = options.propagator->read(req.headers);
+  }
+  // The server span is a child of the caller's (Linkerd's TraceInitializer), or a new trace;
+  // the tracers decide sampling when the caller did not.
+  req.ctx.trace = caller ? trace::child_of(*caller) : trace::new_root();
+  if (!req.ctx.trace.sampled && options.tracer->enabled()) {
+    req.ctx.trace.sampled = options.tracer->sample(req.ctx.trace);
+  }
   if (settings_.clear_context) {
     // clearContext: the client may not steer routing or inject context; drop every l5d-* header.
     req.headers.remove_prefix("l5d-");
@@ -87,6 +130,67 @@ void ServerService::clear_response(http::Response& rsp) {
   rsp.headers.remove_prefix("l5d-");
 }
 
+ServerService::RequestFacts ServerService::request_facts(const http::Request& req,
+                                                         const std::string& router) {
+  RequestFacts f;
+  trace::HttpExchange& e = f.exchange;
+  e.router = router;
+  e.local = req.ctx.local;
+  e.remote = req.ctx.remote;
+  e.method = req.method;
+  e.uri = req.target;
+  e.host = std::string(req.headers.get("Host"));
+  e.request_version = show_version(req.version);
+  e.request_content_length = req.body ? req.body->length() : std::nullopt;
+  e.request_content_type = std::string(req.headers.get("Content-Type"));
+  e.start = std::chrono::system_clock::now();
+  f.referer = std::string(req.headers.get("Referer"));
+  f.user_agent = std::string(req.headers.get("User-Agent"));
+  return f;
+}
+
+void ServerService::log_access(const RequestFacts& facts, const http::Response& rsp) const {
+  const trace::HttpExchange& e = facts.exchange;
+  telemetry::AccessLogEntry entry;
+  entry.host = e.host;
+  entry.remote_host = e.remote.address().to_string();
+  entry.method = e.method;
+  entry.uri = e.uri;
+  entry.version = e.request_version;
+  entry.status = rsp.status;
+  entry.content_length = content_length(rsp.headers);
+  entry.referer = facts.referer;
+  entry.user_agent = facts.user_agent;
+  entry.time = std::chrono::system_clock::now();
+  router_.options().access_log->write(telemetry::format_access_line(entry));
+}
+
+void ServerService::trace_server(RequestFacts& facts, const RouteNotes& notes,
+                                 const Result<http::Response>& rsp, const TraceId& id) const {
+  trace::HttpExchange& e = facts.exchange;
+  const RouterOptions& options = router_.options();
+  e.service = notes.service;
+  e.client = notes.client;
+  e.residual = notes.residual;
+  e.dtab_base = options.base_dtab.show();
+  e.dtab_local = notes.dtab_local;
+  e.failure = failure_stage_name(notes.failure_stage);
+  if (rsp) {
+    e.status = rsp->status;
+    e.response_version = show_version(rsp->version);
+    e.response_content_length = content_length(rsp->headers);
+    e.response_content_type = std::string(rsp->headers.get("Content-Type"));
+    const bool ok = is_success(rsp);
+    e.success = ok ? 1.0 : 0.0;
+    e.retryable = !ok && http::iequals(rsp->headers.get("l5d-retryable"), "true");
+  } else {
+    e.success = 0.0;
+    e.error = notes.failure_detail.empty() ? rsp.error().message() : notes.failure_detail;
+  }
+  e.end = std::chrono::system_clock::now();
+  options.tracer->record(trace::server_span(id, e));
+}
+
 asio::awaitable<Result<http::Response>> ServerService::call(http::Request req) {
   auto start = req.ctx.start;
   rewrite_absolute_form(req);
@@ -98,6 +202,21 @@ asio::awaitable<Result<http::Response>> ServerService::call(http::Request req) {
   } in_flight{*settings_.in_flight};
   int now_in_flight = in_flight.n.fetch_add(1, std::memory_order_relaxed) + 1;
   PendingGuard pending(*stats_.pending);
+  // Context is read even for a request that is then rejected, so that its span joins the
+  // caller's trace.
+  auto bad = read_context(req);
+  const RouterOptions& options = router_.options();
+  const TraceId trace_id = req.ctx.trace;
+  // Spans are built unless the trace is known to be unsampled: an undecided trace is left to
+  // each telemeter's own rate.
+  const bool traced =
+      options.tracer->enabled() && (trace_id.sampled.value_or(true) || trace_id.debug);
+  std::optional<RequestFacts> facts;
+  if (traced || options.access_log) {
+    facts = request_facts(req, options.label);
+    facts->exchange.server = settings_.label;
+  }
+  RouteNotes notes;
   Result<http::Response> rsp = make_error_code(errc::overloaded);
   if (settings_.max_concurrent_requests && now_in_flight > *settings_.max_concurrent_requests) {
     rsp = error_response(503,
@@ -107,20 +226,26 @@ asio::awaitable<Result<http::Response>> ServerService::call(http::Request req) {
     // Nothing reached the application: a meshd upstream may retry it elsewhere (Finagle flags
     // rejections retryable, and Linkerd's responder says so in l5d-retryable).
     rsp->headers.add("l5d-retryable", "true");
-  } else if (auto bad = read_context(req)) {
+  } else if (bad) {
     rsp = std::move(*bad);
   } else {
-    rsp = co_await router_.route(std::move(req));
+    rsp = co_await router_.route(std::move(req), &notes);
   }
-  int status = rsp ? rsp->status : 0;
-  stats_.record(is_success(rsp), elapsed_ms(start));
+  const std::uint64_t latency = elapsed_ms(start);
+  stats_.record(is_success(rsp), latency);
+  if (!rsp) {
+    stats_.status_error->incr();
+    stats_.time_error->record(latency);
+  } else {
+    status_stats_.record(stats_, rsp->status, latency);
+  }
+  if (facts && traced) {
+    trace_server(*facts, notes, rsp, trace_id);
+  }
   if (rsp) {
-    auto& counters = status_counters_[status];
-    if (!counters.first) {
-      counters = {stats_.status_counter(status), stats_.status_class_counter(status)};
+    if (facts && options.access_log) {
+      log_access(*facts, *rsp);
     }
-    counters.first->incr();
-    counters.second->incr();
     if (settings_.clear_context) {
       clear_response(*rsp);
     }

@@ -32,8 +32,27 @@ void RequestStats::record(bool ok, std::uint64_t latency_ms) {
   (ok ? success : failures)->incr();
 }
 
+telemetry::HistogramSharedPtr RequestStats::status_class_latency(int status) {
+  return scope.scope("time").histogram(std::to_string(status / 100) + "XX");
+}
+
 ServerStats::ServerStats(const telemetry::Scope& s)
-    : RequestStats(s), connections(s.gauge("connections")), connects(s.counter("connects")) {}
+    : RequestStats(s),
+      connections(s.gauge("connections")),
+      connects(s.counter("connects")),
+      status_error(s.scope("status").counter("error")),
+      time_error(s.scope("time").histogram("error")) {}
+
+void StatusStats::record(RequestStats& stats, int status, std::uint64_t latency_ms) {
+  Metrics& m = by_status_[status];
+  if (!m.code) {
+    m = {stats.status_counter(status), stats.status_class_counter(status),
+         stats.status_class_latency(status)};
+  }
+  m.code->incr();
+  m.code_class->incr();
+  m.time_class->record(latency_ms);
+}
 
 namespace {
 
@@ -142,6 +161,7 @@ void SharedStatsCache::register_gauges(Entry& entry) const {
     entry.gauges.push_back(lb.gauge("busy", mean(&WorkerCell::busy)));
     entry.gauges.push_back(lb.gauge("closed", mean(&WorkerCell::closed)));
     entry.gauges.push_back(lb.gauge("load", sum(&WorkerCell::load)));
+    entry.gauges.push_back(entry.stats.scope.gauge("connections", sum(&WorkerCell::connections)));
   }
 }
 

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "meshd/filters/retry_budget.h"
@@ -77,7 +78,8 @@ struct RouterWorker::Client {
   /// workers counts only those that hold it). Runs on the worker that evicted it.
   ~Client() {
     WorkerCell& cell = shared->cells.local();
-    for (auto* field : {&cell.size, &cell.available, &cell.busy, &cell.closed, &cell.budget}) {
+    for (auto* field :
+         {&cell.size, &cell.available, &cell.busy, &cell.closed, &cell.budget, &cell.connections}) {
       field->store(0, std::memory_order_relaxed);
     }
   }
@@ -85,6 +87,24 @@ struct RouterWorker::Client {
   Client& operator=(const Client&) = delete;
 
   RequestStats& stats() const { return shared->stats; }
+
+  /// `service/<name>/…` inside this client (Linkerd's per-destination stats): the tries of
+  /// the requests for logical name `dst_show` sent through this client. Created on first use;
+  /// at most `kMaxServiceStats` names per client and worker (then the oldest set is dropped).
+  /// Shared: a request in flight keeps its stats while the cache restarts.
+  std::shared_ptr<RequestStats> service_stats(const std::string& dst_show) {
+    auto it = per_service.find(dst_show);
+    if (it == per_service.end()) {
+      if (per_service.size() >= kMaxServiceStats) {
+        per_service.clear();  // the metrics stay registered; only this cache restarts
+      }
+      auto scope = shared->stats.scope.scope("service").scope(
+          dst_show.size() > 1 && dst_show.front() == '/' ? dst_show.substr(1) : dst_show);
+      it = per_service.emplace(dst_show, std::make_shared<RequestStats>(scope)).first;
+    }
+    return it->second;
+  }
+  static constexpr std::size_t kMaxServiceStats = 1000;
 
   dtab::Path id;        ///< the bound id
   std::string id_show;  ///< as text (`l5d-dst-client`, stats)
@@ -101,6 +121,8 @@ struct RouterWorker::Client {
   telemetry::CounterSharedPtr requeues, requeue_budget_exhausted;
   telemetry::CounterSharedPtr removals, revivals, probes, removed_for_ms;
   telemetry::CounterSharedPtr max_effort_exhausted;
+  std::unordered_map<std::string, std::shared_ptr<RequestStats>> per_service;
+  StatusStats status_stats;  ///< the client's `status/*`, `time/*`
 };
 
 }  // namespace meshd::router

@@ -301,6 +301,11 @@ def meshd_containers(obj: dict) -> list[dict]:
     return [c for c in pod_spec(obj)["containers"] if c.get("image") == image]
 
 
+def is_meshd_configmap(doc: dict) -> bool:
+    """A ConfigMap holding a meshd config (others, like Prometheus's, hold other files)."""
+    return doc.get("kind") == "ConfigMap" and "config.yaml" in doc.get("data", {})
+
+
 def config_of(configmap: dict) -> dict:
     return yaml.safe_load(configmap["data"]["config.yaml"])
 
@@ -515,7 +520,7 @@ class Manifests(unittest.TestCase):
 
     def test_k8s_namers_use_in_cluster_access(self):
         for path, doc in self.all_docs():
-            if doc["kind"] != "ConfigMap":
+            if not is_meshd_configmap(doc):
                 continue
             config = config_of(doc)
             plugins = list(config.get("namers", []))
@@ -539,7 +544,7 @@ class Manifests(unittest.TestCase):
         self.assertTrue(MESHD_BINARY and os.access(MESHD_BINARY, os.X_OK),
                         "pass the meshd binary as the first argument or in MESHD_BINARY")
         env = {k: v for k, v in os.environ.items() if not k.startswith("KUBERNETES_")}
-        configmaps = [(p, d) for p, d in self.all_docs() if d["kind"] == "ConfigMap"]
+        configmaps = [(p, d) for p, d in self.all_docs() if is_meshd_configmap(d)]
         self.assertGreaterEqual(len(configmaps), 4)
         with tempfile.TemporaryDirectory() as tmp:
             for path, cm in configmaps:

@@ -59,6 +59,35 @@ struct UnsupportedValue {
   boost::json::value value;  ///< the value converted from YAML (plain scalars typed like JSON)
 };
 
+/// A list of strings (`ciphers`, `pathWhitelist`), each with where it was written.
+using StringList = std::vector<Located<std::string>>;
+
+/// A server TLS object (inventory §3.8; `admin.tls`, and router servers' `tls`). File
+/// existence and contents are checked when meshd starts, not by `config::load`.
+struct ServerTlsConfig {
+  Position pos;
+  Located<std::string> cert_path;                ///< `certPath`, required (PEM)
+  Located<std::string> key_path;                 ///< `keyPath`, required (PEM, PKCS#8 or #1)
+  Located<std::string> intermediate_certs_path;  ///< `intermediateCertsPath` (PEM chain)
+  Located<std::string> ca_cert_path;             ///< `caCertPath`: CAs for client certificates
+  Located<bool> require_client_auth{false};      ///< `requireClientAuth`
+  StringList ciphers;                            ///< OpenSSL cipher names; empty: defaults
+  StringList protocols;                          ///< `TLSv1.2`, `TLSv1.3`; empty: both
+};
+
+/// `admin.security` (Linkerd 1.4.5+): which admin paths are served. A rejected request is
+/// answered 404. The regexes match whole paths (ECMAScript syntax) and are checked by
+/// `config::load`.
+struct AdminSecurityConfig {
+  Position pos;
+  bool present = false;                     ///< `security` was written
+  Located<bool> ui_enabled{true};           ///< `uiEnabled`
+  Located<bool> control_enabled{true};      ///< `controlEnabled`
+  Located<bool> diagnostics_enabled{true};  ///< `diagnosticsEnabled`
+  StringList path_whitelist;                ///< `pathWhitelist`
+  StringList path_blacklist;                ///< `pathBlacklist`
+};
+
 /// Server of the admin HTTP interface (Linkerd `admin:`).
 struct AdminConfig {
   Position pos;
@@ -66,7 +95,18 @@ struct AdminConfig {
   Located<int> port{9990};               ///< 0–65535; 0 lets the OS choose
   /// How long a graceful shutdown drains in-flight requests (≥ 0; 0 = exit without draining).
   Located<std::chrono::milliseconds> shutdown_grace{std::chrono::milliseconds{10000}};
-  std::vector<UnsupportedValue> unsupported;  ///< httpIdentifierPort, security, tls, …
+  AdminSecurityConfig security;               ///< `security`
+  std::optional<ServerTlsConfig> tls;         ///< `tls`: the admin server speaks HTTPS
+  std::vector<UnsupportedValue> unsupported;  ///< httpIdentifierPort, socketOptions, …
+};
+
+/// `httpAccessLog` and its companions (inventory §4.1): one line per request in Linkerd's
+/// format, written to `path` and rolled by `roll_policy`.
+struct HttpAccessLogConfig {
+  Located<std::string> path;                  ///< `httpAccessLog`; empty: no access log
+  Located<std::string> roll_policy{"never"};  ///< `httpAccessLogRollPolicy`, checked at load
+  Located<bool> append{true};                 ///< `httpAccessLogAppend`
+  Located<int> rotate_count{-1};              ///< `httpAccessLogRotateCount`; -1 keeps all
 };
 
 /// Linkerd's anonymous usage reporting: accepted for compatibility, never acted on.
@@ -366,10 +406,13 @@ struct RouterConfig {
   InterpreterConfig interpreter;                   ///< `interpreter`, `{kind: default}`
   /// `bindingTimeoutMs`: how long a request waits for its name to bind (≥ 1).
   Located<std::chrono::milliseconds> binding_timeout{std::chrono::milliseconds{10000}};
-  BindingCacheConfig binding_cache;           ///< `bindingCache`
-  ClientConfig client;                        ///< `client`, io.l5d.global by default
-  ServiceConfig service;                      ///< `service`, io.l5d.global by default
-  std::vector<UnsupportedValue> unsupported;  ///< originator, tracePropagator, …
+  BindingCacheConfig binding_cache;  ///< `bindingCache`
+  ClientConfig client;               ///< `client`, io.l5d.global by default
+  ServiceConfig service;             ///< `service`, io.l5d.global by default
+  /// `tracePropagator.kind`: `io.l5d.default` (l5d-ctx-trace) or `io.l5d.zipkin` (B3).
+  Located<std::string> trace_propagator{"io.l5d.default"};
+  HttpAccessLogConfig access_log;             ///< `httpAccessLog*`
+  std::vector<UnsupportedValue> unsupported;  ///< originator, …
   /// For a recognised but unsupported protocol (`h2`, …) the whole router object; otherwise null.
   boost::json::value raw;
 };
@@ -424,6 +467,49 @@ inline std::string effective_prefix(const NamerConfig& namer) {
   return effective_prefix_path(namer).show();
 }
 
+/// `io.l5d.prometheus`: Prometheus text on the admin server at `path`.
+struct PrometheusTelemeterConfig {
+  Located<std::string> path{"/admin/metrics/prometheus"};  ///< starts with `/`
+  Located<std::string> prefix;                             ///< prepended to every metric name
+};
+
+/// `io.l5d.recentRequests`: a ring of recent sampled requests served at `/requests`.
+struct RecentRequestsTelemeterConfig {
+  Located<double> sample_rate;  ///< `sampleRate`, required, 0–1
+  Located<int> capacity{10};    ///< ≥ 1
+};
+
+/// `io.l5d.zipkin`: spans to a Zipkin collector over Scribe/Thrift (Finagle's tracer).
+struct ZipkinTelemeterConfig {
+  Located<std::string> host{"localhost"};
+  Located<int> port{9410};
+  Located<double> sample_rate{0.001};  ///< `sampleRate`, 0–1
+};
+
+/// `io.zipkin.http` (the linkerd-zipkin plugin): spans as Zipkin JSON v2 over HTTP.
+struct ZipkinHttpTelemeterConfig {
+  Located<std::string> host{"localhost:9411"};  ///< `host:port` of the collector
+  Located<std::string> host_header{"zipkin"};   ///< `hostHeader`
+  Located<bool> compression_enabled{true};      ///< `compressionEnabled`: gzip the body
+  Located<double> initial_sample_rate{0.001};   ///< `initialSampleRate`, 0–1
+};
+
+/// `io.l5d.tracelog`: every sampled span logged.
+struct TraceLogTelemeterConfig {
+  Located<double> sample_rate{1.0};    ///< `sampleRate`, clamped to 0–1 as Linkerd does
+  Located<std::string> level{"INFO"};  ///< ALL, TRACE, DEBUG, INFO, WARNING, ERROR, …
+};
+
+/// One `telemetry[]` entry.
+struct TelemeterConfig {
+  Position pos;
+  Located<std::string> kind;
+  Located<bool> experimental{false};
+  std::variant<PrometheusTelemeterConfig, RecentRequestsTelemeterConfig, ZipkinTelemeterConfig,
+               ZipkinHttpTelemeterConfig, TraceLogTelemeterConfig, UnsupportedPluginConfig>
+      settings;
+};
+
 /// A whole config file.
 struct Config {
   Position pos;
@@ -435,7 +521,8 @@ struct Config {
   UsageConfig usage;
   /// meshd's own key: worker threads (≥ 1); 0 (the default) means one per CPU core.
   Located<int> workers{0};
-  std::vector<UnsupportedValue> unsupported;  ///< telemetry
+  std::vector<TelemeterConfig> telemetry;  ///< `telemetry`, in file order
+  std::vector<UnsupportedValue> unsupported;
 };
 
 }  // namespace meshd::config

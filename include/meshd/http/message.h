@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "meshd/core/trace_id.h"
 #include "meshd/dtab/dtab.h"
 #include "meshd/dtab/path.h"
 #include "meshd/http/body.h"
@@ -50,6 +51,9 @@ struct RequestContext {
   /// The deadline the request arrived with (`l5d-ctx-deadline`, strictest of its values), in
   /// ns since the Unix epoch; nullopt when it carried none.
   std::optional<std::int64_t> inbound_deadline_ns;
+  /// The server span's trace id (a child of the caller's, or a new root); each try to an
+  /// endpoint is a child of it. Set by the router server.
+  TraceId trace;
   /// When the answer is due: the stricter of the inbound deadline and the service's
   /// `totalTimeoutMs`; set by the router, propagated as `l5d-ctx-deadline`.
   std::optional<std::chrono::steady_clock::time_point> deadline;

@@ -12,8 +12,17 @@
 #include "meshd/core/asio.h"
 #include "meshd/core/result.h"
 #include "meshd/http1/client.h"
+#include "meshd/telemetry/registry.h"
 
 namespace meshd::router {
+
+/// Connection metrics of a client's pools (Finagle's client `connects`,
+/// `connect_latency_ms`, `failed_connect_latency_ms`), shared by its endpoints and workers.
+struct PoolStats {
+  telemetry::CounterSharedPtr connects;
+  telemetry::HistogramSharedPtr connect_latency_ms;
+  telemetry::HistogramSharedPtr failed_connect_latency_ms;
+};
 
 /// Connection settings of an endpoint's pool (`client.hostConnectionPool`, inventory §3.3).
 struct PoolOptions {
@@ -30,6 +39,8 @@ struct PoolOptions {
   /// use. One more fails at once with `errc::overloaded`.
   std::size_t max_waiters = SIZE_MAX;
   http1::Limits limits;
+  /// Where connection attempts are counted; null: nowhere.
+  std::shared_ptr<const PoolStats> stats;
 };
 
 /// The keep-alive HTTP/1.1 connections of one worker to one endpoint (Finagle's watermark pool

@@ -12,12 +12,15 @@
 
 #include "meshd/dtab/bind.h"
 #include "meshd/dtab/dtab.h"
+#include "meshd/filters/classifier.h"
 #include "meshd/http1/server.h"
 #include "meshd/router/endpoint_pool.h"
 #include "meshd/router/identifier.h"
 #include "meshd/router/lru_cache.h"
 #include "meshd/router/policy.h"
 #include "meshd/router/stats.h"
+#include "meshd/telemetry/access_log.h"
+#include "meshd/trace/trace.h"
 
 namespace meshd::router {
 
@@ -55,6 +58,22 @@ struct RouterOptions {
   /// `streamAfterContentLengthKB` in bytes: request bodies up to this size are kept for replay
   /// (retries); larger and chunked ones stream and are never retried.
   std::size_t retry_buffer_bytes = 5 * 1024;
+  /// `tracePropagator`: how trace context is read from requests and written to endpoints.
+  std::shared_ptr<const trace::Propagator> propagator = trace::make_propagator("io.l5d.default");
+  /// The telemeters that take spans; none by default (context is still propagated).
+  trace::TracerConstSharedPtr tracer = std::make_shared<const trace::Tracer>();
+  /// `httpAccessLog`; null: none.
+  telemetry::AccessLogSharedPtr access_log;
+};
+
+/// What routing decided for a request, for the server's span: filled by `RouterWorker::route`.
+struct RouteNotes {
+  std::string service;     ///< logical name, when identified
+  std::string client;      ///< bound id of the last try, when bound
+  std::string residual;    ///< residual path of the last try, when not empty
+  std::string dtab_local;  ///< the request's local dtab, shown
+  http::FailureStage failure_stage = http::FailureStage::None;
+  std::string failure_detail;
 };
 
 using RouterOptionsConstSharedPtr = std::shared_ptr<const RouterOptions>;
@@ -73,7 +92,8 @@ class RouterWorker {
   /// Linkerd does. Never fails but for the client leaving: routing errors become Linkerd's
   /// error responses. Runs on the worker's executor; cancellation abandons the upstream
   /// exchange.
-  asio::awaitable<Result<http::Response>> route(http::Request req);
+  /// `notes`, when given, receives what routing decided (it must outlive the call).
+  asio::awaitable<Result<http::Response>> route(http::Request req, RouteNotes* notes = nullptr);
 
   const RouterOptions& options() const noexcept { return *options_; }
 
@@ -115,6 +135,11 @@ class RouterWorker {
   asio::awaitable<Result<http::Response>> dispatch(http::Request& req, Service& service);
   asio::awaitable<Result<http::Response>> attempt_on(http::Request& req, Service& service,
                                                      Client& client);
+  /// Builds and records the client span of one try (when the trace is sampled).
+  void trace_try(const TraceId& id, const http::Request& req, const Client& client,
+                 const Endpoint& endpoint, const Result<http::Response>& rsp,
+                 filters::ResponseClass verdict,
+                 std::chrono::system_clock::time_point started) const;
   asio::awaitable<Result<http::Response>> exchange_on(http::Request& req, Endpoint& endpoint,
                                                       Client& client);
   asio::awaitable<void> discard(http::Response rsp);
@@ -154,6 +179,7 @@ class RouterWorker {
 
 /// Per-server settings (`servers[]`).
 struct ServerSettings {
+  std::string label;  ///< `<ip>/<port>` as configured, the port actually served
   bool clear_context = false;
   std::optional<int> max_concurrent_requests;
   /// Requests in flight on this server across all workers (shared, relaxed).
@@ -172,6 +198,17 @@ class ServerService final : public http1::HttpService {
 
  private:
   std::optional<http::Response> read_context(http::Request& req) const;
+  /// What the access log and the server span need of a request, taken before it is routed.
+  struct RequestFacts {
+    trace::HttpExchange exchange;
+    std::string referer, user_agent;
+  };
+  static RequestFacts request_facts(const http::Request& req, const std::string& router);
+  /// Writes Linkerd's access log line for an answered request.
+  void log_access(const RequestFacts& facts, const http::Response& rsp) const;
+  /// Records the server span of a sampled request.
+  void trace_server(RequestFacts& facts, const RouteNotes& notes, const Result<http::Response>& rsp,
+                    const TraceId& id) const;
   static void clear_response(http::Response& rsp);
   /// Success for the server's stats: the path stack's `l5d-success-class` when present.
   static bool is_success(const Result<http::Response>& rsp);
@@ -179,9 +216,7 @@ class ServerService final : public http1::HttpService {
   RouterWorker& router_;
   ServerSettings settings_;
   ServerStats& stats_;
-  /// `status/<code>` and `status/<N>XX` by code; worker-local.
-  std::unordered_map<int, std::pair<telemetry::CounterSharedPtr, telemetry::CounterSharedPtr>>
-      status_counters_;
+  StatusStats status_stats_;  ///< `status/*`, `time/*`; worker-local
 };
 
 }  // namespace meshd::router

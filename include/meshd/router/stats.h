@@ -42,6 +42,8 @@ struct RequestStats {
   telemetry::CounterSharedPtr status_counter(int status);
   /// `status/<N>XX` of `status` (`2XX`).
   telemetry::CounterSharedPtr status_class_counter(int status);
+  /// `time/<N>XX` of `status`: latency of the responses of that class.
+  telemetry::HistogramSharedPtr status_class_latency(int status);
 
  private:
   static telemetry::Registry& dummy_registry();
@@ -60,21 +62,41 @@ class PendingGuard {
   telemetry::Gauge* gauge_;
 };
 
-/// Stats of one router server; adds the connection gauge and counters.
+/// Stats of one router server; adds the connection gauge and counters, and the requests that
+/// got no response (`status/error`, `time/error`).
 struct ServerStats : RequestStats {
   explicit ServerStats(const telemetry::Scope& scope);
   telemetry::GaugeSharedPtr connections;
   telemetry::CounterSharedPtr connects;
+  telemetry::CounterSharedPtr status_error;
+  telemetry::HistogramSharedPtr time_error;
+};
+
+/// The `status/<code>`, `status/<N>XX` and `time/<N>XX` metrics of one scope, created on first
+/// use of each code and cached. Worker-local (each worker keeps its own cache over the shared
+/// metrics).
+class StatusStats {
+ public:
+  /// Counts a response with `status` that took `latency_ms`.
+  void record(RequestStats& stats, int status, std::uint64_t latency_ms);
+
+ private:
+  struct Metrics {
+    telemetry::CounterSharedPtr code, code_class;
+    telemetry::HistogramSharedPtr time_class;
+  };
+  std::unordered_map<int, Metrics> by_status_;
 };
 
 /// What each worker publishes about a shared client or service for the gauges to combine.
 struct WorkerCell {
-  std::atomic<std::int64_t> size{0};       ///< balancer nodes (0: this worker has none)
-  std::atomic<std::int64_t> available{0};  ///< Open nodes
-  std::atomic<std::int64_t> busy{0};       ///< Busy nodes
-  std::atomic<std::int64_t> closed{0};     ///< Closed nodes
-  std::atomic<std::int64_t> load{0};       ///< requests outstanding
-  std::atomic<std::int64_t> budget{0};     ///< retry (service) or requeue (client) balance
+  std::atomic<std::int64_t> size{0};         ///< balancer nodes (0: this worker has none)
+  std::atomic<std::int64_t> available{0};    ///< Open nodes
+  std::atomic<std::int64_t> busy{0};         ///< Busy nodes
+  std::atomic<std::int64_t> closed{0};       ///< Closed nodes
+  std::atomic<std::int64_t> load{0};         ///< requests outstanding
+  std::atomic<std::int64_t> budget{0};       ///< retry (service) or requeue (client) balance
+  std::atomic<std::int64_t> connections{0};  ///< open connections (clients)
 };
 using WorkerCells = telemetry::PerWorker<WorkerCell>;
 
@@ -148,16 +170,29 @@ class SharedStatsCache {
   std::unordered_map<std::string, std::weak_ptr<Entry>> entries_;
 };
 
+/// Linkerd's binding cache stats (`rt/<r>/bindcache/<cache>/`), summed over the workers'
+/// caches: lookups that found nothing, entries dropped because the cache was full, and entries
+/// dropped as idle.
+struct BindCacheStats {
+  explicit BindCacheStats(const telemetry::Scope& s)
+      : misses(s.counter("misses")), evicts(s.counter("evicts")), idle(s.counter("idle")) {}
+  telemetry::CounterSharedPtr misses, evicts, idle;
+};
+
 /// The stats root of a router (`rt/<label>`), shared by its workers, with the client and service
 /// scopes they share. Must outlive the workers' caches.
 struct RouterStats {
   explicit RouterStats(telemetry::Scope scope)
       : scope(std::move(scope)),
         clients(this->scope.scope("client"), SharedStatsCache::Kind::Client),
-        services(this->scope.scope("service"), SharedStatsCache::Kind::Service) {}
+        services(this->scope.scope("service"), SharedStatsCache::Kind::Service),
+        path_cache(this->scope.scope("bindcache").scope("path")),
+        client_cache(this->scope.scope("bindcache").scope("client")) {}
   telemetry::Scope scope;
-  SharedStatsCache clients;   ///< `rt/<r>/client/<id>`
-  SharedStatsCache services;  ///< `rt/<r>/service/<name>`
+  SharedStatsCache clients;     ///< `rt/<r>/client/<id>`
+  SharedStatsCache services;    ///< `rt/<r>/service/<name>`
+  BindCacheStats path_cache;    ///< bindings of logical name + local dtab
+  BindCacheStats client_cache;  ///< clients by bound id
 };
 
 }  // namespace meshd::router

@@ -82,8 +82,8 @@ std::vector<ErrorCase> key_cases() {
        "routers:\n- protocol: http\n  servers:\n  - port: 4140\n    port: 4141\n",
        {"t.yaml:5:5: routers[0].servers[0].port: duplicate key \"port\" (first defined at 4:5)"}},
       {"DuplicateKeyInsideAnUnsupportedValue",
-       kRouter + "telemetry:\n- kind: io.l5d.prometheus\n  kind: io.l5d.zipkin\n",
-       {"t.yaml:5:1: telemetry: \"telemetry\" is not supported yet",
+       kRouter + "telemetry:\n- kind: io.l5d.influxdb\n  kind: io.l5d.zipkin\n",
+       {"t.yaml:6:3: telemetry[0].kind: telemeter kind \"io.l5d.influxdb\" is not supported yet",
         "t.yaml:7:3: telemetry[0].kind: duplicate key \"kind\" (first defined at 6:3)"}},
       {"DuplicateKeyInFlowMap",
        kRouter + "usage: {orgId: a, orgId: b}\n",
@@ -378,7 +378,7 @@ routers:
 namers:
 - kind: io.l5d.fs
 workers: -2
-telemetry: []
+telemetry: [{kind: io.l5d.influxdb}]
 )";
 
   const LoadResult r = load_yaml(yaml);
@@ -399,7 +399,8 @@ telemetry: []
                 "t.yaml:17:3: routers[2].protocol: protocol \"h2\" is not supported yet",
                 "t.yaml:19:3: namers[0]: missing required key \"rootDir\"",
                 "t.yaml:20:1: workers: must be between 1 and 1024, got -2",
-                "t.yaml:21:1: telemetry: \"telemetry\" is not supported yet",
+                "t.yaml:21:14: telemetry[0].kind: telemeter kind \"io.l5d.influxdb\" is not "
+                "supported yet",
             }));
 }
 

@@ -98,16 +98,18 @@ TEST(Examples, MeshdFullConfigLoads) {
   EXPECT_EQ(r.config.routers[1].servers.size(), 2u);
 }
 
-TEST(Examples, KubernetesDaemonSetConfigNeedsOnlyTelemetry) {
+TEST(Examples, KubernetesDaemonSetConfigLoadsUnchanged) {
   const std::string file = testdata_path("linkerd-k8s-daemonset.yaml");
 
   const LoadResult r = load_file(file);
 
   EXPECT_FALSE(r.unreadable);
-  EXPECT_EQ(errors_of(r), (std::vector<std::string>{
-                              file + ":13:1: telemetry: \"telemetry\" is not supported yet",
-                          }));
-  // Everything else was still decoded.
+  EXPECT_EQ(errors_of(r), std::vector<std::string>{});
+  ASSERT_EQ(r.config.telemetry.size(), 2u);
+  EXPECT_TRUE(std::holds_alternative<PrometheusTelemeterConfig>(r.config.telemetry[0].settings));
+  const auto& recent = std::get<RecentRequestsTelemeterConfig>(r.config.telemetry[1].settings);
+  EXPECT_EQ(recent.sample_rate.value, 0.25);
+  EXPECT_EQ(recent.capacity.value, 10);
   ASSERT_EQ(r.config.routers.size(), 2u);
   const ServiceConfig& service = r.config.routers[0].service;
   ASSERT_EQ(service.configs.size(), 1u);

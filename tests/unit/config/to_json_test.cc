@@ -28,11 +28,44 @@ TEST(ToJson, WritesLinkerdKeysWithDefaultsFilledIn) {
       "protocol": "http", "label": "http", "dtab": "/svc => /#/io.l5d.fs", "dstPrefix": "/svc",
       "identifier": [{"kind": "io.l5d.header.token", "header": "Host"}],
       "servers": [{"ip": "127.0.0.1", "port": 4140, "clearContext": false}],
-      "maxHeadersKB": 8, "maxInitialLineKB": 4, "streamAfterContentLengthKB": 5
+      "maxHeadersKB": 8, "maxInitialLineKB": 4, "streamAfterContentLengthKB": 5,
+      "tracePropagator": {"kind": "io.l5d.default"}
     }],
     "namers": [{"kind": "io.l5d.fs", "prefix": "/io.l5d.fs", "rootDir": "/d"}],
     "usage": {"enabled": true}
   })"));
+}
+
+TEST(ToJson, WritesTelemetryAdminSecurityTlsAndAccessLog) {
+  const LoadResult r = load(
+      "admin:\n"
+      "  security: {uiEnabled: false, pathBlacklist: [/admin/shutdown]}\n"
+      "  tls: {certPath: /c.pem, keyPath: /k.pem}\n"
+      "telemetry:\n"
+      "- {kind: io.l5d.prometheus, prefix: l5d_}\n"
+      "- {kind: io.l5d.recentRequests, sampleRate: 0.5}\n"
+      "routers:\n- protocol: http\n  servers: [{port: 4140}]\n"
+      "  tracePropagator: {kind: io.l5d.zipkin}\n"
+      "  httpAccessLog: /tmp/access.log\n",
+      "t.yaml");
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(errors_of(r));
+
+  const boost::json::object json = to_json(r.config).as_object();
+
+  EXPECT_EQ(json.at("admin").at("security"), boost::json::parse(R"({
+    "uiEnabled": false, "controlEnabled": true, "diagnosticsEnabled": true,
+    "pathWhitelist": [], "pathBlacklist": ["/admin/shutdown"]})"));
+  EXPECT_EQ(json.at("admin").at("tls"), boost::json::parse(R"({
+    "certPath": "/c.pem", "keyPath": "/k.pem", "requireClientAuth": false})"));
+  EXPECT_EQ(json.at("telemetry"), boost::json::parse(R"([
+    {"kind": "io.l5d.prometheus", "path": "/admin/metrics/prometheus", "prefix": "l5d_"},
+    {"kind": "io.l5d.recentRequests", "sampleRate": 0.5, "capacity": 10}])"));
+  const auto& router = json.at("routers").at(0);
+  EXPECT_EQ(router.at("tracePropagator").at("kind"), "io.l5d.zipkin");
+  EXPECT_EQ(router.at("httpAccessLog"), "/tmp/access.log");
+  EXPECT_EQ(router.at("httpAccessLogRollPolicy"), "never");
+  EXPECT_EQ(router.at("httpAccessLogAppend"), true);
+  EXPECT_EQ(router.at("httpAccessLogRotateCount"), -1);
 }
 
 TEST(ToJson, WritesBindingKeysAndTransformersOnlyAsWritten) {

@@ -27,9 +27,8 @@ std::ostream& operator<<(std::ostream& os, const KeyCase& c) { return os << c.er
 
 std::vector<KeyCase> unsupported_cases() {
   std::vector<KeyCase> cases;
-  for (std::string key : {"originator", "announcers", "streamingEnabled", "compressionLevel",
-                          "tracePropagator", "httpAccessLog", "httpAccessLogRollPolicy",
-                          "httpAccessLogAppend", "httpAccessLogRotateCount", "maxErrResponseKB"}) {
+  for (std::string key :
+       {"originator", "announcers", "streamingEnabled", "compressionLevel", "maxErrResponseKB"}) {
     cases.push_back({"routers:\n- protocol: http\n  servers: [{port: 0}]\n  " + key + ": 1\n",
                      "t.yaml:4:3: routers[0]." + key + ": \"" + key + "\" is not supported yet"});
   }
@@ -39,13 +38,15 @@ std::vector<KeyCase> unsupported_cases() {
         {kRouter + "    " + key + ": {a: 1}\n",
          "t.yaml:5:5: routers[0].servers[0]." + key + ": \"" + key + "\" is not supported yet"});
   }
-  for (std::string key :
-       {"httpIdentifierPort", "security", "tls", "socketOptions", "workerThreads"}) {
+  for (std::string key : {"httpIdentifierPort", "socketOptions", "workerThreads"}) {
     cases.push_back({kRouter + "admin:\n  " + key + ": 2\n",
                      "t.yaml:6:3: admin." + key + ": \"" + key + "\" is not supported yet"});
   }
-  cases.push_back({kRouter + "telemetry:\n- kind: io.l5d.prometheus\n",
-                   "t.yaml:5:1: telemetry: \"telemetry\" is not supported yet"});
+  for (std::string kind : {"io.l5d.influxdb", "io.zipkin.kafka", "io.zipkin.scribe"}) {
+    cases.push_back(
+        {kRouter + "telemetry:\n- kind: " + kind + "\n",
+         "t.yaml:6:3: telemetry[0].kind: telemeter kind \"" + kind + "\" is not supported yet"});
+  }
   for (std::string kind : {"io.l5d.namerd", "io.l5d.namerd.http", "io.l5d.mesh",
                            "io.l5d.k8s.configMap", "io.l5d.consul.interpreter"}) {
     cases.push_back(
