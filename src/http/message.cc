@@ -1,6 +1,22 @@
 #include "meshd/http/message.h"
 
+#include <charconv>
+
 namespace meshd::http {
+
+std::string show(Version v) {
+  return "HTTP/" + std::to_string(v.major) + "." + std::to_string(v.minor);
+}
+
+std::optional<std::uint64_t> content_length(const Headers& headers) {
+  std::string_view v = headers.get("Content-Length");
+  std::uint64_t n = 0;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (v.empty() || ec != std::errc{} || end != v.data() + v.size()) {
+    return std::nullopt;
+  }
+  return n;
+}
 
 Response Response::text(int status, std::string body, std::string_view content_type) {
   Response r;

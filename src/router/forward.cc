@@ -4,8 +4,6 @@
 // client choice per attempt) → attempt_on (balancer, failure accrual, requeues, attempt
 // timeout) → exchange_on (connection pool, HTTP/1.1 exchange).
 
-#include <charconv>
-
 #include "meshd/core/duration.h"
 #include "meshd/core/log.h"
 #include "meshd/core/timeout.h"
@@ -411,8 +409,7 @@ void RouterWorker::trace_try(const TraceId& id, const http::Request& req, const 
   e.method = req.method;
   e.uri = req.target;
   e.host = std::string(req.headers.get("Host"));
-  e.request_version =
-      "HTTP/" + std::to_string(req.version.major) + "." + std::to_string(req.version.minor);
+  e.request_version = http::show(req.version);
   e.request_content_length = req.body ? req.body->length() : std::nullopt;
   e.request_content_type = std::string(req.headers.get("Content-Type"));
   e.service = req.ctx.dst_show;
@@ -425,14 +422,8 @@ void RouterWorker::trace_try(const TraceId& id, const http::Request& req, const 
   e.retries = req.ctx.attempt - 1;
   if (rsp) {
     e.status = rsp->status;
-    e.response_version =
-        "HTTP/" + std::to_string(rsp->version.major) + "." + std::to_string(rsp->version.minor);
-    std::uint64_t length = 0;
-    auto v = rsp->headers.get("Content-Length");
-    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), length);
-    if (!v.empty() && ec == std::errc{} && end == v.data() + v.size()) {
-      e.response_content_length = length;
-    }
+    e.response_version = http::show(rsp->version);
+    e.response_content_length = http::content_length(rsp->headers);
     e.response_content_type = std::string(rsp->headers.get("Content-Type"));
   } else {
     e.error = req.ctx.failure_detail.empty() ? rsp.error().message() : req.ctx.failure_detail;

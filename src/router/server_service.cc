@@ -1,4 +1,3 @@
-#include <charconv>
 #include <cstdlib>
 
 #include "meshd/core/log.h"
@@ -34,21 +33,6 @@ void rewrite_absolute_form(http::Request& req) {
   }
   req.headers.set("Host", authority);
   req.target = std::move(rest);
-}
-
-/// The Content-Length of a message, when it has a valid one.
-std::optional<std::uint64_t> content_length(const http::Headers& headers) {
-  auto v = headers.get("Content-Length");
-  std::uint64_t n = 0;
-  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-  if (v.empty() || ec != std::errc{} || end != v.data() + v.size()) {
-    return std::nullopt;
-  }
-  return n;
-}
-
-std::string show_version(http::Version v) {
-  return "HTTP/" + std::to_string(v.major) + "." + std::to_string(v.minor);
 }
 
 /// Linkerd's `io.buoyant.router.Failure` annotation for where a request failed ("" if not).
@@ -140,7 +124,7 @@ ServerService::RequestFacts ServerService::request_facts(const http::Request& re
   e.method = req.method;
   e.uri = req.target;
   e.host = std::string(req.headers.get("Host"));
-  e.request_version = show_version(req.version);
+  e.request_version = http::show(req.version);
   e.request_content_length = req.body ? req.body->length() : std::nullopt;
   e.request_content_type = std::string(req.headers.get("Content-Type"));
   e.start = std::chrono::system_clock::now();
@@ -158,7 +142,7 @@ void ServerService::log_access(const RequestFacts& facts, const http::Response& 
   entry.uri = e.uri;
   entry.version = e.request_version;
   entry.status = rsp.status;
-  entry.content_length = content_length(rsp.headers);
+  entry.content_length = http::content_length(rsp.headers);
   entry.referer = facts.referer;
   entry.user_agent = facts.user_agent;
   entry.time = std::chrono::system_clock::now();
@@ -177,8 +161,8 @@ void ServerService::trace_server(RequestFacts& facts, const RouteNotes& notes,
   e.failure = failure_stage_name(notes.failure_stage);
   if (rsp) {
     e.status = rsp->status;
-    e.response_version = show_version(rsp->version);
-    e.response_content_length = content_length(rsp->headers);
+    e.response_version = http::show(rsp->version);
+    e.response_content_length = http::content_length(rsp->headers);
     e.response_content_type = std::string(rsp->headers.get("Content-Type"));
     const bool ok = is_success(rsp);
     e.success = ok ? 1.0 : 0.0;

@@ -23,6 +23,13 @@ struct Version {
   friend bool operator==(Version, Version) = default;
 };
 
+/// `HTTP/1.1`, as access logs and trace annotations print a version.
+std::string show(Version v);
+
+/// The value of a message's (first) `Content-Length` header when it is a valid decimal number;
+/// nullopt when absent or not a number. The codecs have already rejected conflicting values.
+std::optional<std::uint64_t> content_length(const Headers& headers);
+
 /// Where a request failed, in Linkerd 1's terms (set by the failing layer, read by the error
 /// responder and the access log).
 enum class FailureStage { None, Identification, Binding, ClientAcquisition, Service };
