@@ -149,9 +149,16 @@ TEST_F(Routing, FsNamerFollowsFileChangesWhileRunning) {
 
   auto before = raw_exchange(meshd.port("outgoing"), req);
   std::ofstream(disco / "web") << "127.0.0.1 " << backend_.port() << "\n";
+  // The namer sees the change through its directory watch; wait for it, bounded in time (a
+  // count of tries was too short on a busy machine).
   std::string after;
-  for (int i = 0; i < 200 && after.find("HTTP/1.1 200") == std::string::npos; ++i) {
-    after = raw_exchange(meshd.port("outgoing"), req);  // bounded: the namer watches the dir
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (after.find("HTTP/1.1 200") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    after = raw_exchange(meshd.port("outgoing"), req);
+    if (after.find("HTTP/1.1 200") == std::string::npos) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
   }
 
   EXPECT_NE(before.find("HTTP/1.1 502"), std::string::npos) << before;
