@@ -265,6 +265,14 @@ bool LinkerImpl::build_server(const config::RouterConfig& rc, std::size_t router
   boost::system::error_code ec;
   auto ip = asio::ip::make_address(sc.ip.value, ec);
   tcp::endpoint ep(ip, static_cast<unsigned short>(sc.port.value));
+  std::shared_ptr<transport::TlsServerContext> tls;
+  if (sc.tls) {
+    // One context for all workers (thread-safe); it re-reads changed certificate files.
+    tls = server_tls(*sc.tls, sc.pos.path + ".tls.", {"http/1.1"});
+    if (!tls) {
+      return false;
+    }
+  }
   router::ServerSettings settings;
   settings.clear_context = sc.clear_context.value;
   settings.max_concurrent_requests = sc.max_concurrent_requests.value;
@@ -299,12 +307,16 @@ bool LinkerImpl::build_server(const config::RouterConfig& rc, std::size_t router
         stats.connects->incr();
       }
     };
-    auto listener = std::make_shared<transport::Listener>(
-        std::move(acceptors[i]), [worker, service, &options](transport::StreamPtr stream) {
-          std::make_shared<http1::ServerConnection>(std::move(stream), service, options,
-                                                    worker->drain)
-              ->start();
-        });
+    transport::Listener::Handler serve = [worker, service, &options](transport::StreamPtr stream) {
+      std::make_shared<http1::ServerConnection>(std::move(stream), service, options, worker->drain)
+          ->start();
+    };
+    if (tls) {
+      serve = transport::tls_accept_handler(tls, transport::kDefaultTlsHandshakeTimeout,
+                                            std::move(serve));
+    }
+    auto listener =
+        std::make_shared<transport::Listener>(std::move(acceptors[i]), std::move(serve));
     worker->services.push_back(service);
     worker->listeners.push_back(listener);
   }

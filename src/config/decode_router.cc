@@ -18,9 +18,8 @@ constexpr std::string_view kUnsupportedHttpRouterKeys[] = {
 
 // Server keys a later issue will implement (inventory §3.2, §4.2).
 constexpr std::string_view kUnsupportedHttpServerKeys[] = {
-    "tls",          "timeoutMs",     "addForwardedHeader", "timestampHeader",
-    "maxCallDepth", "socketOptions", "serverSession",      "label",
-    "announce",
+    "timeoutMs",     "addForwardedHeader", "timestampHeader", "maxCallDepth",
+    "socketOptions", "serverSession",      "label",           "announce",
 };
 
 void decode_server(MapReader& m, ServerConfig& out) {
@@ -29,6 +28,7 @@ void decode_server(MapReader& m, ServerConfig& out) {
   read_int(m, "port", out.port, 0, 65535);
   read_bool(m, "clearContext", out.clear_context);
   read_optional_int(m, "maxConcurrentRequests", out.max_concurrent_requests, 1, INT_MAX);
+  with_map(m, "tls", [&](MapReader& t) { decode_server_tls(t, out.tls.emplace()); });
   for (auto key : kUnsupportedHttpServerKeys) {
     m.unsupported(key, out.unsupported);
   }

@@ -315,6 +315,42 @@ void add_policy_section(json::object& obj, std::string_view key, const Section& 
   obj[key] = std::move(out);
 }
 
+json::array strings_json(const StringList& list) {
+  json::array out;
+  for (const auto& s : list) {
+    out.push_back(json::string(s.value));
+  }
+  return out;
+}
+
+json::object security_json(const AdminSecurityConfig& s) {
+  return {{"uiEnabled", s.ui_enabled.value},
+          {"controlEnabled", s.control_enabled.value},
+          {"diagnosticsEnabled", s.diagnostics_enabled.value},
+          {"pathWhitelist", strings_json(s.path_whitelist)},
+          {"pathBlacklist", strings_json(s.path_blacklist)}};
+}
+
+// Paths are written as given; absent optional keys are omitted, as Linkerd's config.json does.
+json::object server_tls_json(const ServerTlsConfig& t) {
+  json::object obj{{"certPath", t.cert_path.value},
+                   {"keyPath", t.key_path.value},
+                   {"requireClientAuth", t.require_client_auth.value}};
+  if (t.intermediate_certs_path.present) {
+    obj["intermediateCertsPath"] = t.intermediate_certs_path.value;
+  }
+  if (t.ca_cert_path.present) {
+    obj["caCertPath"] = t.ca_cert_path.value;
+  }
+  if (!t.ciphers.empty()) {
+    obj["ciphers"] = strings_json(t.ciphers);
+  }
+  if (!t.protocols.empty()) {
+    obj["protocols"] = strings_json(t.protocols);
+  }
+  return obj;
+}
+
 json::object server_json(const ServerConfig& s) {
   json::object obj;
   obj["ip"] = s.ip.value;
@@ -322,6 +358,9 @@ json::object server_json(const ServerConfig& s) {
   obj["clearContext"] = s.clear_context.value;
   if (s.max_concurrent_requests.value) {
     obj["maxConcurrentRequests"] = *s.max_concurrent_requests.value;
+  }
+  if (s.tls) {
+    obj["tls"] = server_tls_json(*s.tls);
   }
   add_unsupported(obj, s.unsupported);
   return obj;
@@ -363,42 +402,6 @@ json::value router_json(const RouterConfig& r) {
     obj["httpAccessLogRotateCount"] = r.access_log.rotate_count.value;
   }
   add_unsupported(obj, r.unsupported);
-  return obj;
-}
-
-json::array strings_json(const StringList& list) {
-  json::array out;
-  for (const auto& s : list) {
-    out.push_back(json::string(s.value));
-  }
-  return out;
-}
-
-json::object security_json(const AdminSecurityConfig& s) {
-  return {{"uiEnabled", s.ui_enabled.value},
-          {"controlEnabled", s.control_enabled.value},
-          {"diagnosticsEnabled", s.diagnostics_enabled.value},
-          {"pathWhitelist", strings_json(s.path_whitelist)},
-          {"pathBlacklist", strings_json(s.path_blacklist)}};
-}
-
-// Paths are written as given; absent optional keys are omitted, as Linkerd's config.json does.
-json::object server_tls_json(const ServerTlsConfig& t) {
-  json::object obj{{"certPath", t.cert_path.value},
-                   {"keyPath", t.key_path.value},
-                   {"requireClientAuth", t.require_client_auth.value}};
-  if (t.intermediate_certs_path.present) {
-    obj["intermediateCertsPath"] = t.intermediate_certs_path.value;
-  }
-  if (t.ca_cert_path.present) {
-    obj["caCertPath"] = t.ca_cert_path.value;
-  }
-  if (!t.ciphers.empty()) {
-    obj["ciphers"] = strings_json(t.ciphers);
-  }
-  if (!t.protocols.empty()) {
-    obj["protocols"] = strings_json(t.protocols);
-  }
   return obj;
 }
 

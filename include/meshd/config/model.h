@@ -384,7 +384,8 @@ struct ServerConfig {
   Located<bool> clear_context{false};    ///< `clearContext`: drop inbound `l5d-ctx-*`/`l5d-dtab`
   /// `maxConcurrentRequests`: requests above this are rejected at once; nullopt = unlimited.
   Located<std::optional<int>> max_concurrent_requests;
-  std::vector<UnsupportedValue> unsupported;  ///< tls, timeoutMs, socketOptions, …
+  std::optional<ServerTlsConfig> tls;         ///< `tls`: the server speaks HTTPS only
+  std::vector<UnsupportedValue> unsupported;  ///< timeoutMs, socketOptions, …
 };
 
 /// One router (`routers[]`). Only `protocol: http` is implemented; other protocols are

@@ -168,6 +168,20 @@ TEST(Admin, SecurityAndTls) {
   ASSERT_EQ(r.config.admin.tls->ciphers.size(), 1u);
 }
 
+TEST(Router, ServerTls) {
+  const LoadResult r = load_yaml(
+      "routers:\n- protocol: http\n  servers:\n  - port: 0\n"
+      "    tls: {certPath: /c.pem, keyPath: /k.pem, protocols: [TLSv1.3]}\n");
+
+  ASSERT_EQ(errors_of(r), std::vector<std::string>{});
+  const auto& tls = r.config.routers[0].servers[0].tls;
+  ASSERT_TRUE(tls);
+  EXPECT_EQ(tls->cert_path.value, "/c.pem");
+  ASSERT_EQ(tls->protocols.size(), 1u);
+  EXPECT_EQ(tls->protocols[0].value, "TLSv1.3");
+  EXPECT_EQ(tls->protocols[0].pos.path, "routers[0].servers[0].tls.protocols[0]");
+}
+
 TEST(Router, TracePropagatorAndAccessLog) {
   const LoadResult r = load_yaml(kMinimalRouter +
                                  "  tracePropagator: {kind: io.l5d.zipkin}\n"

@@ -32,7 +32,7 @@ std::vector<KeyCase> unsupported_cases() {
     cases.push_back({"routers:\n- protocol: http\n  servers: [{port: 0}]\n  " + key + ": 1\n",
                      "t.yaml:4:3: routers[0]." + key + ": \"" + key + "\" is not supported yet"});
   }
-  for (std::string key : {"tls", "timeoutMs", "addForwardedHeader", "timestampHeader",
+  for (std::string key : {"timeoutMs", "addForwardedHeader", "timestampHeader",
                           "maxCallDepth", "socketOptions", "serverSession", "label", "announce"}) {
     cases.push_back(
         {kRouter + "    " + key + ": {a: 1}\n",
