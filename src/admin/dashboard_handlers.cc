@@ -174,6 +174,7 @@ std::string script_json(const boost::json::value& value) {
 
 struct Ui {
   DashboardOptions options;
+  std::string_view head;               // the head.html fragment (shared <head> elements)
   std::string_view topbar;             // the topbar.html fragment
   std::vector<std::string> own_paths;  // what /help lists without `options.paths`
 
@@ -194,7 +195,8 @@ struct Ui {
     return script_json(config);
   }
 
-  // `page` with its placeholders filled: the configuration, the top bar and `extra`.
+  // `page` with its placeholders filled: the shared head (with the configuration), the top bar
+  // and `extra`.
   std::string render(std::string_view page,
                      std::pair<std::string_view, std::string_view> extra = {}) const {
     std::string version = html_escape(options.version);
@@ -202,7 +204,8 @@ struct Ui {
         fill(topbar, {{"version", version},
                       {"requests_hidden", options.requests_json_path.empty() ? " hidden" : ""}});
     std::string config = config_json();
-    return fill(page, {{"config", config}, {"topbar", bar}, extra});
+    std::string shared_head = fill(head, {{"config", config}});
+    return fill(page, {{"head", shared_head}, {"topbar", bar}, extra});
   }
 };
 
@@ -307,6 +310,7 @@ AdminHandler server_info_handler(UiConstSharedPtr ui) {
 std::map<std::string, AdminHandler, std::less<>> dashboard_handlers(DashboardOptions options) {
   auto ui = std::make_shared<Ui>();
   ui->options = std::move(options);
+  ui->head = asset("head.html");
   ui->topbar = asset("topbar.html");
   std::map<std::string, AdminHandler, std::less<>> out;
   out["/"] = page_handler(ui, asset("dashboard.html"));
