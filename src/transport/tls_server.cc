@@ -17,10 +17,12 @@
 #include "meshd/core/log.h"
 #include "meshd/core/spawn.h"
 #include "meshd/core/timeout.h"
+#include "transport/tls_files.h"
 
 namespace meshd::transport {
 
 using tcp = asio::ip::tcp;
+using namespace detail;
 
 /// What `TlsServerOptions` say about every context, worked out once by `create`.
 struct TlsServerContext::Settings {
@@ -32,19 +34,9 @@ struct TlsServerContext::Settings {
   std::string alpn_wire;  // ALPN wire format: length-prefixed names; empty: no ALPN
 };
 
-/// The identity of a file's current content, as far as `stat` tells.
-struct TlsServerContext::FileStamp {
-  bool exists = false;
-  std::int64_t mtime_ns = 0;
-  std::int64_t size = 0;
-  std::uint64_t inode = 0;
-  std::uint64_t device = 0;
-  bool operator==(const FileStamp&) const = default;
-};
 
 namespace {
 
-constexpr std::size_t kMaxPemFileBytes = 1 << 20;
 /// Server-side session cache entries per context (OpenSSL's default, made explicit).
 constexpr long kSessionCacheSize = 20 * 1024;
 constexpr std::string_view kSessionIdContext = "meshd";
@@ -52,132 +44,6 @@ constexpr std::string_view kSessionIdContext = "meshd";
 constexpr std::array<std::string_view, 5> kTls13Suites = {
     "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256",
     "TLS_AES_128_CCM_SHA256", "TLS_AES_128_CCM_8_SHA256"};
-
-struct CtxFree {
-  void operator()(SSL_CTX* p) const noexcept { SSL_CTX_free(p); }
-};
-struct X509Free {
-  void operator()(X509* p) const noexcept { X509_free(p); }
-};
-struct PkeyFree {
-  void operator()(EVP_PKEY* p) const noexcept { EVP_PKEY_free(p); }
-};
-struct BioFree {
-  void operator()(BIO* p) const noexcept { BIO_free(p); }
-};
-using SslCtxPtr = std::unique_ptr<SSL_CTX, CtxFree>;
-using X509Ptr = std::unique_ptr<X509, X509Free>;
-using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
-using BioPtr = std::unique_ptr<BIO, BioFree>;
-
-std::string quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
-
-/// Reads all of `path` (at most kMaxPemFileBytes), or returns false with `error` set.
-bool read_file(const std::string& path, std::string& out, std::string& error) {
-  std::unique_ptr<FILE, decltype(&std::fclose)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (!file) {
-    error = std::strerror(errno);
-    return false;
-  }
-  out.assign(kMaxPemFileBytes + 1, '\0');
-  const std::size_t n = std::fread(out.data(), 1, out.size(), file.get());
-  if (std::ferror(file.get()) != 0) {
-    error = std::strerror(errno);
-    return false;
-  }
-  if (n > kMaxPemFileBytes) {
-    error = "larger than " + std::to_string(kMaxPemFileBytes) + " bytes";
-    return false;
-  }
-  out.resize(n);
-  return true;
-}
-
-BioPtr memory_bio(std::string_view text) {
-  return BioPtr(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
-}
-
-/// Every certificate in PEM `text` (other blocks, such as a key, are skipped).
-bool parse_certificates(std::string_view text, std::vector<X509Ptr>& out, std::string& error) {
-  constexpr std::string_view kBegin = "-----BEGIN CERTIFICATE-----";
-  std::size_t expected = 0;
-  for (auto at = text.find(kBegin); at != std::string_view::npos; at = text.find(kBegin, at + 1)) {
-    ++expected;
-  }
-  if (expected == 0) {
-    error = "no certificate found";
-    return false;
-  }
-  auto bio = memory_bio(text);
-  ERR_clear_error();
-  for (std::size_t i = 0; i < expected; ++i) {
-    X509* cert = bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr;
-    if (cert == nullptr) {
-      error = "certificate " + std::to_string(i + 1) + ": " + take_openssl_error("unreadable");
-      return false;
-    }
-    out.emplace_back(cert);
-  }
-  return true;
-}
-
-/// The private key in PEM `text`: PKCS#8, PKCS#1 or SEC1, unencrypted.
-PkeyPtr parse_private_key(std::string_view text, std::string& error) {
-  if (text.find("PRIVATE KEY-----") == std::string_view::npos) {
-    error = "no private key found";
-    return nullptr;
-  }
-  if (text.find("ENCRYPTED PRIVATE KEY") != std::string_view::npos ||
-      text.find("Proc-Type: 4,ENCRYPTED") != std::string_view::npos) {
-    error = "encrypted private keys are not supported";
-    return nullptr;
-  }
-  // Never let OpenSSL prompt on the terminal for a password.
-  pem_password_cb* refuse = [](char*, int, int, void*) { return -1; };
-  auto bio = memory_bio(text);
-  ERR_clear_error();
-  PkeyPtr key(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, refuse, nullptr) : nullptr);
-  if (!key) {
-    error = take_openssl_error("unreadable private key");
-  }
-  return key;
-}
-
-/// Reads and parses the certificates of option `name` at `path`.
-bool load_certificates(const char* name, const std::string& path, std::vector<X509Ptr>& out,
-                       std::string& error) {
-  std::string text;
-  std::string why;
-  if (!read_file(path, text, why) || !parse_certificates(text, out, why)) {
-    error = std::string(name) + " " + path + ": " + why;
-    return false;
-  }
-  return true;
-}
-
-/// `protocols` as an OpenSSL version range.
-void parse_protocols(const std::vector<std::string>& protocols, int& min, int& max,
-                     std::vector<std::string>& errors) {
-  if (protocols.empty()) {
-    return;
-  }
-  min = TLS1_3_VERSION;
-  max = TLS1_2_VERSION;
-  for (std::size_t i = 0; i < protocols.size(); ++i) {
-    int version = 0;
-    if (protocols[i] == "TLSv1.2") {
-      version = TLS1_2_VERSION;
-    } else if (protocols[i] == "TLSv1.3") {
-      version = TLS1_3_VERSION;
-    } else {
-      errors.push_back("protocols[" + std::to_string(i) + "]: unsupported protocol " +
-                       quoted(protocols[i]) + " (supported: TLSv1.2, TLSv1.3)");
-      continue;
-    }
-    min = std::min(min, version);
-    max = std::max(max, version);
-  }
-}
 
 /// Sorts `ciphers` into TLS 1.2 and TLS 1.3 lists of OpenSSL names.
 void parse_ciphers(const std::vector<std::string>& ciphers, std::string& tls12, std::string& tls13,
@@ -212,20 +78,6 @@ void parse_ciphers(const std::vector<std::string>& ciphers, std::string& tls12, 
   }
 }
 
-/// `alpn` in ALPN wire format.
-std::string alpn_wire(const std::vector<std::string>& alpn, std::vector<std::string>& errors) {
-  std::string wire;
-  for (std::size_t i = 0; i < alpn.size(); ++i) {
-    if (alpn[i].empty() || alpn[i].size() > 255) {
-      errors.push_back("alpn[" + std::to_string(i) + "]: a protocol name has 1 to 255 bytes");
-      continue;
-    }
-    wire.push_back(static_cast<char>(alpn[i].size()));
-    wire.append(alpn[i]);
-  }
-  return wire;
-}
-
 /// Picks our most preferred protocol the client offers; none: no ALPN (Finagle NO_ADVERTISE).
 int select_alpn(SSL*, const unsigned char** out, unsigned char* out_size,
                 const unsigned char* offered, unsigned int offered_size, void* arg) {
@@ -243,54 +95,14 @@ int select_alpn(SSL*, const unsigned char** out, unsigned char* out_size,
   return SSL_TLSEXT_ERR_OK;
 }
 
-std::int64_t steady_now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
 namespace {
 
 /// Sets the server certificate, its chain and the private key from the files of `options`.
 bool load_identity(SSL_CTX* ctx, const TlsServerOptions& options, std::string& error) {
-  std::vector<X509Ptr> certs;
-  if (!load_certificates("certPath", options.cert_path, certs, error)) {
-    return false;
-  }
-  std::string text;
-  std::string why;
-  PkeyPtr key;
-  if (read_file(options.key_path, text, why)) {
-    key = parse_private_key(text, why);
-  }
-  if (!key) {
-    error = "keyPath " + options.key_path + ": " + why;
-    return false;
-  }
-  if (!options.intermediate_certs_path.empty() &&
-      !load_certificates("intermediateCertsPath", options.intermediate_certs_path, certs, error)) {
-    return false;
-  }
-  ERR_clear_error();
-  if (X509_check_private_key(certs.front().get(), key.get()) != 1) {
-    ERR_clear_error();
-    error = "certPath " + options.cert_path + " and keyPath " + options.key_path + " do not match";
-    return false;
-  }
-  if (SSL_CTX_use_certificate(ctx, certs.front().get()) != 1 ||
-      SSL_CTX_use_PrivateKey(ctx, key.get()) != 1) {
-    error = "certPath " + options.cert_path + ": " + take_openssl_error("unusable certificate");
-    return false;
-  }
-  for (std::size_t i = 1; i < certs.size(); ++i) {
-    if (SSL_CTX_add1_chain_cert(ctx, certs[i].get()) != 1) {
-      error = "certificate chain: " + take_openssl_error("unusable certificate");
-      return false;
-    }
-  }
-  return true;
+  return detail::load_identity(ctx, "", options.cert_path, options.key_path,
+                               options.intermediate_certs_path, error);
 }
 
 /// Sets how client certificates are requested and verified.
@@ -406,21 +218,11 @@ TlsServerContext::SslCtxSharedPtr TlsServerContext::load(std::string& error) con
   return SslCtxSharedPtr(ctx.release(), CtxFree{});
 }
 
-std::vector<TlsServerContext::FileStamp> TlsServerContext::stat_files() const {
+std::vector<FileStamp> TlsServerContext::stat_files() const {
   std::vector<FileStamp> out;
   for (const std::string* path : {&options_.cert_path, &options_.key_path,
                                   &options_.intermediate_certs_path, &options_.ca_cert_path}) {
-    FileStamp stamp;
-    struct stat st {};
-    if (!path->empty() && ::stat(path->c_str(), &st) == 0) {
-      stamp.exists = true;
-      stamp.mtime_ns =
-          static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
-      stamp.size = st.st_size;
-      stamp.inode = st.st_ino;
-      stamp.device = st.st_dev;
-    }
-    out.push_back(stamp);
+    out.push_back(stamp_file(*path));
   }
   return out;
 }

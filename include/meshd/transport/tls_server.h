@@ -17,6 +17,10 @@ struct ssl_ctx_st;  // OpenSSL's SSL_CTX
 
 namespace meshd::transport {
 
+namespace detail {
+struct FileStamp;
+}  // namespace detail
+
 /// A server TLS configuration: Linkerd's server `tls` object (`certPath`, `keyPath`,
 /// `intermediateCertsPath`, `caCertPath`, `requireClientAuth`, `ciphers`, `protocols`) plus the
 /// ALPN protocols the server speaks.
@@ -100,7 +104,7 @@ class TlsServerContext {
 
  private:
   struct Settings;
-  struct FileStamp;
+  using FileStamp = detail::FileStamp;
   using SslCtxSharedPtr = std::shared_ptr<ssl_ctx_st>;
 
   TlsServerContext(TlsServerOptions options, std::unique_ptr<const Settings> settings);
