@@ -17,8 +17,9 @@ build_packages=(
   node-llhttp libnghttp2-dev libssl-dev libyaml-cpp-dev libspdlog-dev
   libgtest-dev libgmock-dev
   curl wrk python3 python3-yaml openssl zlib1g-dev chromium
+  nghttp2-client nghttp2-server python3-grpcio python3-h2
 )
-bench_packages=(nghttp2-client haproxy nginx-light)
+bench_packages=(nghttp2-proxy haproxy nginx-light)
 
 usage() {
   echo "usage: $0 [--bench | --list]" >&2

@@ -5,6 +5,9 @@
 namespace meshd::http {
 
 std::string show(Version v) {
+  if (v.major == 2) {
+    return "HTTP/2";  // as Linkerd's h2 access log and spans print it
+  }
   return "HTTP/" + std::to_string(v.major) + "." + std::to_string(v.minor);
 }
 

@@ -22,7 +22,14 @@ extern char** environ;
 
 namespace meshd::testing {
 
-/// `python3 <MESHD_SOURCE_DIR>/<script> <args…>`. The constructor returns once the script has
+/// The Python that has Debian's modules (python3-h2, python3-grpcio, python3-yaml): the system
+/// one at /usr/bin/python3 when present (a pyenv or virtualenv `python3` on PATH lacks them),
+/// else `python3` from PATH.
+inline const char* system_python() {
+  return ::access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
+}
+
+/// `python3 <MESHD_SOURCE_DIR>/<script> <args…>` (the `system_python()`). The constructor returns once the script has
 /// printed its first line (`first_line()`); if it does not within 10 s, it fails the test and
 /// throws. The destructor closes the pipes, SIGTERMs the script and reaps it (SIGKILL after 5 s).
 class ScriptProcess {
@@ -37,14 +44,14 @@ class ScriptProcess {
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, in[0], 0);
     posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-    std::vector<std::string> argv_s{"python3", MESHD_SOURCE_DIR "/" + script};
+    std::vector<std::string> argv_s{system_python(), MESHD_SOURCE_DIR "/" + script};
     argv_s.insert(argv_s.end(), args.begin(), args.end());
     std::vector<char*> argv;
     for (auto& a : argv_s) {
       argv.push_back(a.data());
     }
     argv.push_back(nullptr);
-    int rc = ::posix_spawnp(&pid_, "python3", &actions, nullptr, argv.data(), environ);
+    int rc = ::posix_spawnp(&pid_, argv_s[0].c_str(), &actions, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
     ::close(in[0]);
     ::close(out[1]);

@@ -31,6 +31,12 @@ class Body {
 
   /// Trailer fields received after the last piece (chunked bodies only); empty until then.
   virtual const Headers& trailers() const;
+
+  /// The bytes left to read when all of the rest of the body (its end and trailers included)
+  /// has already arrived and sits in memory, so that reading it to the end never waits;
+  /// nullopt when more must still come (or the body cannot tell). Lets a proxy keep a small
+  /// request of unknown length for retries without stalling a stream that is still open.
+  virtual std::optional<std::uint64_t> arrived() const { return std::nullopt; }
 };
 
 using BodyPtr = std::unique_ptr<Body>;
@@ -45,6 +51,7 @@ class BufferBody final : public Body {
   boost::asio::awaitable<Result<std::string_view>> read() override;
   std::optional<std::uint64_t> length() const override { return data_.size(); }
   const Headers& trailers() const override { return trailers_; }
+  std::optional<std::uint64_t> arrived() const override { return done_ ? 0 : data_.size(); }
 
  private:
   std::string data_;

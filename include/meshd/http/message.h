@@ -23,7 +23,7 @@ struct Version {
   friend bool operator==(Version, Version) = default;
 };
 
-/// `HTTP/1.1`, as access logs and trace annotations print a version.
+/// `HTTP/1.1` (`HTTP/2` for h2), as access logs and trace annotations print a version.
 std::string show(Version v);
 
 /// The value of a message's (first) `Content-Length` header when it is a valid decimal number;

@@ -8,7 +8,7 @@ namespace {
 TEST(Version, ShowsAsOnTheRequestLine) {
   EXPECT_EQ(show(Version{1, 1}), "HTTP/1.1");
   EXPECT_EQ(show(Version{1, 0}), "HTTP/1.0");
-  EXPECT_EQ(show(Version{2, 0}), "HTTP/2.0");
+  EXPECT_EQ(show(Version{2, 0}), "HTTP/2");
 }
 
 TEST(ContentLength, ReadsOneDecimalNumber) {

@@ -1,0 +1,98 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "meshd/core/asio.h"
+#include "meshd/core/result.h"
+#include "meshd/http/message.h"
+#include "meshd/http2/settings.h"
+#include "meshd/transport/stream.h"
+
+namespace meshd::http2 {
+
+/// Settings and hooks of an HTTP/2 client session.
+struct ClientOptions {
+  /// Our receive settings (the client keys of inventory §13); `max_concurrent_streams` is
+  /// unused (push is disabled: SETTINGS_ENABLE_PUSH = 0).
+  Settings settings;
+  Hooks hooks;
+  /// `:scheme` sent when the request has no `:scheme` field: `http`, or `https` over TLS.
+  std::string scheme = "http";
+  /// A PING is sent after this long without frames from the server while streams are open,
+  /// and the session fails (streams with `errc::upstream_reset`) when no ACK comes within the
+  /// same time; zero: never.
+  std::chrono::milliseconds ping_timeout{std::chrono::seconds(30)};
+};
+
+/// Why an exchange failed, for the router's error responses and retries.
+struct ExchangeFailure {
+  /// True when the server cannot have processed the request and it can be sent again as it is:
+  /// the stream was refused (RST_STREAM REFUSED_STREAM), was above the last stream id of a
+  /// GOAWAY, or was never sent because the session had already closed.
+  bool replayable = false;
+  /// The RST_STREAM or GOAWAY code received, when one ended the stream.
+  std::uint32_t reset_code = 0;
+  std::string detail;  ///< `stream reset by the server: REFUSED_STREAM`, `connection closed`
+};
+
+/// One multiplexed HTTP/2 connection to an endpoint (nghttp2), prior knowledge or TLS with ALPN
+/// `h2`: every request to the endpoint from this worker is a stream on it. Lives on one worker;
+/// every call on the stream's executor. Must be owned by a `shared_ptr` (its I/O keeps it).
+class ClientSession : public std::enable_shared_from_this<ClientSession> {
+ public:
+  /// Takes a connected stream, sends the preface and our SETTINGS, and starts the session's
+  /// reader and writer on the stream's executor. Never fails itself: a connection that dies
+  /// makes `exchange` fail.
+  static std::shared_ptr<ClientSession> start(transport::StreamPtr stream,
+                                              const ClientOptions& options);
+  /// Drains (see `drain()`): no exchange can start any more, so the connection closes once the
+  /// open streams are done (their response bodies read to the end or dropped).
+  ~ClientSession();
+  ClientSession(const ClientSession&) = delete;
+  ClientSession& operator=(const ClientSession&) = delete;
+
+  /// Sends `req` as a new stream and returns the response head once it arrives; the response
+  /// body streams from the session (flow control tied to its reader, as on the server), with
+  /// the trailers the server ends the stream with. Pseudo-headers come from the request:
+  /// `:method` = method, `:path` = target, `:scheme` = its `:scheme` field or the options',
+  /// `:authority` = its `:authority` field, else its `Host` (then not sent as a field); other
+  /// fields are sent lower-cased, minus pseudo and connection-specific ones (Connection and
+  /// the fields it names, Keep-Alive, Proxy-Connection, Transfer-Encoding, Upgrade, Host, and TE
+  /// unless it is exactly `trailers`). The request body is pulled one piece at a time as the
+  /// server's windows allow, then its trailers. When the stream still needs the request body
+  /// as `exchange` returns (the server answered before the body was sent whole, or a failure
+  /// left a body read in flight), the session takes `req.body` over and leaves in its place an
+  /// empty body that reports the same `length()` and fails reads. 1xx responses are skipped.
+  ///
+  /// Errors: `errc::upstream_reset` (the server reset the stream or the connection closed;
+  /// `failure` says which and whether it is replayable), `errc::overloaded` (no stream can
+  /// be opened now: the server's SETTINGS_MAX_CONCURRENT_STREAMS are in use),
+  /// `errc::protocol_error` (a malformed response), `errc::client_gone` (the request body
+  /// failed to read). Cancelling the coroutine resets the stream (CANCEL); so does dropping
+  /// the response body before its end.
+  asio::awaitable<Result<http::Response>> exchange(http::Request& req, ExchangeFailure* failure);
+
+  /// True until the connection closed or a GOAWAY arrived: new exchanges may start.
+  bool is_open() const noexcept;
+  /// Open streams now.
+  std::size_t active_streams() const noexcept;
+  /// The server's SETTINGS_MAX_CONCURRENT_STREAMS (unbounded until its SETTINGS arrive).
+  std::uint32_t max_concurrent_streams() const noexcept;
+  /// Sends GOAWAY and closes the connection; open streams fail with `errc::upstream_reset`.
+  void close() noexcept;
+  /// Stops opening streams (GOAWAY to the server) and closes once the open streams finish.
+  void drain() noexcept;
+
+ private:
+  struct Impl;
+  explicit ClientSession(std::shared_ptr<Impl> impl);
+  std::shared_ptr<Impl> impl_;
+};
+
+using ClientSessionSharedPtr = std::shared_ptr<ClientSession>;
+
+}  // namespace meshd::http2

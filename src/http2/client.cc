@@ -1,0 +1,198 @@
+#include "meshd/http2/client.h"
+
+#include <boost/asio/error.hpp>
+
+#include <utility>
+
+#include "http2/client_internal.h"
+
+namespace meshd::http2 {
+
+using client_detail::ClientStream;
+using client_detail::ClientStreamSharedPtr;
+using client_detail::Connection;
+
+struct ClientSession::Impl final : Connection {
+  using Connection::Connection;
+};
+
+namespace {
+
+/// Stands in for a request body that the session took over because its stream still reads it
+/// after exchange() returned: same length, not readable again.
+class TakenBody final : public http::Body {
+ public:
+  explicit TakenBody(std::optional<std::uint64_t> length) : length_(length) {}
+  asio::awaitable<Result<std::string_view>> read() override {
+    co_return boost::system::error_code(asio::error::already_started);
+  }
+  std::optional<std::uint64_t> length() const override { return length_; }
+
+ private:
+  std::optional<std::uint64_t> length_;
+};
+
+/// The response body of a stream: takes what the stream received, crediting the stream window
+/// as it goes, so that a slow reader stops the server. Dropping it before its end resets the
+/// stream (CANCEL).
+class ResponseBody final : public http::Body {
+ public:
+  ResponseBody(std::shared_ptr<Connection> conn, ClientStreamSharedPtr st,
+               std::optional<std::uint64_t> length)
+      : conn_(std::move(conn)), st_(std::move(st)), length_(length) {}
+  ~ResponseBody() override {
+    if (!st_->remote_ended) {
+      conn_->cancel_stream(*st_, NGHTTP2_CANCEL);
+    }
+  }
+  ResponseBody(const ResponseBody&) = delete;
+  ResponseBody& operator=(const ResponseBody&) = delete;
+
+  // http::Body
+  asio::awaitable<Result<std::string_view>> read() override {
+    for (;;) {
+      if (!st_->rx.empty()) {
+        current_.clear();
+        current_.swap(st_->rx);
+        conn_->credit(*st_, current_.size());
+        co_return std::string_view(current_);
+      }
+      if (st_->remote_ended) {
+        co_return std::string_view();
+      }
+      if (st_->error) {
+        co_return st_->error;
+      }
+      asio::cancellation_state cs = co_await asio::this_coro::cancellation_state;
+      if (cs.cancelled() != asio::cancellation_type::none) {
+        // Poisoned: the stream is reset, later reads fail.
+        conn_->cancel_stream(*st_, NGHTTP2_CANCEL);
+        Connection::fail(*st_, asio::error::operation_aborted, false, 0, "body read cancelled");
+        st_->rx.clear();
+        co_return boost::system::error_code(asio::error::operation_aborted);
+      }
+      co_await st_->signal.wait();
+    }
+  }
+  std::optional<std::uint64_t> length() const override { return length_; }
+  const http::Headers& trailers() const override { return st_->trailers; }
+  std::optional<std::uint64_t> arrived() const override {
+    if (!st_->remote_ended || st_->error) {
+      return std::nullopt;
+    }
+    return st_->rx.size();
+  }
+
+ private:
+  std::shared_ptr<Connection> conn_;
+  ClientStreamSharedPtr st_;
+  std::optional<std::uint64_t> length_;
+  std::string current_;  ///< the piece returned last; valid until the next read
+};
+
+/// Ends exchange()'s hold on a stream however the coroutine ends (a return, a cancellation, the
+/// destruction of its frame): a stream whose response head was not handed out is reset, and a
+/// request body that the stream still reads is taken over from the request.
+class StreamGuard {
+ public:
+  StreamGuard(std::shared_ptr<Connection> conn, ClientStreamSharedPtr st, http::Request& req)
+      : conn_(std::move(conn)), st_(std::move(st)), req_(req) {}
+  ~StreamGuard() {
+    if (!committed_) {
+      conn_->cancel_stream(*st_, NGHTTP2_CANCEL);  // also stops the pump
+    }
+    // The body object must outlive the pump's pending read, or its further reads.
+    bool needed = committed_ ? st_->pump_running : st_->pump_reading;
+    if (needed && req_.body) {
+      auto length = req_.body->length();
+      st_->owned_body = std::move(req_.body);
+      req_.body = std::make_unique<TakenBody>(length);
+    }
+  }
+  StreamGuard(const StreamGuard&) = delete;
+  StreamGuard& operator=(const StreamGuard&) = delete;
+
+  /// The response head goes to the caller: the stream lives on in its body.
+  void commit() noexcept { committed_ = true; }
+
+ private:
+  std::shared_ptr<Connection> conn_;
+  ClientStreamSharedPtr st_;
+  http::Request& req_;
+  bool committed_ = false;
+};
+
+/// The response body's length as announced: none for HEAD and bodiless statuses.
+std::optional<std::uint64_t> response_length(const http::Request& req, const ClientStream& st) {
+  if (req.method == "HEAD" || st.status == 204 || st.status == 304) {
+    return 0;
+  }
+  return http::content_length(st.headers);
+}
+
+}  // namespace
+
+ClientSession::ClientSession(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+ClientSession::~ClientSession() {
+  // Nobody can start an exchange any more: finish the open ones, then close.
+  impl_->drain();
+}
+
+std::shared_ptr<ClientSession> ClientSession::start(transport::StreamPtr stream,
+                                                    const ClientOptions& options) {
+  auto impl = std::make_shared<Impl>(std::move(stream), options);
+  impl->begin();
+  return std::shared_ptr<ClientSession>(new ClientSession(std::move(impl)));
+}
+
+asio::awaitable<Result<http::Response>> ClientSession::exchange(http::Request& req,
+                                                                ExchangeFailure* failure) {
+  std::shared_ptr<Connection> conn = impl_;  // the session may be dropped while we wait
+  ExchangeFailure ignored;
+  ExchangeFailure& f = failure != nullptr ? *failure : ignored;
+  auto opened = conn->open_stream(req, f);
+  if (!opened) {
+    co_return opened.error();
+  }
+  ClientStreamSharedPtr st = std::move(*opened);
+  StreamGuard guard(conn, st, req);
+  while (!st->head_ready && !st->error) {
+    asio::cancellation_state cs = co_await asio::this_coro::cancellation_state;
+    if (cs.cancelled() != asio::cancellation_type::none) {
+      f.detail = "exchange cancelled";
+      co_return boost::system::error_code(asio::error::operation_aborted);  // guard resets
+    }
+    co_await st->signal.wait();
+  }
+  if (!st->head_ready) {
+    f = st->failure;
+    co_return st->error;
+  }
+  auto length = response_length(req, *st);
+  http::Response rsp;
+  rsp.status = st->status;
+  rsp.version = http::Version{2, 0};
+  rsp.headers = std::move(st->headers);
+  if (st->remote_ended && st->rx.empty()) {
+    rsp.body = std::make_unique<http::BufferBody>(std::string(), std::move(st->trailers));
+  } else {
+    rsp.body = std::make_unique<ResponseBody>(conn, st, length);
+  }
+  guard.commit();
+  co_return rsp;
+}
+
+bool ClientSession::is_open() const noexcept { return impl_->is_open(); }
+
+std::size_t ClientSession::active_streams() const noexcept { return impl_->active_streams(); }
+
+std::uint32_t ClientSession::max_concurrent_streams() const noexcept {
+  return impl_->max_concurrent_streams();
+}
+
+void ClientSession::close() noexcept { impl_->close(); }
+
+void ClientSession::drain() noexcept { impl_->drain(); }
+
+}  // namespace meshd::http2

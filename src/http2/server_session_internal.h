@@ -1,0 +1,247 @@
+#pragma once
+
+// The nghttp2 part of the HTTP/2 server codec (server.h): one ServerSession per connection once
+// it speaks HTTP/2, with its reader and writer coroutines, and one ServerStream per request
+// stream. Private to src/http2/server*.cc.
+
+#include <nghttp2/nghttp2.h>
+#include <sys/types.h>
+
+#include <boost/asio/cancellation_signal.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "meshd/core/asio.h"
+#include "meshd/http/message.h"
+#include "meshd/http2/server.h"
+
+namespace meshd::http2 {
+
+/// Wakes one coroutine of a connection from another: a timer that never expires by itself,
+/// cancelled to wake its waiter. A `notify()` without a waiter is remembered for the next
+/// `wait()`. One waiter at a time; on the connection's executor.
+class ServerWakeup {
+ public:
+  explicit ServerWakeup(const asio::any_io_executor& ex)
+      : timer_(ex, asio::steady_timer::time_point::max()) {}
+
+  void notify() {
+    notified_ = true;
+    timer_.cancel();
+  }
+  /// Returns after a `notify()` (at once if one is pending), at `deadline`, or when the awaiting
+  /// coroutine is cancelled; the caller re-checks what it waits for.
+  asio::awaitable<void> wait(std::chrono::steady_clock::time_point deadline =
+                                 std::chrono::steady_clock::time_point::max());
+
+ private:
+  asio::steady_timer timer_;
+  bool notified_ = false;
+};
+
+/// The state of one request stream: the request head being decoded, the request body received
+/// and not yet read, and the response being sent. Shared by the session (until nghttp2 closes
+/// the stream), its service coroutine and its request body.
+struct ServerStream {
+  ServerStream(std::int32_t stream_id, const asio::any_io_executor& ex)
+      : id(stream_id), body_wakeup(ex), pump_wakeup(ex) {}
+
+  const std::int32_t id;
+
+  // The request head, as decoded.
+  std::string method;
+  std::string path;
+  std::string scheme;
+  std::string authority;
+  bool has_authority = false;
+  http::Headers fields;
+  http::Headers trailers;
+  /// Decoded size (RFC 9113 §6.5.2) of the header block being received.
+  std::size_t block_bytes = 0;
+  /// The request's header block went past `max_header_list_bytes`: answered 431.
+  bool too_large = false;
+  /// Refused (RST_STREAM REFUSED_STREAM) when it opened.
+  bool refused = false;
+
+  // The request body: DATA received and not yet taken by the reader, the piece last handed out,
+  // and the bytes taken but not yet credited back to the client's window.
+  std::string inbox;
+  std::string current;
+  std::size_t unacked = 0;
+  bool end_stream = false;       ///< the client ended its side (END_STREAM)
+  bool expect_continue = false;  ///< `expect: 100-continue`: a 100 goes out at the first read
+  bool body_dropped = false;     ///< the request body was destroyed: DATA is discarded
+  bool body_failed = false;      ///< a read failed: later reads fail too
+  ServerWakeup body_wakeup;      ///< wakes the body reader
+
+  bool closed = false;   ///< nghttp2 closed the stream (or the connection ended)
+  bool running = false;  ///< its service coroutine (call and response body) is running
+  /// Cancels the service coroutine (the client reset the stream). Shared with the coroutine's
+  /// completion handler: Asio touches the slot after the coroutine frame is gone.
+  std::shared_ptr<asio::cancellation_signal> cancel = std::make_shared<asio::cancellation_signal>();
+
+  // The response body, pulled one piece at a time by the pump and handed to nghttp2 by the
+  // data provider.
+  http::BodyPtr response_body;
+  std::string_view pending;  ///< what the data provider has yet to take of the current piece
+  bool body_eof = false;
+  bool responded = false;    ///< the final response HEADERS were submitted
+  ServerWakeup pump_wakeup;  ///< wakes the pump once `pending` is taken
+};
+
+using ServerStreamSharedPtr = std::shared_ptr<ServerStream>;
+
+/// nghttp2's session object, owned.
+struct Nghttp2SessionDeleter {
+  void operator()(nghttp2_session* s) const noexcept { nghttp2_session_del(s); }
+};
+
+/// One HTTP/2 server connection on nghttp2, after the protocol was detected. Its reader feeds
+/// `nghttp2_session_mem_recv`; its writer drains `nghttp2_session_mem_send` into the stream, at
+/// most `max_outbound_buffer` bytes per write. Each request stream runs the service in its own
+/// coroutine. Owned by `shared_ptr`s: the connection, its coroutines, and request bodies. Lives
+/// on the stream's executor.
+class ServerSession : public std::enable_shared_from_this<ServerSession> {
+ public:
+  ServerSession(transport::StreamPtr stream, HttpServiceSharedPtr service,
+                const ServerOptions& options);
+  ~ServerSession();
+  ServerSession(const ServerSession&) = delete;
+  ServerSession& operator=(const ServerSession&) = delete;
+
+  /// Creates the nghttp2 session with the options' protections and queues our SETTINGS. False
+  /// when nghttp2 fails (out of memory).
+  bool init();
+  /// h2c: makes the HTTP/1.1 request that asked for the upgrade stream 1 (half-closed), with
+  /// `settings` the decoded `HTTP2-Settings` payload. False when nghttp2 rejects the payload.
+  bool upgrade(std::string_view settings, http::Request req, bool head);
+  /// Serves until the connection ends, then closes the stream: writes `preamble` (the 101 of an
+  /// upgrade) first, then feeds `initial` (bytes already read) to nghttp2 and reads on.
+  static asio::awaitable<void> run(std::shared_ptr<ServerSession> self, std::string preamble,
+                                   std::string initial);
+  /// Sends GOAWAY(NO_ERROR) with the last stream id; the connection closes once the open
+  /// streams are done.
+  void drain();
+  /// Enforces `idle_timeout` and, until the client preface arrived, `preface_timeout`.
+  void tick(std::chrono::steady_clock::time_point now);
+
+  // Used by the request body (server_stream.cc).
+  static asio::awaitable<Result<std::string_view>> read_body(std::shared_ptr<ServerSession> self,
+                                                             ServerStreamSharedPtr st);
+  void drop_body(ServerStream& st);
+
+ private:
+  /// Keeps `running_` and the idle clock right while a stream's coroutine runs.
+  class RunningGuard;
+
+  // nghttp2 callbacks (server_session.cc); `user` is the session.
+  static int on_begin_headers(nghttp2_session* s, const nghttp2_frame* frame, void* user);
+  static int on_header(nghttp2_session* s, const nghttp2_frame* frame, const std::uint8_t* name,
+                       std::size_t namelen, const std::uint8_t* value, std::size_t valuelen,
+                       std::uint8_t flags, void* user);
+  static int on_frame_recv(nghttp2_session* s, const nghttp2_frame* frame, void* user);
+  static int on_data_chunk_recv(nghttp2_session* s, std::uint8_t flags, std::int32_t stream_id,
+                                const std::uint8_t* data, std::size_t len, void* user);
+  static int on_stream_close(nghttp2_session* s, std::int32_t stream_id, std::uint32_t code,
+                             void* user);
+  static int on_frame_send(nghttp2_session* s, const nghttp2_frame* frame, void* user);
+  static int on_frame_not_send(nghttp2_session* s, const nghttp2_frame* frame, int error,
+                               void* user);
+  static int on_invalid_frame_recv(nghttp2_session* s, const nghttp2_frame* frame, int error,
+                                   void* user);
+  static int on_error(nghttp2_session* s, int code, const char* msg, std::size_t len, void* user);
+  // The response data provider (server_stream.cc).
+  static ssize_t read_data(nghttp2_session* s, std::int32_t stream_id, std::uint8_t* buf,
+                           std::size_t length, std::uint32_t* flags, nghttp2_data_source* source,
+                           void* user);
+
+  // Connection (server_session.cc).
+  asio::awaitable<void> read_loop();
+  asio::awaitable<void> linger(std::chrono::steady_clock::time_point deadline);
+  static asio::awaitable<void> write_loop(std::shared_ptr<ServerSession> self);
+  bool collect(std::string& out);
+  bool feed(const char* data, std::size_t len);
+  void recv_failed(ssize_t rv);
+  void start_ready();
+  void stop();
+  void go_away();
+  void count_reset();
+  void abuse(std::string_view reason);
+  void report_protocol_error(std::string_view reason);
+  std::string describe_error(std::string_view goaway_debug) const;
+  ServerStream* find(std::int32_t id);
+  void open_stream(std::int32_t id);
+  void close_stream(const ServerStreamSharedPtr& st);
+  int add_field(ServerStream& st, nghttp2_headers_category cat, std::string_view name,
+                std::string_view value);
+  void mark_idle_if_quiet();
+
+  // Streams (server_stream.cc).
+  void start_stream(const ServerStreamSharedPtr& st, std::optional<http::Response> canned);
+  void start_upgraded();
+  void launch(const ServerStreamSharedPtr& st, http::Request req,
+              std::optional<http::Response> canned);
+  http::Request build_request(const ServerStreamSharedPtr& st);
+  void set_context(http::Request& req, const ServerStreamSharedPtr& st);
+  static asio::awaitable<void> serve(std::shared_ptr<ServerSession> self, ServerStreamSharedPtr st,
+                                     http::Request req, std::optional<http::Response> canned);
+  static asio::awaitable<void> pump(std::shared_ptr<ServerSession> self, ServerStreamSharedPtr st);
+  bool submit_response(ServerStream& st, http::Response rsp, bool is_head);
+  bool submit_trailers(ServerStream& st, const http::Headers& trailers);
+  void submit_interim(ServerStream& st, const http::Response& rsp);
+  void reset(ServerStream& st, std::uint32_t code);
+  void credit(ServerStream& st, std::size_t n);
+
+  transport::StreamPtr stream_;
+  HttpServiceSharedPtr service_;
+  const ServerOptions& options_;
+  asio::any_io_executor executor_;
+  asio::ip::tcp::endpoint remote_;
+  asio::ip::tcp::endpoint local_;
+  std::unique_ptr<nghttp2_session, Nghttp2SessionDeleter> session_;
+
+  std::unordered_map<std::int32_t, ServerStreamSharedPtr> streams_;
+  /// Streams whose request head arrived during the current `feed`: their services start once
+  /// nghttp2 has returned (never from inside its callbacks), unless they were reset meanwhile.
+  std::vector<std::int32_t> ready_;
+  /// The upgraded request, started as stream 1 once `run` begins.
+  std::optional<http::Request> upgraded_;
+  /// Service coroutines running, including those of streams already closed and cancelled.
+  std::size_t running_ = 0;
+  /// Request body bytes read before a WINDOW_UPDATE is sent (from `window_update_ratio`).
+  std::size_t credit_batch_ = 1;
+  /// A header block decoding past this is an HPACK bomb: the connection is closed.
+  std::size_t bomb_bytes_ = 0;
+
+  ServerWakeup writer_wakeup_;
+  ServerWakeup done_wakeup_;  ///< the writer finished
+
+  // Rapid-reset token bucket.
+  double reset_tokens_ = 0;
+  std::chrono::steady_clock::time_point reset_refill_;
+
+  std::chrono::steady_clock::time_point started_;
+  std::chrono::steady_clock::time_point idle_since_;
+  std::size_t fed_ = 0;  ///< bytes given to nghttp2 (the preface is the first 24)
+  int last_lib_error_ = 0;
+  std::string last_error_;
+  std::string abuse_reason_;
+  bool reported_ = false;
+  bool terminated_ = false;        ///< we sent (or queued) GOAWAY with an error
+  bool goaway_submitted_ = false;  ///< we queued a graceful GOAWAY (drain, idle)
+  bool reader_done_ = false;
+  bool writer_done_ = false;
+  bool peer_gone_ = false;
+  bool stopped_ = false;
+};
+
+}  // namespace meshd::http2

@@ -1,0 +1,418 @@
+// The per-stream half of ServerSession: the request handed to the service, its body with flow
+// control tied to the reader, and the response (HEADERS, DATA pulled from the body, trailers).
+
+#include <boost/asio/cancellation_state.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <deque>
+#include <exception>
+#include <utility>
+
+#include "http2/server_session_internal.h"
+#include "meshd/core/errc.h"
+#include "meshd/core/log.h"
+#include "meshd/core/spawn.h"
+
+namespace meshd::http2 {
+namespace {
+
+/// A stream's request body: DATA frames the session buffered, at most one window of them.
+class RequestBody final : public http::Body {
+ public:
+  RequestBody(std::shared_ptr<ServerSession> session, ServerStreamSharedPtr st,
+              std::optional<std::uint64_t> length)
+      : session_(std::move(session)), st_(std::move(st)), length_(length) {}
+  ~RequestBody() override { session_->drop_body(*st_); }
+  RequestBody(const RequestBody&) = delete;
+  RequestBody& operator=(const RequestBody&) = delete;
+
+  // http::Body
+  asio::awaitable<Result<std::string_view>> read() override {
+    return ServerSession::read_body(session_, st_);
+  }
+  std::optional<std::uint64_t> length() const override { return length_; }
+  const http::Headers& trailers() const override { return st_->trailers; }
+  std::optional<std::uint64_t> arrived() const override {
+    if (!st_->end_stream || st_->body_failed) {
+      return std::nullopt;
+    }
+    return st_->inbox.size();
+  }
+
+ private:
+  std::shared_ptr<ServerSession> session_;
+  ServerStreamSharedPtr st_;
+  std::optional<std::uint64_t> length_;
+};
+
+/// RFC 9113 §8.2.2: fields that must not appear in HTTP/2 (their names lower-cased).
+bool is_connection_specific(std::string_view name) {
+  return name == "connection" || name == "keep-alive" || name == "proxy-connection" ||
+         name == "transfer-encoding" || name == "upgrade" || name == "te";
+}
+
+/// A header block for nghttp2: names lower-cased, pseudo and connection-specific fields and
+/// fields nghttp2 deems invalid left out. nghttp2 copies the block when it is submitted.
+class NvList {
+ public:
+  void add(std::string_view name, std::string_view value) {
+    names_.emplace_back(name);
+    std::string& n = names_.back();
+    std::transform(n.begin(), n.end(), n.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    nv_.push_back(nghttp2_nv{reinterpret_cast<std::uint8_t*>(n.data()),
+                             reinterpret_cast<std::uint8_t*>(const_cast<char*>(value.data())),
+                             n.size(), value.size(), NGHTTP2_NV_FLAG_NONE});
+  }
+  void add_fields(const http::Headers& headers) {
+    headers.for_each([this](http::Headers::Field f) {
+      if (f.name.empty() || f.name[0] == ':') {
+        return;
+      }
+      add(f.name, f.value);
+      const nghttp2_nv& nv = nv_.back();
+      if (is_connection_specific(names_.back()) ||
+          nghttp2_check_header_name(nv.name, nv.namelen) == 0 ||
+          nghttp2_check_header_value(nv.value, nv.valuelen) == 0) {
+        nv_.pop_back();
+        names_.pop_back();
+      }
+    });
+  }
+  nghttp2_nv* data() noexcept { return nv_.data(); }
+  std::size_t size() const noexcept { return nv_.size(); }
+
+ private:
+  std::deque<std::string> names_;  // stable addresses
+  std::vector<nghttp2_nv> nv_;
+};
+
+asio::awaitable<void> interim_sent() { co_return; }
+
+ServerSession& self_of(void* user) { return *static_cast<ServerSession*>(user); }
+
+/// The completion of a stream's coroutine: logs an escaped exception as `spawn` does, and
+/// releases the stream's cancellation signal only from a later handler, once Asio has cleared
+/// the slot it bound to the coroutine (which happens after the coroutine frame is destroyed).
+struct StreamCompletion {
+  std::shared_ptr<asio::cancellation_signal> signal;
+  asio::any_io_executor executor;
+
+  void operator()(std::exception_ptr e) {
+    detail::SpawnCompletion{"http2-server-stream"}(e);
+    asio::post(executor, [keep = std::move(signal)] {});
+  }
+};
+
+}  // namespace
+
+class ServerSession::RunningGuard {
+ public:
+  RunningGuard(ServerSession& session, ServerStream& st) : session_(session), st_(st) {}
+  ~RunningGuard() {
+    --session_.running_;
+    st_.running = false;
+    session_.mark_idle_if_quiet();
+  }
+  RunningGuard(const RunningGuard&) = delete;
+  RunningGuard& operator=(const RunningGuard&) = delete;
+
+ private:
+  ServerSession& session_;
+  ServerStream& st_;
+};
+
+void ServerSession::start_stream(const ServerStreamSharedPtr& st,
+                                 std::optional<http::Response> canned) {
+  launch(st, build_request(st), std::move(canned));
+}
+
+void ServerSession::start_upgraded() {
+  if (!upgraded_) {
+    return;
+  }
+  http::Request req = std::move(*upgraded_);
+  upgraded_.reset();
+  auto it = streams_.find(1);
+  if (it == streams_.end()) {
+    return;
+  }
+  set_context(req, it->second);
+  launch(it->second, std::move(req), std::nullopt);
+}
+
+void ServerSession::launch(const ServerStreamSharedPtr& st, http::Request req,
+                           std::optional<http::Response> canned) {
+  ++running_;
+  st->running = true;
+  asio::co_spawn(
+      executor_, serve(shared_from_this(), st, std::move(req), std::move(canned)),
+      asio::bind_cancellation_slot(st->cancel->slot(), StreamCompletion{st->cancel, executor_}));
+}
+
+http::Request ServerSession::build_request(const ServerStreamSharedPtr& st) {
+  http::Request req;
+  req.method = std::move(st->method);
+  req.target = std::move(st->path);
+  req.version = http::Version{2, 0};
+  if (st->has_authority) {
+    req.headers.add(":authority", st->authority);
+  }
+  if (!st->scheme.empty()) {
+    req.headers.add(":scheme", st->scheme);
+  }
+  st->fields.for_each([&req](http::Headers::Field f) { req.headers.add(f.name, f.value); });
+  st->fields.clear();
+  if (req.headers.contains("expect")) {
+    // Answered here, as the HTTP/1.1 server does: 100 when the body is first read.
+    st->expect_continue =
+        !st->end_stream && http::iequals(req.headers.get("expect"), "100-continue");
+    req.headers.remove("expect");
+  }
+  if (st->end_stream && st->inbox.empty()) {
+    // (The request may be built after its DATA arrived with the same read: then it has a body.)
+    req.body = std::make_unique<http::BufferBody>(std::string());
+  } else {
+    req.body =
+        std::make_unique<RequestBody>(shared_from_this(), st, http::content_length(req.headers));
+  }
+  set_context(req, st);
+  return req;
+}
+
+void ServerSession::set_context(http::Request& req, const ServerStreamSharedPtr& st) {
+  req.ctx.remote = remote_;
+  req.ctx.local = local_;
+  req.ctx.start = std::chrono::steady_clock::now();
+  req.ctx.interim = [self = shared_from_this(), st](const http::Response& rsp) {
+    self->submit_interim(*st, rsp);
+    return interim_sent();
+  };
+}
+
+asio::awaitable<void> ServerSession::serve(std::shared_ptr<ServerSession> self,
+                                           ServerStreamSharedPtr st, http::Request req,
+                                           std::optional<http::Response> canned) {
+  RunningGuard guard(*self, *st);
+  const bool is_head = req.method == "HEAD";
+  Result<http::Response> rsp = make_error_code(errc::client_gone);
+  bool failed = false;
+  if (canned) {
+    rsp = std::move(*canned);
+  } else {
+    try {
+      rsp = co_await self->service_->call(std::move(req));
+    } catch (const boost::system::system_error&) {
+      // Asio surfaces the cancellation of a reset stream as an exception at the next co_await.
+      rsp = make_error_code(errc::client_gone);
+    } catch (const std::exception& e) {
+      count_internal_error();
+      log::get("http2")->error("service failed stream={} error={}", st->id, e.what());
+      failed = true;
+    }
+  }
+  if (st->closed || self->stopped_) {
+    co_return;
+  }
+  if (failed || !rsp) {
+    std::uint32_t code = NGHTTP2_INTERNAL_ERROR;
+    if (!failed) {
+      code = static_cast<std::uint32_t>(reset_code_for(rsp.error()));
+    }
+    self->reset(*st, code);
+    co_return;
+  }
+  if (!self->submit_response(*st, std::move(*rsp), is_head)) {
+    co_return;
+  }
+  try {
+    co_await pump(self, st);
+  } catch (const boost::system::system_error&) {
+    // cancelled: the stream was reset or the connection closed
+  }
+}
+
+asio::awaitable<void> ServerSession::pump(std::shared_ptr<ServerSession> self,
+                                          ServerStreamSharedPtr st) {
+  // One piece at a time: the next is read once the data provider has taken the previous one,
+  // which it does only as the client's windows allow.
+  for (;;) {
+    while (!st->pending.empty() && !st->closed && !self->stopped_) {
+      co_await st->pump_wakeup.wait();
+    }
+    if (st->closed || self->stopped_) {
+      co_return;
+    }
+    auto piece = co_await st->response_body->read();
+    if (st->closed || self->stopped_) {
+      co_return;
+    }
+    if (!piece) {
+      log::get("http2")->debug("response body failed stream={} error={}", st->id,
+                               piece.error().message());
+      self->reset(*st, NGHTTP2_INTERNAL_ERROR);
+      co_return;
+    }
+    if (piece->empty()) {
+      st->body_eof = true;
+    } else {
+      st->pending = *piece;
+    }
+    nghttp2_session_resume_data(self->session_.get(), st->id);
+    self->writer_wakeup_.notify();
+    if (st->body_eof) {
+      co_return;
+    }
+  }
+}
+
+bool ServerSession::submit_response(ServerStream& st, http::Response rsp, bool is_head) {
+  if (rsp.status < 200 || rsp.status > 999) {
+    log::get("http2")->debug("invalid final status stream={} status={}", st.id, rsp.status);
+    reset(st, NGHTTP2_INTERNAL_ERROR);
+    return false;
+  }
+  st.response_body = rsp.body ? std::move(rsp.body) : std::make_unique<http::BufferBody>("");
+  // A body already known to be empty, without trailers, ends the stream with the HEADERS: a
+  // gRPC trailers-only response must stay one HEADERS frame with END_STREAM.
+  const bool empty =
+      st.response_body->arrived() == std::optional<std::uint64_t>{0} &&
+      st.response_body->trailers().empty();
+  const bool no_body = is_head || rsp.status == 204 || rsp.status == 304 || empty;
+  NvList nv;
+  const std::string status = std::to_string(rsp.status);
+  nv.add(":status", status);
+  nv.add_fields(rsp.headers);
+  nghttp2_data_provider provider;
+  provider.source.ptr = &st;
+  provider.read_callback = &read_data;
+  int rv = nghttp2_submit_response(session_.get(), st.id, nv.data(), nv.size(),
+                                   no_body ? nullptr : &provider);
+  st.responded = true;
+  if (rv != 0) {
+    log::get("http2")->debug("response not submitted stream={} error={}", st.id,
+                             nghttp2_strerror(rv));
+    reset(st, NGHTTP2_INTERNAL_ERROR);
+    return false;
+  }
+  writer_wakeup_.notify();
+  return !no_body;
+}
+
+bool ServerSession::submit_trailers(ServerStream& st, const http::Headers& trailers) {
+  NvList nv;
+  nv.add_fields(trailers);
+  if (nv.size() == 0) {
+    return false;
+  }
+  return nghttp2_submit_trailer(session_.get(), st.id, nv.data(), nv.size()) == 0;
+}
+
+void ServerSession::submit_interim(ServerStream& st, const http::Response& rsp) {
+  if (stopped_ || st.closed || st.responded || rsp.status < 100 || rsp.status > 199 ||
+      rsp.status == 101) {
+    return;
+  }
+  NvList nv;
+  const std::string status = std::to_string(rsp.status);
+  nv.add(":status", status);
+  nv.add_fields(rsp.headers);
+  nghttp2_submit_headers(session_.get(), NGHTTP2_FLAG_NONE, st.id, nullptr, nv.data(), nv.size(),
+                         nullptr);
+  writer_wakeup_.notify();
+}
+
+void ServerSession::reset(ServerStream& st, std::uint32_t code) {
+  if (stopped_ || st.closed) {
+    return;
+  }
+  nghttp2_submit_rst_stream(session_.get(), NGHTTP2_FLAG_NONE, st.id, code);
+  writer_wakeup_.notify();
+}
+
+ssize_t ServerSession::read_data(nghttp2_session*, std::int32_t, std::uint8_t* buf,
+                                 std::size_t length, std::uint32_t* flags,
+                                 nghttp2_data_source* source, void* user) {
+  auto& st = *static_cast<ServerStream*>(source->ptr);
+  if (!st.pending.empty()) {
+    std::size_t n = std::min(length, st.pending.size());
+    std::memcpy(buf, st.pending.data(), n);
+    st.pending.remove_prefix(n);
+    if (st.pending.empty()) {
+      st.pump_wakeup.notify();
+    }
+    return static_cast<ssize_t>(n);
+  }
+  if (!st.body_eof) {
+    return NGHTTP2_ERR_DEFERRED;  // the pump resumes the stream with the next piece
+  }
+  *flags |= NGHTTP2_DATA_FLAG_EOF;
+  const http::Headers& trailers = st.response_body->trailers();
+  if (!trailers.empty() && self_of(user).submit_trailers(st, trailers)) {
+    *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+  }
+  return 0;
+}
+
+asio::awaitable<Result<std::string_view>> ServerSession::read_body(
+    std::shared_ptr<ServerSession> self, ServerStreamSharedPtr st) {
+  if (st->expect_continue) {
+    st->expect_continue = false;
+    http::Response proceed;
+    proceed.status = 100;
+    self->submit_interim(*st, proceed);
+  }
+  for (;;) {
+    if (st->body_failed) {
+      co_return make_error_code(errc::client_gone);
+    }
+    if (!st->inbox.empty()) {
+      st->current.swap(st->inbox);
+      st->inbox.clear();
+      self->credit(*st, st->current.size());
+      co_return std::string_view(st->current);
+    }
+    if (st->end_stream) {
+      co_return std::string_view{};
+    }
+    if (st->closed || self->stopped_) {
+      st->body_failed = true;
+      co_return make_error_code(errc::client_gone);
+    }
+    co_await st->body_wakeup.wait();
+    asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
+    if (state.cancelled() != asio::cancellation_type::none) {
+      st->body_failed = true;
+      co_return make_error_code(asio::error::operation_aborted);
+    }
+  }
+}
+
+void ServerSession::drop_body(ServerStream& st) {
+  st.body_dropped = true;
+  const std::size_t unread = st.inbox.size();
+  std::string().swap(st.inbox);
+  std::string().swap(st.current);
+  credit(st, unread);
+}
+
+void ServerSession::credit(ServerStream& st, std::size_t n) {
+  // Nothing more can arrive once the client ended the stream: no WINDOW_UPDATE then.
+  if (stopped_ || st.closed || st.end_stream || n == 0) {
+    return;
+  }
+  st.unacked += n;
+  if (st.unacked < credit_batch_) {
+    return;
+  }
+  // nghttp2_session_consume_stream would batch at half the window whatever the ratio says;
+  // with automatic updates off, submitting the update ourselves credits exactly what was read.
+  nghttp2_submit_window_update(session_.get(), NGHTTP2_FLAG_NONE, st.id,
+                               static_cast<std::int32_t>(st.unacked));
+  st.unacked = 0;
+  writer_wakeup_.notify();
+}
+
+}  // namespace meshd::http2

@@ -1,0 +1,356 @@
+// http2::ClientSession against a scripted Python h2 server (tests/http2/client_server.py): the
+// exchange's framing, and every way a server can end a stream or the connection.
+
+#include "meshd/http2/client.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/error.hpp>
+
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "testing/script_process.h"
+#include "unit/http2/client_test_support.h"
+
+namespace meshd::http2 {
+namespace {
+
+using namespace test;
+
+class Http2ClientTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    server_ = new meshd::testing::ScriptProcess("tests/http2/client_server.py", {});
+    int plain = 0;
+    int limited = 0;
+    std::sscanf(server_->first_line().c_str(), "%d %d", &plain, &limited);
+    port_ = static_cast<std::uint16_t>(plain);
+    limited_port_ = static_cast<std::uint16_t>(limited);
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+
+  template <class T>
+  T run(asio::awaitable<T> task, std::chrono::seconds limit = 5s) {
+    return meshd::testing::run(io_, std::move(task), limit);
+  }
+
+  ClientSessionSharedPtr session(std::uint16_t port, ClientOptions options = {}) {
+    options.hooks = count_hooks(counts_);
+    return run(open_session(port, options));
+  }
+  ClientSessionSharedPtr session(ClientOptions options = {}) { return session(port_, options); }
+
+  /// Polls the server's event log (on a session of its own) until it has `line`.
+  bool server_logged(const std::string& line) {
+    auto log_session = run(open_session(port_));
+    return run(server_logged_on(log_session, line));
+  }
+  static asio::awaitable<bool> server_logged_on(ClientSessionSharedPtr s, std::string line) {
+    for (int i = 0; i < 200; ++i) {
+      Got got = co_await get(s, "/log");
+      if (got.body.find(line + "\n") != std::string::npos) {
+        co_return true;
+      }
+      co_await pause(10ms);
+    }
+    co_return false;
+  }
+
+  /// Waits until the session's connection has closed (its hooks say so).
+  bool closed() {
+    return run(eventually([c = counts_] { return c->connections == 0; }));
+  }
+
+  static inline meshd::testing::ScriptProcess* server_ = nullptr;
+  static inline std::uint16_t port_ = 0;
+  static inline std::uint16_t limited_port_ = 0;
+  asio::io_context io_;
+  std::shared_ptr<HookCounts> counts_ = std::make_shared<HookCounts>();
+};
+
+TEST_F(Http2ClientTest, SendsPseudoHeadersFilteredFieldsBodyAndTrailers) {
+  auto s = session();
+  http::Headers trailers;
+  trailers.add("X-Checksum", "abc");
+  auto req =
+      request("POST", "/echo?a=b",
+              std::make_unique<ScriptedBody>(std::vector<std::string>{"hello ", "world"}, trailers),
+              "example.com");
+  for (auto [name, value] : {std::pair{"Connection", "close, X-Hop"},
+                             {"X-Hop", "gone"},
+                             {"Keep-Alive", "5"},
+                             {"Proxy-Connection", "x"},
+                             {"Transfer-Encoding", "chunked"},
+                             {"Upgrade", "h2c"},
+                             {"TE", "trailers"},
+                             {"X-Custom", "Value"}}) {
+    req.headers.add(name, value);
+  }
+
+  Got got = run(round_trip(s, std::move(req)));
+
+  ASSERT_FALSE(got.error) << got.failure.detail;
+  EXPECT_EQ(got.status, 200);
+  EXPECT_EQ(got.version, (http::Version{2, 0}));
+  EXPECT_EQ(got.length, got.body.size());
+  EXPECT_EQ(got.body,
+            "method POST\nscheme http\nauthority example.com\npath /echo?a=b\n"
+            "field te: trailers\nfield x-custom: Value\ntrailer x-checksum: abc\n"
+            "body hello world\n");
+  EXPECT_EQ(got.header("content-length"), std::to_string(got.body.size()));
+  EXPECT_EQ(got.header(":status"), "(absent)");
+}
+
+TEST_F(Http2ClientTest, TakesSchemeAndAuthorityFromPseudoFieldsAndDropsOtherTe) {
+  auto s = session();
+  auto req = request("GET", "/echo", nullptr, "");
+  req.headers.add(":authority", "svc.example:8080");
+  req.headers.add(":scheme", "https");
+  req.headers.add("TE", "gzip");
+
+  Got got = run(round_trip(s, std::move(req)));
+
+  ASSERT_FALSE(got.error) << got.failure.detail;
+  EXPECT_EQ(got.body, "method GET\nscheme https\nauthority svc.example:8080\npath /echo\nbody \n");
+}
+
+TEST_F(Http2ClientTest, ResponseTrailersEndTheBody) {
+  auto s = session();
+
+  Got got = run(get(s, "/trailers"));
+
+  ASSERT_FALSE(got.error) << got.failure.detail;
+  EXPECT_FALSE(got.body_error) << got.body_error.message();
+  EXPECT_EQ(got.body, "hello");
+  EXPECT_EQ(got.length, std::nullopt);
+  EXPECT_EQ(got.header("content-type"), "application/grpc");
+  ASSERT_EQ(got.trailers.size(), 2u);
+  EXPECT_EQ(got.trailers[0], (std::pair<std::string, std::string>{"grpc-status", "0"}));
+  EXPECT_EQ(got.trailers[1], (std::pair<std::string, std::string>{"grpc-message", "ok"}));
+}
+
+TEST_F(Http2ClientTest, RefusedStreamIsReplayableAndTheSessionStaysUsable) {
+  auto s = session();
+
+  Got refused = run(get(s, "/refuse"));
+  Got next = run(get(s, "/echo"));
+
+  EXPECT_EQ(refused.error, make_error_code(errc::upstream_reset));
+  EXPECT_TRUE(refused.failure.replayable);
+  EXPECT_EQ(refused.failure.reset_code, 0x7u);
+  EXPECT_NE(refused.failure.detail.find("REFUSED_STREAM"), std::string::npos)
+      << refused.failure.detail;
+  EXPECT_TRUE(s->is_open());
+  EXPECT_EQ(next.status, 200);
+}
+
+TEST_F(Http2ClientTest, ResetMidBodyFailsTheBodyRead) {
+  auto s = session();
+
+  Got got = run(get(s, "/rst-mid-body"));
+
+  ASSERT_FALSE(got.error) << got.failure.detail;
+  EXPECT_EQ(got.status, 200);
+  EXPECT_EQ(got.body, "partial");
+  EXPECT_EQ(got.body_error, make_error_code(errc::upstream_reset));
+  EXPECT_TRUE(s->is_open());
+}
+
+TEST_F(Http2ClientTest, ConnectionClosedMidBodyFailsTheBodyRead) {
+  auto s = session();
+
+  Got got = run(get(s, "/close-mid-body"));
+
+  ASSERT_FALSE(got.error) << got.failure.detail;
+  EXPECT_EQ(got.body, "partial");
+  EXPECT_EQ(got.body_error, make_error_code(errc::upstream_reset));
+  EXPECT_FALSE(s->is_open());
+  EXPECT_TRUE(closed());
+}
+
+TEST_F(Http2ClientTest, GoawayBelowOurStreamIsReplayableAndClosesTheSession) {
+  auto s = session();
+  Got first = run(get(s, "/echo"));  // stream 1: the GOAWAY's last stream id
+
+  Got got = run(get(s, "/goaway"));  // stream 3
+  Got after = run(get(s, "/echo"));
+
+  EXPECT_EQ(first.status, 200);
+  EXPECT_EQ(got.error, make_error_code(errc::upstream_reset));
+  EXPECT_TRUE(got.failure.replayable) << got.failure.detail;
+  EXPECT_NE(got.failure.detail.find("GOAWAY"), std::string::npos) << got.failure.detail;
+  EXPECT_FALSE(s->is_open());
+  EXPECT_EQ(after.error, make_error_code(errc::upstream_reset));
+  EXPECT_TRUE(after.failure.replayable);
+  EXPECT_TRUE(closed());
+}
+
+TEST_F(Http2ClientTest, ServerConcurrencyLimitMakesAnExtraExchangeOverloaded) {
+  auto s = session(limited_port_);
+  auto hold = request("GET", "/hold?t=lim");
+  auto held = run(s->exchange(hold, nullptr));
+  ASSERT_TRUE(held) << held.error().message();
+
+  Got extra = run(get(s, "/echo"));
+  EXPECT_EQ(s->max_concurrent_streams(), 1u);
+  EXPECT_EQ(extra.error, make_error_code(errc::overloaded));
+  EXPECT_FALSE(extra.failure.replayable);
+  held->body.reset();  // resets the held stream, freeing the slot
+  ASSERT_TRUE(run(eventually([&] { return s->active_streams() == 0; })));
+  Got later = run(get(s, "/echo"));
+
+  EXPECT_EQ(later.status, 200) << later.failure.detail;
+}
+
+TEST_F(Http2ClientTest, OversizedResponseHeaderListFailsOnlyItsStream) {
+  auto s = session();
+
+  Got big = run(get(s, "/big-headers"));
+  Got next = run(get(s, "/echo"));
+
+  EXPECT_EQ(big.error, make_error_code(errc::protocol_error));
+  EXPECT_NE(big.failure.detail.find("header list over 8192 bytes"), std::string::npos)
+      << big.failure.detail;
+  EXPECT_EQ(next.status, 200);
+  EXPECT_TRUE(s->is_open());
+}
+
+TEST_F(Http2ClientTest, ContinuationFloodEndsTheSessionAsAProtocolError) {
+  auto s = session();
+
+  Got got = run(get(s, "/flood"));
+
+  EXPECT_EQ(got.error, make_error_code(errc::protocol_error)) << got.failure.detail;
+  EXPECT_FALSE(s->is_open());
+  ASSERT_EQ(counts_->protocol_errors.size(), 1u);
+  EXPECT_NE(counts_->protocol_errors[0].find("CONTINUATION"), std::string::npos)
+      << counts_->protocol_errors[0];
+  EXPECT_TRUE(closed());
+}
+
+TEST_F(Http2ClientTest, CancellingAnExchangeResetsTheStreamWithCancel) {
+  auto s = session();
+  asio::cancellation_signal cancel;
+  auto outcome = std::make_shared<std::optional<Got>>();
+  asio::co_spawn(io_, round_trip(s, request("GET", "/hold-nohead?t=cancel")),
+                 asio::bind_cancellation_slot(cancel.slot(), [outcome](std::exception_ptr, Got g) {
+                   *outcome = std::move(g);
+                 }));
+  ASSERT_TRUE(server_logged("request /hold-nohead?t=cancel"));
+
+  cancel.emit(asio::cancellation_type::terminal);
+  ASSERT_TRUE(run(eventually([&] { return outcome->has_value(); })));
+
+  EXPECT_EQ((*outcome)->error, asio::error::operation_aborted);
+  EXPECT_TRUE(server_logged("reset /hold-nohead?t=cancel 8"));
+  EXPECT_TRUE(run(eventually([&] { return s->active_streams() == 0; })));
+  EXPECT_EQ(counts_->streams, 0);
+}
+
+TEST_F(Http2ClientTest, DroppingTheBodyEarlyResetsTheStream) {
+  auto s = session();
+  auto req = request("GET", "/hold?t=drop");
+  auto rsp = run(s->exchange(req, nullptr));
+  ASSERT_TRUE(rsp) << rsp.error().message();
+  auto piece = run([](http::Body* b) -> asio::awaitable<std::string> {
+    auto p = co_await b->read();
+    co_return p ? std::string(*p) : "error";
+  }(rsp->body.get()));
+  EXPECT_EQ(piece, "x");
+
+  rsp->body.reset();
+
+  EXPECT_TRUE(server_logged("reset /hold?t=drop 8"));
+  EXPECT_TRUE(run(eventually([&] { return s->active_streams() == 0; })));
+  EXPECT_TRUE(s->is_open());
+}
+
+TEST_F(Http2ClientTest, RequestBodyReadsWaitForTheServersWindow) {
+  auto s = session();
+  auto reads = std::make_shared<int>(0);
+  auto req = request("POST", "/sink?t=bp", std::make_unique<EndlessBody>(reads));
+  auto rsp = run(s->exchange(req, nullptr));
+  ASSERT_TRUE(rsp) << rsp.error().message();
+
+  // The server never acknowledges: once its 65535-byte window is full, nothing more can go out.
+  ASSERT_TRUE(run(server_logged_on(s, "sink /sink?t=bp 65535")));
+  Got barrier = run(get(s, "/log"));  // a round trip on the same connection after that
+
+  EXPECT_EQ(barrier.status, 200);
+  EXPECT_LE(*reads, 65535 / 16384 + 3);         // the window's worth, and one piece waiting
+  EXPECT_EQ(req.body->length(), std::nullopt);  // taken over by the stream, length kept
+}
+
+TEST_F(Http2ClientTest, PaddingIsCreditedBackSoAPaddedStreamNeverStalls) {
+  ClientOptions options;
+  options.settings.initial_stream_window = 16384;
+  auto s = session(options);
+
+  // 100 frames of 2000 data bytes and 256 bytes of padding: 25 KB of padding, more than a
+  // window, that only the client can credit back.
+  Got got = run(get(s, "/padded"), 3s);
+
+  ASSERT_FALSE(got.error) << got.failure.detail;
+  EXPECT_FALSE(got.body_error) << got.body_error.message();
+  EXPECT_EQ(got.body, std::string(200000, 'p'));
+}
+
+TEST_F(Http2ClientTest, SilentServerFailsTheSessionAfterThePingTimeout) {
+  ClientOptions options;
+  options.ping_timeout = 150ms;
+  auto s = session(options);
+
+  Got got = run(get(s, "/stall"));
+
+  ASSERT_FALSE(got.error) << got.failure.detail;
+  EXPECT_EQ(got.body, "x");
+  EXPECT_EQ(got.body_error, make_error_code(errc::upstream_reset));
+  EXPECT_FALSE(s->is_open());
+  EXPECT_TRUE(closed());
+}
+
+TEST_F(Http2ClientTest, DrainLetsOpenStreamsFinishThenCloses) {
+  auto s = session();
+  auto req = request("GET", "/hold?t=drain");
+  auto rsp = run(s->exchange(req, nullptr));
+  ASSERT_TRUE(rsp) << rsp.error().message();
+
+  s->drain();
+  Got refused = run(get(s, "/echo"));
+  EXPECT_FALSE(s->is_open());
+  EXPECT_EQ(refused.error, make_error_code(errc::upstream_reset));
+  EXPECT_TRUE(refused.failure.replayable);
+  EXPECT_EQ(counts_->connections, 1);  // still serving the held stream
+  rsp->body.reset();
+
+  EXPECT_TRUE(closed());
+}
+
+TEST_F(Http2ClientTest, CloseFailsOpenStreamsAndLaterExchanges) {
+  auto s = session();
+  auto req = request("GET", "/hold?t=close");
+  auto rsp = run(s->exchange(req, nullptr));
+  ASSERT_TRUE(rsp) << rsp.error().message();
+
+  s->close();
+  std::string body;
+  auto read = run(http::read_all(*rsp->body, body));
+  Got after = run(get(s, "/echo"));
+
+  EXPECT_EQ(read.error(), make_error_code(errc::upstream_reset));
+  EXPECT_EQ(after.error, make_error_code(errc::upstream_reset));
+  EXPECT_TRUE(after.failure.replayable);
+  EXPECT_TRUE(closed());
+  EXPECT_EQ(counts_->streams, 0);
+}
+
+}  // namespace
+}  // namespace meshd::http2
