@@ -22,6 +22,7 @@
 #include "meshd/telemetry/per_worker.h"
 #include "meshd/telemetry/registry.h"
 #include "meshd/trace/trace.h"
+#include "meshd/http2/server.h"
 #include "meshd/transport/tls_server.h"
 
 namespace meshd::app {
@@ -113,6 +114,31 @@ std::shared_ptr<transport::TlsServerContext> server_tls(const config::ServerTlsC
     std::cerr << "meshd: " << where << e << "\n";
   }
   return context;
+}
+
+/// The HTTP/2 settings of an h2 router's server (inventory §13; the codec's defaults unless
+/// written).
+http2::ServerOptions h2_server_options(const config::ServerConfig& sc) {
+  http2::ServerOptions o;
+  http2::Settings& s = o.settings;
+  s.max_concurrent_streams = static_cast<std::uint32_t>(sc.max_concurrent_streams_per_connection.value);
+  const config::H2SettingsConfig& h = sc.h2;
+  if (h.initial_stream_window_bytes.value) {
+    s.initial_stream_window = static_cast<std::uint32_t>(*h.initial_stream_window_bytes.value);
+  }
+  if (h.window_update_ratio.value) {
+    s.window_update_ratio = *h.window_update_ratio.value;
+  }
+  if (h.header_table_bytes.value) {
+    s.header_table_bytes = static_cast<std::uint32_t>(*h.header_table_bytes.value);
+  }
+  if (h.max_frame_bytes.value) {
+    s.max_frame_bytes = static_cast<std::uint32_t>(*h.max_frame_bytes.value);
+  }
+  if (h.max_header_list_bytes.value) {
+    s.max_header_list_bytes = static_cast<std::uint32_t>(*h.max_header_list_bytes.value);
+  }
+  return o;
 }
 
 std::size_t worker_count(const config::Config& config) {
@@ -210,6 +236,8 @@ bool LinkerImpl::init() {
 bool LinkerImpl::build_router(const config::RouterConfig& rc) {
   auto options = std::make_shared<router::RouterOptions>();
   options->label = rc.label.value;
+  options->h2 = rc.protocol.value == "h2";
+  options->pool.h2 = options->h2;
   options->base_dtab = rc.dtab.value.parsed;
   options->identifiers = router::make_identifiers(rc, naming_->identifiers);
   options->bind = naming_->routers[static_cast<std::size_t>(&rc - config_.routers.data())].bind;
@@ -223,8 +251,15 @@ bool LinkerImpl::build_router(const config::RouterConfig& rc) {
                           options->max_header_bytes};
   options->retry_buffer_bytes =
       static_cast<std::size_t>(rc.stream_after_content_length_kb.value) * 1024;
-  options->policies =
-      std::make_shared<const router::PolicyTable>(router::PolicyTable::from_config(rc));
+  std::vector<std::string> policy_errors;
+  options->policies = std::make_shared<const router::PolicyTable>(
+      router::PolicyTable::from_config(rc, &policy_errors));
+  for (const auto& e : policy_errors) {
+    std::cerr << "meshd: " << e << "\n";
+  }
+  if (!policy_errors.empty()) {
+    return false;
+  }
   options->workers = workers_.size();
   options->propagator = trace::make_propagator(rc.trace_propagator.value);
   options->tracer = tracer_;
@@ -262,13 +297,16 @@ bool LinkerImpl::build_router(const config::RouterConfig& rc) {
 
 bool LinkerImpl::build_server(const config::RouterConfig& rc, std::size_t router_index,
                               const config::ServerConfig& sc) {
+  const bool h2 = rc.protocol.value == "h2";
   boost::system::error_code ec;
   auto ip = asio::ip::make_address(sc.ip.value, ec);
   tcp::endpoint ep(ip, static_cast<unsigned short>(sc.port.value));
   std::shared_ptr<transport::TlsServerContext> tls;
   if (sc.tls) {
     // One context for all workers (thread-safe); it re-reads changed certificate files.
-    tls = server_tls(*sc.tls, sc.pos.path + ".tls.", {"http/1.1"});
+    // Linkerd's h2 servers advertise ALPN `h2` only.
+    tls = server_tls(*sc.tls, sc.pos.path + ".tls.",
+                     h2 ? std::vector<std::string>{"h2"} : std::vector<std::string>{"http/1.1"});
     if (!tls) {
       return false;
     }
@@ -311,6 +349,29 @@ bool LinkerImpl::build_server(const config::RouterConfig& rc, std::size_t router
       std::make_shared<http1::ServerConnection>(std::move(stream), service, options, worker->drain)
           ->start();
     };
+    if (h2) {
+      auto& h2_options = worker->h2_server_options.emplace_back(h2_server_options(sc));
+      h2_options.hooks.on_connection = options.on_connection;
+      // h2 only: streams open now, and connections ended for abuse or protocol errors.
+      auto h2_scope = registry_.scope({"rt", rc.label.value, "server", scope, "h2"});
+      h2_options.hooks.on_stream = [g = h2_scope.gauge("open_streams")](int delta) {
+        g->add(delta);
+      };
+      h2_options.hooks.on_protocol_error = [c = h2_scope.counter("protocol_errors")](
+                                               std::string_view reason) {
+        c->incr();
+        log::get("http2")->info("h2 connection closed for a protocol error: {}", reason);
+      };
+      h2_options.allow_upgrade = !tls;
+      serve = [worker, service, &h2_options](transport::StreamPtr stream) {
+        // Over TLS, ALPN `h2` means the preface follows at once.
+        auto* tls_stream = dynamic_cast<transport::TlsStream*>(stream.get());
+        const bool alpn_h2 = tls_stream != nullptr && tls_stream->alpn() == "h2";
+        std::make_shared<http2::ServerConnection>(std::move(stream), service, h2_options,
+                                                  worker->drain, alpn_h2)
+            ->start();
+      };
+    }
     if (tls) {
       serve = transport::tls_accept_handler(tls, transport::kDefaultTlsHandshakeTimeout,
                                             std::move(serve));

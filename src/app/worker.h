@@ -10,6 +10,7 @@
 
 #include "meshd/core/asio.h"
 #include "meshd/http1/server.h"
+#include "meshd/http2/server.h"
 #include "meshd/router/router.h"
 #include "meshd/transport/drain.h"
 #include "meshd/transport/listener.h"
@@ -40,6 +41,7 @@ struct Worker {
   std::vector<std::unique_ptr<router::RouterWorker>> routers;
   std::vector<std::shared_ptr<router::ServerService>> services;
   std::deque<http1::ServerOptions> server_options;  // stable addresses: connections refer to them
+  std::deque<http2::ServerOptions> h2_server_options;  // likewise, for h2 routers' servers
   asio::io_context io{1};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard;
   asio::steady_timer tick_timer{io};

@@ -23,12 +23,21 @@ constexpr double kMaxDouble = std::numeric_limits<double>::max();
 
 // The keys of Linkerd's ClientConfig that meshd implements.
 constexpr std::string_view kClientKeys[] = {
-    "loadBalancer",       "failureAccrual", "requestAttemptTimeoutMs",
-    "hostConnectionPool", "requeueBudget",  "failFast",
+    "loadBalancer",
+    "failureAccrual",
+    "requestAttemptTimeoutMs",
+    "hostConnectionPool",
+    "requeueBudget",
+    "failFast",
+    "tls",
 };
-// Client keys a later issue will implement (ClientConfig, HttpClientConfig; inventory §3.3).
+// Client keys a later issue will implement (ClientConfig, HttpClientConfig, H2ClientConfig;
+// inventory §3.3).
 constexpr std::string_view kUnsupportedClientKeys[] = {
-    "tls", "clientSession", "socketOptions", "forwardClientCert", "requestAuthorizers",
+    "clientSession",
+    "socketOptions",
+    "forwardClientCert",
+    "requestAuthorizers",
 };
 // Keys of the clients of h2 routers (inventory §3.3, §13).
 constexpr std::string_view kH2ClientKeys[] = {
@@ -51,18 +60,6 @@ void require(MapReader& m, std::string_view key) {
 
 // Consumes the keys left in a map whose `kind` was rejected: that error says enough.
 void skip_rest(MapReader& m) { static_cast<void>(m.raw()); }
-
-// A key of h2 routers written on an http router: kept in `out` (so /config.json shows it) and
-// rejected. Linkerd's http router does not know these keys.
-void h2_only(MapReader& m, std::string_view key, std::vector<UnsupportedValue>& out) {
-  auto v = m.take(key);
-  if (!v) {
-    return;
-  }
-  const Position pos = m.key_pos(key);
-  out.push_back(UnsupportedValue{std::string{key}, pos, to_json_value(m.decoder(), *v, pos.path)});
-  m.decoder().error(pos, quoted(key) + " exists only for h2 routers");
-}
 
 // `backoff` of a failureAccrual or retries object (Linkerd's BackoffConfig), if written.
 void decode_backoff(MapReader& parent, std::optional<BackoffConfig>& out) {
@@ -159,7 +156,7 @@ void decode_host_connection_pool(MapReader& parent, std::optional<HostConnection
 }
 
 // The keys of one client policy: `client` itself (global) or one `configs` entry (static).
-void decode_client_policy(MapReader& m, ClientPolicyConfig& out) {
+void decode_client_policy(MapReader& m, ClientPolicyConfig& out, Protocol protocol) {
   decode_load_balancer(m, out.load_balancer);
   decode_failure_accrual(m, out.failure_accrual);
   read_millis(m, "requestAttemptTimeoutMs", out.request_attempt_timeout, 1, INT_MAX);
@@ -169,11 +166,14 @@ void decode_client_policy(MapReader& m, ClientPolicyConfig& out) {
   if (out.fail_fast.present && out.fail_fast.value) {
     m.decoder().error(out.fail_fast.pos, "\"failFast\" is not supported yet");
   }
+  with_map(m, "tls", [&](MapReader& t) { decode_client_tls(t, out.tls.emplace()); });
+  if (protocol == Protocol::H2) {
+    decode_h2_settings(m, out.h2);
+  } else {
+    reject_other_protocol_keys(m, kH2ClientKeys, Protocol::H2, out.unsupported);
+  }
   for (auto key : kUnsupportedClientKeys) {
     m.unsupported(key, out.unsupported);
-  }
-  for (auto key : kH2ClientKeys) {
-    h2_only(m, key, out.unsupported);
   }
 }
 
@@ -188,12 +188,16 @@ void decode_retries(MapReader& parent, std::optional<RetriesConfig>& out) {
 }
 
 // `responseClassifier` of a service policy, if written. `kind` is required.
-void decode_response_classifier(MapReader& parent, std::optional<ResponseClassifierConfig>& out) {
+void decode_response_classifier(MapReader& parent, std::optional<ResponseClassifierConfig>& out,
+                                Protocol protocol) {
   with_map(parent, "responseClassifier", [&](MapReader& m) {
     ResponseClassifierConfig& c = out.emplace();
     c.pos = m.pos();
-    auto decode = read_plain_kind(m, registries().http_response_classifiers,
-                                  "response classifier kind", c.kind);
+    c.success_status_codes.pos = child_pos(c.pos, "successStatusCodes");
+    c.retryable_status_codes.pos = child_pos(c.pos, "retryableStatusCodes");
+    const auto& registry = protocol == Protocol::H2 ? registries().h2_response_classifiers
+                                                    : registries().http_response_classifiers;
+    auto decode = read_plain_kind(m, registry, "response classifier kind", c.kind);
     if (decode == nullptr) {
       skip_rest(m);
       return;
@@ -202,13 +206,27 @@ void decode_response_classifier(MapReader& parent, std::optional<ResponseClassif
   });
 }
 
+// h2 `retryBufferSize` (Linkerd's RetryBufferSize: Long byte counts), if written.
+void decode_retry_buffer_size(MapReader& parent, std::optional<RetryBufferSizeConfig>& out) {
+  with_map(parent, "retryBufferSize", [&](MapReader& m) {
+    RetryBufferSizeConfig& b = out.emplace();
+    b.pos = m.pos();
+    read_int(m, "requestBytes", b.request_bytes, 0, INT_MAX);
+    read_int(m, "responseBytes", b.response_bytes, 0, INT_MAX);
+  });
+}
+
 // The keys of one service policy: `service` itself (global) or one `configs` entry (static).
-void decode_service_policy(MapReader& m, ServicePolicyConfig& out) {
+void decode_service_policy(MapReader& m, ServicePolicyConfig& out, Protocol protocol) {
   read_millis(m, "totalTimeoutMs", out.total_timeout, 1, INT_MAX);
   decode_retries(m, out.retries);
-  decode_response_classifier(m, out.response_classifier);
-  for (auto key : kH2ServiceKeys) {
-    h2_only(m, key, out.unsupported);
+  decode_response_classifier(m, out.response_classifier, protocol);
+  if (protocol == Protocol::H2) {
+    read_millis(m, "classificationTimeoutMs", out.classification_timeout, 0, INT_MAX);
+    decode_retry_buffer_size(m, out.retry_buffer_size);
+  } else {
+    out.classification_timeout.pos = m.key_pos("classificationTimeoutMs");
+    reject_other_protocol_keys(m, kH2ServiceKeys, Protocol::H2, out.unsupported);
   }
 }
 
@@ -217,11 +235,18 @@ void place_absent(ClientPolicyConfig& e) {
   e.prefix.pos = child_pos(e.pos, "prefix");
   e.request_attempt_timeout.pos = child_pos(e.pos, "requestAttemptTimeoutMs");
   e.fail_fast.pos = child_pos(e.pos, "failFast");
+  H2SettingsConfig& h2 = e.h2;
+  h2.initial_stream_window_bytes.pos = child_pos(e.pos, "initialStreamWindowBytes");
+  h2.window_update_ratio.pos = child_pos(e.pos, "windowUpdateRatio");
+  h2.header_table_bytes.pos = child_pos(e.pos, "headerTableBytes");
+  h2.max_frame_bytes.pos = child_pos(e.pos, "maxFrameBytes");
+  h2.max_header_list_bytes.pos = child_pos(e.pos, "maxHeaderListBytes");
 }
 
 void place_absent(ServicePolicyConfig& e) {
   e.prefix.pos = child_pos(e.pos, "prefix");
   e.total_timeout.pos = child_pos(e.pos, "totalTimeoutMs");
+  e.classification_timeout.pos = child_pos(e.pos, "classificationTimeoutMs");
 }
 
 // `client` or `service` (`key`): its kind, then the kind's decoder. Absent, it is io.l5d.global
@@ -309,31 +334,71 @@ void decode_static(MapReader& m, Section& out, std::span<const std::string_view>
 
 }  // namespace
 
-void decode_client(MapReader& router, ClientConfig& out) {
-  decode_section(router, "client", registries().http_clients, out);
+void decode_client(MapReader& router, ClientConfig& out, Protocol protocol) {
+  const auto& r = registries();
+  decode_section(router, "client", protocol == Protocol::H2 ? r.h2_clients : r.http_clients, out);
 }
 
-void decode_service(MapReader& router, ServiceConfig& out) {
-  decode_section(router, "service", registries().http_services, out);
+void decode_service(MapReader& router, ServiceConfig& out, Protocol protocol) {
+  const auto& r = registries();
+  decode_section(router, "service", protocol == Protocol::H2 ? r.h2_services : r.http_services,
+                 out);
 }
 
 void decode_global_client(MapReader& m, ClientConfig& out) {
-  decode_global(m, out, decode_client_policy);
+  decode_global(m, out, [](MapReader& e, ClientPolicyConfig& c) {
+    decode_client_policy(e, c, Protocol::Http);
+  });
+}
+
+void decode_global_h2_client(MapReader& m, ClientConfig& out) {
+  decode_global(m, out, [](MapReader& e, ClientPolicyConfig& c) {
+    decode_client_policy(e, c, Protocol::H2);
+  });
 }
 
 void decode_static_client(MapReader& m, ClientConfig& out) {
   // Unsupported keys too: "must be set in configs" is the more useful message for them here.
   std::vector<std::string_view> keys(std::begin(kClientKeys), std::end(kClientKeys));
   keys.insert(keys.end(), std::begin(kUnsupportedClientKeys), std::end(kUnsupportedClientKeys));
-  decode_static(m, out, keys, decode_client_policy);
+  decode_static(m, out, keys, [](MapReader& e, ClientPolicyConfig& c) {
+    decode_client_policy(e, c, Protocol::Http);
+  });
+}
+
+void decode_static_h2_client(MapReader& m, ClientConfig& out) {
+  std::vector<std::string_view> keys(std::begin(kClientKeys), std::end(kClientKeys));
+  keys.insert(keys.end(), std::begin(kUnsupportedClientKeys), std::end(kUnsupportedClientKeys));
+  keys.insert(keys.end(), std::begin(kH2ClientKeys), std::end(kH2ClientKeys));
+  decode_static(m, out, keys, [](MapReader& e, ClientPolicyConfig& c) {
+    decode_client_policy(e, c, Protocol::H2);
+  });
 }
 
 void decode_global_service(MapReader& m, ServiceConfig& out) {
-  decode_global(m, out, decode_service_policy);
+  decode_global(m, out, [](MapReader& e, ServicePolicyConfig& c) {
+    decode_service_policy(e, c, Protocol::Http);
+  });
+}
+
+void decode_global_h2_service(MapReader& m, ServiceConfig& out) {
+  decode_global(m, out, [](MapReader& e, ServicePolicyConfig& c) {
+    decode_service_policy(e, c, Protocol::H2);
+  });
 }
 
 void decode_static_service(MapReader& m, ServiceConfig& out) {
-  decode_static(m, out, kServiceKeys, decode_service_policy);
+  decode_static(m, out, kServiceKeys, [](MapReader& e, ServicePolicyConfig& c) {
+    decode_service_policy(e, c, Protocol::Http);
+  });
+}
+
+void decode_static_h2_service(MapReader& m, ServiceConfig& out) {
+  std::vector<std::string_view> keys(std::begin(kServiceKeys), std::end(kServiceKeys));
+  keys.insert(keys.end(), std::begin(kH2ServiceKeys), std::end(kH2ServiceKeys));
+  decode_static(m, out, keys, [](MapReader& e, ServicePolicyConfig& c) {
+    decode_service_policy(e, c, Protocol::H2);
+  });
 }
 
 void decode_p2c_balancer(MapReader& m, LoadBalancerConfig& out) {

@@ -1,4 +1,5 @@
-// Decoding of `routers[]`: the HTTP router, its servers, identifiers and binding cache.
+// Decoding of `routers[]`: the HTTP and h2 routers (inventory §3, §4, §13), their servers,
+// identifiers and binding cache.
 
 #include <climits>
 
@@ -11,32 +12,78 @@ namespace {
 // Body sizes are kept in bytes as 32-bit values at runtime (Linkerd: Int KB, 2 GB max body).
 constexpr std::int64_t kMaxKb = (std::int64_t{INT_MAX} + 1) / 1024 - 1;
 
-// Router keys a later issue will implement (inventory §3.1, §4.1).
+// Router keys a later issue will implement (inventory §3.1, §4.1; H2Config has none of its own).
+constexpr std::string_view kUnsupportedRouterKeys[] = {"originator", "announcers"};
 constexpr std::string_view kUnsupportedHttpRouterKeys[] = {
-    "originator", "announcers", "streamingEnabled", "compressionLevel", "maxErrResponseKB",
+    "streamingEnabled",
+    "compressionLevel",
+    "maxErrResponseKB",
+};
+// Router keys of HttpConfig that H2Config does not have, and the other way round.
+constexpr std::string_view kHttpOnlyRouterKeys[] = {
+    "maxHeadersKB",
+    "maxInitialLineKB",
+    "streamAfterContentLengthKB",
+    "streamingEnabled",
+    "compressionLevel",
+    "maxErrResponseKB",
+    "httpAccessLog",
+    "httpAccessLogRollPolicy",
+    "httpAccessLogAppend",
+    "httpAccessLogRotateCount",
+};
+constexpr std::string_view kH2OnlyRouterKeys[] = {
+    "h2AccessLog",
+    "h2AccessLogRollPolicy",
+    "h2AccessLogAppend",
+    "h2AccessLogRotateCount",
 };
 
-// Server keys a later issue will implement (inventory §3.2, §4.2).
-constexpr std::string_view kUnsupportedHttpServerKeys[] = {
-    "timeoutMs",     "addForwardedHeader", "timestampHeader", "maxCallDepth",
-    "socketOptions", "serverSession",      "label",           "announce",
+// Server keys a later issue will implement (inventory §3.2, §4.2, §13).
+constexpr std::string_view kUnsupportedServerKeys[] = {
+    "timeoutMs", "addForwardedHeader", "maxCallDepth", "socketOptions", "serverSession",
+    "label",     "announce",
+};
+// HttpServerConfig's key that H2ServerConfig lacks (on http servers: not supported yet).
+constexpr std::string_view kHttpOnlyServerKeys[] = {"timestampHeader"};
+// Server keys of H2ServerConfig that HttpServerConfig does not have.
+constexpr std::string_view kH2OnlyServerKeys[] = {
+    "maxConcurrentStreamsPerConnection",
+    "initialStreamWindowBytes",
+    "windowUpdateRatio",
+    "headerTableBytes",
+    "maxFrameBytes",
+    "maxHeaderListBytes",
 };
 
-void decode_server(MapReader& m, ServerConfig& out) {
+void decode_server(MapReader& m, ServerConfig& out, Protocol protocol) {
   out.pos = m.pos();
+  out.port.value = protocol == Protocol::H2 ? 4142 : 4140;  // Linkerd's defaultServerPort
   read_ip(m, "ip", out.ip);
   read_int(m, "port", out.port, 0, 65535);
   read_bool(m, "clearContext", out.clear_context);
   read_optional_int(m, "maxConcurrentRequests", out.max_concurrent_requests, 1, INT_MAX);
   with_map(m, "tls", [&](MapReader& t) { decode_server_tls(t, out.tls.emplace()); });
-  for (auto key : kUnsupportedHttpServerKeys) {
+  out.max_concurrent_streams_per_connection.pos = m.key_pos("maxConcurrentStreamsPerConnection");
+  if (protocol == Protocol::H2) {
+    read_int(m, "maxConcurrentStreamsPerConnection", out.max_concurrent_streams_per_connection, 1,
+             INT_MAX);
+    decode_h2_settings(m, out.h2);
+    reject_other_protocol_keys(m, kHttpOnlyServerKeys, Protocol::Http, out.unsupported);
+  } else {
+    reject_other_protocol_keys(m, kH2OnlyServerKeys, Protocol::H2, out.unsupported);
+    for (auto key : kHttpOnlyServerKeys) {
+      m.unsupported(key, out.unsupported);
+    }
+  }
+  for (auto key : kUnsupportedServerKeys) {
     m.unsupported(key, out.unsupported);
   }
   m.removed("engine", "1.3.0 (netty4 is the only engine)");
   m.finish();
 }
 
-void decode_servers(MapReader& router, RouterConfig& out) {
+void decode_servers(MapReader& router, RouterConfig& out, Protocol protocol) {
   Decoder& d = router.decoder();
   const Position pos = router.key_pos("servers");
   auto node = router.take("servers");
@@ -56,7 +103,7 @@ void decode_servers(MapReader& router, RouterConfig& out) {
       continue;
     }
     MapReader m(d, item, path);
-    decode_server(m, out.servers.emplace_back());
+    decode_server(m, out.servers.emplace_back(), protocol);
   }
 }
 
@@ -79,7 +126,7 @@ void decode_binding_cache(MapReader& router, BindingCacheConfig& out) {
 }
 
 void decode_identifier(Decoder& d, const YAML::Node& node, const std::string& path,
-                       RouterConfig& out) {
+                       RouterConfig& out, Protocol protocol) {
   if (!node.IsMap()) {
     d.error(node.Mark(), path, "expected a map, got " + describe(node));
     return;
@@ -87,8 +134,9 @@ void decode_identifier(Decoder& d, const YAML::Node& node, const std::string& pa
   MapReader m(d, node, path);
   IdentifierConfig& id = out.identifiers.emplace_back();
   id.pos = m.pos();
-  auto decode = read_kind(m, registries().http_identifiers, "kind", "identifier kind", id.kind,
-                          id.experimental);
+  const auto& registry =
+      protocol == Protocol::H2 ? registries().h2_identifiers : registries().http_identifiers;
+  auto decode = read_kind(m, registry, "kind", "identifier kind", id.kind, id.experimental);
   if (decode == nullptr) {
     id.settings = UnsupportedPluginConfig{m.raw()};
     return;
@@ -97,23 +145,26 @@ void decode_identifier(Decoder& d, const YAML::Node& node, const std::string& pa
   m.finish();
 }
 
-void decode_identifiers(MapReader& router, RouterConfig& out) {
+void decode_identifiers(MapReader& router, RouterConfig& out, Protocol protocol) {
   Decoder& d = router.decoder();
   out.identifier_pos = router.key_pos("identifier");
   auto node = router.take("identifier");
   if (!node || is_null(*node)) {
-    // Linkerd's default for http: the Host header as one path segment.
+    // Linkerd's default: the Host header (http) or `:authority` (h2) as one path segment.
     IdentifierConfig id;
     id.pos = out.identifier_pos;
     id.kind = {"io.l5d.header.token", out.identifier_pos, false};
     HeaderTokenIdentifierConfig token;
     token.header.pos = Position{id.pos.line, id.pos.column, join(id.pos.path, "header")};
+    if (protocol == Protocol::H2) {
+      token.header.value = ":authority";
+    }
     id.settings = token;
     out.identifiers.push_back(std::move(id));
     return;
   }
   if (node->IsMap()) {
-    decode_identifier(d, *node, out.identifier_pos.path, out);
+    decode_identifier(d, *node, out.identifier_pos.path, out, protocol);
     return;
   }
   if (!node->IsSequence()) {
@@ -127,8 +178,37 @@ void decode_identifiers(MapReader& router, RouterConfig& out) {
   }
   std::size_t i = 0;
   for (const auto& item : *node) {
-    decode_identifier(d, item, index(out.identifier_pos.path, i++), out);
+    decode_identifier(d, item, index(out.identifier_pos.path, i++), out, protocol);
   }
+}
+
+// The keys every router has (Linkerd's RouterConfig) and those http and h2 share.
+void decode_router_keys(MapReader& m, RouterConfig& out, Protocol protocol) {
+  Decoder& d = m.decoder();
+  read_string(m, "label", out.label);
+  if (!out.label.present) {
+    out.label.value = out.protocol.value;
+  } else if (out.label.value.empty()) {
+    d.error(out.label.pos, "must not be empty");
+  }
+  read_dtab(m, "dtab", out.dtab);
+  read_path(m, "dstPrefix", out.dst_prefix);
+  decode_identifiers(m, out, protocol);
+  decode_servers(m, out, protocol);
+  decode_interpreter(m, out.interpreter);
+  read_millis(m, "bindingTimeoutMs", out.binding_timeout, 1, INT_MAX);
+  decode_binding_cache(m, out.binding_cache);
+  decode_client(m, out.client, protocol);
+  decode_service(m, out.service, protocol);
+  decode_trace_propagator(m, out.trace_propagator);
+  decode_access_log(m, out.access_log, protocol);
+  for (auto key : kUnsupportedRouterKeys) {
+    m.unsupported(key, out.unsupported);
+  }
+  m.removed("loggers", "1.4.0 (renamed requestAuthorizers, now under client)");
+  m.removed("requestAuthorizers", "1.6.0 (moved under client)");
+  m.removed("timeoutMs", "1.0.0 (use client.requestAttemptTimeoutMs and service.totalTimeoutMs)");
+  m.removed("baseDtab", "0.9.0 (renamed dtab)");
 }
 
 }  // namespace
@@ -151,43 +231,60 @@ void decode_router(Decoder& d, const YAML::Node& node, const std::string& path, 
   m.finish();
 }
 
-void decode_http_router(MapReader& m, RouterConfig& out) {
-  Decoder& d = m.decoder();
-  read_string(m, "label", out.label);
-  if (!out.label.present) {
-    out.label.value = out.protocol.value;
-  } else if (out.label.value.empty()) {
-    d.error(out.label.pos, "must not be empty");
+void reject_other_protocol_keys(MapReader& m, std::span<const std::string_view> keys,
+                                Protocol owner, std::vector<UnsupportedValue>& out) {
+  for (auto key : keys) {
+    auto v = m.take(key);
+    if (!v) {
+      continue;
+    }
+    const Position pos = m.key_pos(key);
+    out.push_back(
+        UnsupportedValue{std::string{key}, pos, to_json_value(m.decoder(), *v, pos.path)});
+    m.decoder().error(pos, "\"" + std::string{key} + "\" exists only for " +
+                               std::string{protocol_name(owner)} + " routers");
   }
-  read_dtab(m, "dtab", out.dtab);
-  read_path(m, "dstPrefix", out.dst_prefix);
-  decode_identifiers(m, out);
-  decode_servers(m, out);
+}
+
+void decode_http_router(MapReader& m, RouterConfig& out) {
+  decode_router_keys(m, out, Protocol::Http);
   read_int(m, "maxHeadersKB", out.max_headers_kb, 1, kMaxKb);
   read_int(m, "maxInitialLineKB", out.max_initial_line_kb, 1, kMaxKb);
   read_int(m, "streamAfterContentLengthKB", out.stream_after_content_length_kb, 0, kMaxKb);
-  decode_interpreter(m, out.interpreter);
-  read_millis(m, "bindingTimeoutMs", out.binding_timeout, 1, INT_MAX);
-  decode_binding_cache(m, out.binding_cache);
-  decode_client(m, out.client);
-  decode_service(m, out.service);
-  decode_trace_propagator(m, out.trace_propagator);
-  decode_access_log(m, out.access_log);
   for (auto key : kUnsupportedHttpRouterKeys) {
     m.unsupported(key, out.unsupported);
   }
+  reject_other_protocol_keys(m, kH2OnlyRouterKeys, Protocol::H2, out.unsupported);
   m.removed("maxRequestKB", "1.7.0 (bodies are streamed; the limit is 2 GB)");
   m.removed("maxResponseKB", "1.7.0 (bodies are streamed; the limit is 2 GB)");
   m.removed("maxChunkKB", "1.6.0");
-  m.removed("loggers", "1.4.0 (renamed requestAuthorizers, now under client)");
-  m.removed("requestAuthorizers", "1.6.0 (moved under client)");
-  m.removed("timeoutMs", "1.0.0 (use client.requestAttemptTimeoutMs and service.totalTimeoutMs)");
-  m.removed("baseDtab", "0.9.0 (renamed dtab)");
+}
+
+// Linkerd's H2Config: no size or streaming keys; `h2AccessLog*` instead of `httpAccessLog*`.
+// Not experimental since Linkerd 1.3.5 (`experimental: true` is accepted, not required).
+void decode_h2_router(MapReader& m, RouterConfig& out) {
+  decode_router_keys(m, out, Protocol::H2);
+  reject_other_protocol_keys(m, kHttpOnlyRouterKeys, Protocol::Http, out.unsupported);
 }
 
 void decode_header_token_identifier(MapReader& m, IdentifierConfig& out) {
   HeaderTokenIdentifierConfig c;
   read_header_name(m, "header", c.header);
+  out.settings = std::move(c);
+}
+
+void decode_h2_header_token_identifier(MapReader& m, IdentifierConfig& out) {
+  HeaderTokenIdentifierConfig c;
+  c.header.value = ":authority";
+  read_header_name(m, "header", c.header, /*allow_pseudo=*/true);
+  out.settings = std::move(c);
+}
+
+// Linkerd's HeaderPathIdentifierConfig: `segments` must be ≥ 1 when written.
+void decode_header_path_identifier(MapReader& m, IdentifierConfig& out) {
+  HeaderPathIdentifierConfig c;
+  read_header_name(m, "header", c.header, /*allow_pseudo=*/true);
+  read_optional_int(m, "segments", c.segments, 1, INT_MAX);
   out.settings = std::move(c);
 }
 

@@ -1,5 +1,5 @@
 // Decoding of `telemetry[]` (inventory §15), the admin server's `tls` and `security`, and the
-// HTTP router's tracing and access-log keys.
+// HTTP and h2 routers' tracing and access-log keys.
 
 #include <regex>
 
@@ -9,36 +9,6 @@
 
 namespace meshd::config::detail {
 namespace {
-
-// A required non-empty string.
-void read_required_string(MapReader& m, std::string_view key, Located<std::string>& out) {
-  if (!m.has_value(key)) {
-    m.missing(key);
-  }
-  read_string(m, key, out);
-  if (out.present && out.value.empty()) {
-    m.decoder().error(out.pos, "must not be empty");
-  }
-}
-
-// A list of non-empty strings.
-void read_string_list(MapReader& m, std::string_view key, StringList& out) {
-  Decoder& d = m.decoder();
-  for_each_item(m, key, [&](const YAML::Node& item, const std::string& path) {
-    Position pos = d.at(item.Mark(), path);
-    if (!item.IsScalar()) {
-      d.error(pos, "expected a string, got " + describe(item));
-      return;
-    }
-    auto& v = out.emplace_back();
-    v.value = item.Scalar();
-    v.pos = pos;
-    v.present = true;
-    if (v.value.empty()) {
-      d.error(pos, "must not be empty");
-    }
-  });
-}
 
 // Each entry must be a valid ECMAScript regex (the admin security filter matches whole paths).
 void check_regexes(Decoder& d, const StringList& list) {
@@ -62,15 +32,18 @@ void decode_server_tls(MapReader& m, ServerTlsConfig& out) {
   read_bool(m, "requireClientAuth", out.require_client_auth);
   read_string_list(m, "ciphers", out.ciphers);
   read_string_list(m, "protocols", out.protocols);
-  for (const auto& p : out.protocols) {
-    if (p.value != "TLSv1.2" && p.value != "TLSv1.3") {
-      m.decoder().error(
-          p.pos, "unsupported TLS protocol \"" + p.value + "\" (supported: TLSv1.2, TLSv1.3)");
-    }
-  }
+  check_tls_protocols(m.decoder(), out.protocols);
   if (out.require_client_auth.value && out.ca_cert_path.value.empty()) {
     m.decoder().error(out.require_client_auth.pos,
                       "requireClientAuth needs caCertPath (the CAs that sign client certificates)");
+  }
+}
+
+void check_tls_protocols(Decoder& d, const StringList& protocols) {
+  for (const auto& p : protocols) {
+    if (p.value != "TLSv1.2" && p.value != "TLSv1.3") {
+      d.error(p.pos, "unsupported TLS protocol \"" + p.value + "\" (supported: TLSv1.2, TLSv1.3)");
+    }
   }
 }
 
@@ -98,11 +71,12 @@ void decode_trace_propagator(MapReader& router, Located<std::string>& out) {
   });
 }
 
-void decode_access_log(MapReader& router, HttpAccessLogConfig& out) {
-  read_string(router, "httpAccessLog", out.path);
-  read_string(router, "httpAccessLogRollPolicy", out.roll_policy);
-  read_bool(router, "httpAccessLogAppend", out.append);
-  read_int(router, "httpAccessLogRotateCount", out.rotate_count, -1, INT_MAX);
+void decode_access_log(MapReader& router, HttpAccessLogConfig& out, Protocol protocol) {
+  const std::string key = protocol == Protocol::H2 ? "h2AccessLog" : "httpAccessLog";
+  read_string(router, key, out.path);
+  read_string(router, key + "RollPolicy", out.roll_policy);
+  read_bool(router, key + "Append", out.append);
+  read_int(router, key + "RotateCount", out.rotate_count, -1, INT_MAX);
   if (out.path.present && out.path.value.empty()) {
     router.decoder().error(out.path.pos, "must not be empty");
   }

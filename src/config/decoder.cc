@@ -416,15 +416,74 @@ void read_ip(MapReader& m, std::string_view key, Located<std::string>& out) {
   });
 }
 
-void read_header_name(MapReader& m, std::string_view key, Located<std::string>& out) {
-  read_with(m, key, out, [](Decoder& d, const Node& v, const Position& p) {
+void read_header_name(MapReader& m, std::string_view key, Located<std::string>& out,
+                      bool allow_pseudo) {
+  read_with(m, key, out, [allow_pseudo](Decoder& d, const Node& v, const Position& p) {
     auto s = as_string(d, v, p);
-    if (s && (s->empty() || !std::all_of(s->begin(), s->end(), is_tchar))) {
+    if (!s) {
+      return s;
+    }
+    std::string_view name = *s;
+    if (allow_pseudo && name.size() > 1 && name.front() == ':') {
+      name.remove_prefix(1);
+    }
+    if (name.empty() || !std::all_of(name.begin(), name.end(), is_tchar)) {
       d.error(p, "\"" + *s + "\" is not a valid HTTP header name");
       return std::optional<std::string>{};
     }
     return s;
   });
+}
+
+void read_required_string(MapReader& m, std::string_view key, Located<std::string>& out) {
+  if (!m.has_value(key)) {
+    m.missing(key);
+  }
+  read_string(m, key, out);
+  if (out.present && out.value.empty()) {
+    m.decoder().error(out.pos, "must not be empty");
+  }
+}
+
+void read_string_list(MapReader& m, std::string_view key, StringList& out) {
+  Decoder& d = m.decoder();
+  for_each_item(m, key, [&](const YAML::Node& item, const std::string& path) {
+    Position pos = d.at(item.Mark(), path);
+    if (!item.IsScalar()) {
+      d.error(pos, "expected a string, got " + describe(item));
+      return;
+    }
+    auto& v = out.emplace_back();
+    v.value = item.Scalar();
+    v.pos = pos;
+    v.present = true;
+    if (v.value.empty()) {
+      d.error(pos, "must not be empty");
+    }
+  });
+}
+
+void read_int_list(MapReader& m, std::string_view key, Located<std::vector<int>>& out,
+                   std::int64_t min, std::int64_t max) {
+  Decoder& d = m.decoder();
+  out.pos = m.key_pos(key);
+  auto node = m.take(key);
+  if (!node || is_null(*node)) {
+    return;
+  }
+  if (!node->IsSequence()) {
+    d.error(out.pos, "expected a list, got " + describe(*node));
+    return;
+  }
+  std::vector<int> values;
+  std::size_t i = 0;
+  for (const auto& item : *node) {
+    if (auto v = as_int(d, item, d.at(item.Mark(), index(out.pos.path, i++)), min, max)) {
+      values.push_back(static_cast<int>(*v));
+    }
+  }
+  out.value = std::move(values);
+  out.present = true;
 }
 
 void read_path(MapReader& m, std::string_view key, Located<PathValue>& out) {

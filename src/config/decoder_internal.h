@@ -126,8 +126,18 @@ void read_seconds(MapReader& m, std::string_view key, Located<std::chrono::secon
 void read_double(MapReader& m, std::string_view key, Located<double>& out, double min, double max);
 /// A literal IPv4 or IPv6 address (no host names, as Linkerd's `InetAddresses.forString`).
 void read_ip(MapReader& m, std::string_view key, Located<std::string>& out);
-/// An HTTP header field name (an RFC 9110 token).
-void read_header_name(MapReader& m, std::string_view key, Located<std::string>& out);
+/// An HTTP header field name (an RFC 9110 token). With `allow_pseudo` (h2 routers), also a
+/// pseudo-header: `:` followed by a token (`:authority`, `:path`).
+void read_header_name(MapReader& m, std::string_view key, Located<std::string>& out,
+                      bool allow_pseudo = false);
+/// A required non-empty string: reports the key missing (at the map) or empty.
+void read_required_string(MapReader& m, std::string_view key, Located<std::string>& out);
+/// A list of non-empty strings, each with its own position (`key[i]`).
+void read_string_list(MapReader& m, std::string_view key, StringList& out);
+/// A list of integers in [`min`, `max`]; an invalid element is reported at `key[i]` and
+/// skipped. `out.present` is true when the key holds a list (even an empty one).
+void read_int_list(MapReader& m, std::string_view key, Located<std::vector<int>>& out,
+                   std::int64_t min, std::int64_t max);
 /// A Finagle path parsed with `dtab::Path::read`. Parses the default text too, so `parsed` is
 /// always filled when the text is valid.
 void read_path(MapReader& m, std::string_view key, Located<PathValue>& out);

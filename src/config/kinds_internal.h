@@ -37,7 +37,7 @@ using FailureAccrualDecoder = void (*)(MapReader& m, FailureAccrualConfig& out);
 /// Decodes the kind-specific keys of a `backoff` (`kind` already read).
 using BackoffDecoder = void (*)(MapReader& m, BackoffConfig& out);
 /// Decodes the kind-specific keys of a `responseClassifier` (`kind` already read); the HTTP
-/// classifiers have none.
+/// and h2 classifiers have none, the gRPC ones have status code lists.
 using ResponseClassifierDecoder = void (*)(MapReader& m, ResponseClassifierConfig& out);
 /// Decodes the kind-specific keys of a `telemetry[]` entry (`kind`, `experimental` already read).
 using TelemeterDecoder = void (*)(MapReader& m, TelemeterConfig& out);
@@ -104,16 +104,21 @@ class KindRegistry {
 struct Registries {
   KindRegistry<RouterDecoder> protocols;                 ///< `routers[].protocol`
   KindRegistry<IdentifierDecoder> http_identifiers;      ///< `routers[].identifier[].kind` (http)
+  KindRegistry<IdentifierDecoder> h2_identifiers;        ///< `routers[].identifier[].kind` (h2)
   KindRegistry<NamerDecoder> namers;                     ///< `namers[].kind`
   KindRegistry<InterpreterDecoder> interpreters;         ///< `routers[].interpreter.kind`
   KindRegistry<TransformerDecoder> transformers;         ///< `….transformers[].kind`
   KindRegistry<ClientDecoder> http_clients;              ///< `routers[].client.kind` (http)
   KindRegistry<ServiceDecoder> http_services;            ///< `routers[].service.kind` (http)
+  KindRegistry<ClientDecoder> h2_clients;                ///< `routers[].client.kind` (h2)
+  KindRegistry<ServiceDecoder> h2_services;              ///< `routers[].service.kind` (h2)
   KindRegistry<LoadBalancerDecoder> load_balancers;      ///< `client….loadBalancer.kind`
   KindRegistry<FailureAccrualDecoder> failure_accruals;  ///< `client….failureAccrual.kind`
   KindRegistry<BackoffDecoder> backoffs;                 ///< `….backoff.kind`
   /// `service….responseClassifier.kind` (http)
   KindRegistry<ResponseClassifierDecoder> http_response_classifiers;
+  /// `service….responseClassifier.kind` (h2: `io.l5d.h2.*`, `io.l5d.h2.grpc.*`)
+  KindRegistry<ResponseClassifierDecoder> h2_response_classifiers;
   KindRegistry<TelemeterDecoder> telemeters;  ///< `telemetry[].kind`
 };
 
@@ -193,7 +198,10 @@ Decode read_plain_kind(MapReader& m, const KindRegistry<Decode>& registry, std::
 
 // Decoders registered in kinds.cc, defined next to the structs they fill.
 void decode_http_router(MapReader& m, RouterConfig& out);
+void decode_h2_router(MapReader& m, RouterConfig& out);
 void decode_header_token_identifier(MapReader& m, IdentifierConfig& out);
+void decode_h2_header_token_identifier(MapReader& m, IdentifierConfig& out);
+void decode_header_path_identifier(MapReader& m, IdentifierConfig& out);
 void decode_method_and_host_identifier(MapReader& m, IdentifierConfig& out);
 void decode_path_identifier(MapReader& m, IdentifierConfig& out);
 void decode_header_identifier(MapReader& m, IdentifierConfig& out);
@@ -221,6 +229,10 @@ void decode_global_client(MapReader& m, ClientConfig& out);
 void decode_static_client(MapReader& m, ClientConfig& out);
 void decode_global_service(MapReader& m, ServiceConfig& out);
 void decode_static_service(MapReader& m, ServiceConfig& out);
+void decode_global_h2_client(MapReader& m, ClientConfig& out);
+void decode_static_h2_client(MapReader& m, ClientConfig& out);
+void decode_global_h2_service(MapReader& m, ServiceConfig& out);
+void decode_static_h2_service(MapReader& m, ServiceConfig& out);
 void decode_p2c_balancer(MapReader& m, LoadBalancerConfig& out);
 void decode_ewma_balancer(MapReader& m, LoadBalancerConfig& out);
 void decode_aperture_balancer(MapReader& m, LoadBalancerConfig& out);
@@ -233,5 +245,8 @@ void decode_no_accrual(MapReader& m, FailureAccrualConfig& out);
 void decode_constant_backoff(MapReader& m, BackoffConfig& out);
 void decode_jittered_backoff(MapReader& m, BackoffConfig& out);
 void decode_http_response_classifier(MapReader& m, ResponseClassifierConfig& out);
+void decode_h2_response_classifier(MapReader& m, ResponseClassifierConfig& out);
+void decode_grpc_classifier(MapReader& m, ResponseClassifierConfig& out);
+void decode_grpc_retryable_status_codes_classifier(MapReader& m, ResponseClassifierConfig& out);
 
 }  // namespace meshd::config::detail

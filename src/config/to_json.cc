@@ -33,6 +33,12 @@ struct SettingsWriter {
     obj["consume"] = c.consume.value;
   }
   void operator()(const HeaderIdentifierConfig& c) const { obj["header"] = c.header.value; }
+  void operator()(const HeaderPathIdentifierConfig& c) const {
+    obj["header"] = c.header.value;
+    if (c.segments.value) {
+      obj["segments"] = *c.segments.value;
+    }
+  }
   void operator()(const StaticIdentifierConfig& c) const { obj["path"] = c.path.value.text; }
   void operator()(const FsNamerConfig& c) const { obj["rootDir"] = c.root_dir.value; }
   void operator()(const RewriteNamerConfig& c) const {
@@ -249,6 +255,63 @@ json::object pool_json(const HostConnectionPoolConfig& p) {
   return obj;
 }
 
+json::array ints_json(const std::vector<int>& list) {
+  json::array out;
+  for (int v : list) {
+    out.push_back(v);
+  }
+  return out;
+}
+
+json::array strings_json(const StringList& list) {
+  json::array out;
+  for (const auto& s : list) {
+    out.push_back(json::string(s.value));
+  }
+  return out;
+}
+
+// The written keys of a client `tls` (paths as given).
+json::object client_tls_json(const ClientTlsConfig& t) {
+  json::object obj;
+  add_if_present(obj, "enabled", t.enabled, same<bool>);
+  add_if_present(obj, "disableValidation", t.disable_validation, same<bool>);
+  add_if_present(obj, "commonName", t.common_name, same<std::string>);
+  add_if_present(obj, "trustCertsBundle", t.trust_certs_bundle, same<std::string>);
+  if (!t.trust_certs.empty()) {
+    obj["trustCerts"] = strings_json(t.trust_certs);
+  }
+  if (t.client_auth) {
+    json::object auth;
+    add_if_present(auth, "certPath", t.client_auth->cert_path, same<std::string>);
+    add_if_present(auth, "keyPath", t.client_auth->key_path, same<std::string>);
+    add_if_present(auth, "intermediateCertsPath", t.client_auth->intermediate_certs_path,
+                   same<std::string>);
+    obj["clientAuth"] = std::move(auth);
+  }
+  if (!t.protocols.empty()) {
+    obj["protocols"] = strings_json(t.protocols);
+  }
+  return obj;
+}
+
+// The written HTTP/2 settings keys of an h2 server or client.
+void add_h2_settings(json::object& obj, const H2SettingsConfig& h2) {
+  const auto value = [](const auto& v) { return *v; };
+  add_if_present(obj, "initialStreamWindowBytes", h2.initial_stream_window_bytes, value);
+  add_if_present(obj, "windowUpdateRatio", h2.window_update_ratio, value);
+  add_if_present(obj, "headerTableBytes", h2.header_table_bytes, value);
+  add_if_present(obj, "maxFrameBytes", h2.max_frame_bytes, value);
+  add_if_present(obj, "maxHeaderListBytes", h2.max_header_list_bytes, value);
+}
+
+json::object classifier_json(const ResponseClassifierConfig& c) {
+  json::object obj{{"kind", c.kind.value}};
+  add_if_present(obj, "successStatusCodes", c.success_status_codes, ints_json);
+  add_if_present(obj, "retryableStatusCodes", c.retryable_status_codes, ints_json);
+  return obj;
+}
+
 json::object policy_json(const ClientPolicyConfig& c) {
   json::object obj;
   add_if_present(obj, "prefix", c.prefix, same<std::string>);
@@ -266,6 +329,10 @@ json::object policy_json(const ClientPolicyConfig& c) {
     obj["requeueBudget"] = budget_json(*c.requeue_budget);
   }
   add_if_present(obj, "failFast", c.fail_fast, same<bool>);
+  if (c.tls) {
+    obj["tls"] = client_tls_json(*c.tls);
+  }
+  add_h2_settings(obj, c.h2);
   add_unsupported(obj, c.unsupported);
   return obj;
 }
@@ -285,7 +352,14 @@ json::object policy_json(const ServicePolicyConfig& c) {
     obj["retries"] = std::move(retries);
   }
   if (c.response_classifier) {
-    obj["responseClassifier"] = json::object{{"kind", c.response_classifier->kind.value}};
+    obj["responseClassifier"] = classifier_json(*c.response_classifier);
+  }
+  add_if_present(obj, "classificationTimeoutMs", c.classification_timeout, millis);
+  if (c.retry_buffer_size) {
+    json::object buffer;
+    add_if_present(buffer, "requestBytes", c.retry_buffer_size->request_bytes, same<int>);
+    add_if_present(buffer, "responseBytes", c.retry_buffer_size->response_bytes, same<int>);
+    obj["retryBufferSize"] = std::move(buffer);
   }
   add_unsupported(obj, c.unsupported);
   return obj;
@@ -313,14 +387,6 @@ void add_policy_section(json::object& obj, std::string_view key, const Section& 
     out[k] = std::move(v);
   }
   obj[key] = std::move(out);
-}
-
-json::array strings_json(const StringList& list) {
-  json::array out;
-  for (const auto& s : list) {
-    out.push_back(json::string(s.value));
-  }
-  return out;
 }
 
 json::object security_json(const AdminSecurityConfig& s) {
@@ -351,7 +417,7 @@ json::object server_tls_json(const ServerTlsConfig& t) {
   return obj;
 }
 
-json::object server_json(const ServerConfig& s) {
+json::object server_json(const ServerConfig& s, bool h2) {
   json::object obj;
   obj["ip"] = s.ip.value;
   obj["port"] = s.port.value;
@@ -361,6 +427,10 @@ json::object server_json(const ServerConfig& s) {
   }
   if (s.tls) {
     obj["tls"] = server_tls_json(*s.tls);
+  }
+  if (h2) {
+    obj["maxConcurrentStreamsPerConnection"] = s.max_concurrent_streams_per_connection.value;
+    add_h2_settings(obj, s.h2);
   }
   add_unsupported(obj, s.unsupported);
   return obj;
@@ -383,23 +453,27 @@ json::value router_json(const RouterConfig& r) {
     ids.push_back(identifier_json(id));
   }
   obj["identifier"] = std::move(ids);
+  const bool h2 = r.protocol.value == "h2";
   json::array servers;
   for (const auto& s : r.servers) {
-    servers.push_back(server_json(s));
+    servers.push_back(server_json(s, h2));
   }
   obj["servers"] = std::move(servers);
-  obj["maxHeadersKB"] = r.max_headers_kb.value;
-  obj["maxInitialLineKB"] = r.max_initial_line_kb.value;
-  obj["streamAfterContentLengthKB"] = r.stream_after_content_length_kb.value;
+  if (!h2) {
+    obj["maxHeadersKB"] = r.max_headers_kb.value;
+    obj["maxInitialLineKB"] = r.max_initial_line_kb.value;
+    obj["streamAfterContentLengthKB"] = r.stream_after_content_length_kb.value;
+  }
   add_binding(obj, r);
   add_policy_section(obj, "client", r.client);
   add_policy_section(obj, "service", r.service);
   obj["tracePropagator"] = json::object{{"kind", r.trace_propagator.value}};
   if (r.access_log.path.present) {
-    obj["httpAccessLog"] = r.access_log.path.value;
-    obj["httpAccessLogRollPolicy"] = r.access_log.roll_policy.value;
-    obj["httpAccessLogAppend"] = r.access_log.append.value;
-    obj["httpAccessLogRotateCount"] = r.access_log.rotate_count.value;
+    const std::string key = h2 ? "h2AccessLog" : "httpAccessLog";
+    obj[key] = r.access_log.path.value;
+    obj[key + "RollPolicy"] = r.access_log.roll_policy.value;
+    obj[key + "Append"] = r.access_log.append.value;
+    obj[key + "RotateCount"] = r.access_log.rotate_count.value;
   }
   add_unsupported(obj, r.unsupported);
   return obj;

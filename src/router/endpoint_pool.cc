@@ -79,7 +79,63 @@ EndpointPool::EndpointPool(asio::ip::tcp::endpoint endpoint, PoolOptions options
   options_.max_connections = std::max<std::size_t>(options_.max_connections, 1);
 }
 
-EndpointPool::~EndpointPool() = default;
+EndpointPool::~EndpointPool() {
+  if (session_) {
+    session_->drain();  // streams in flight hold the session and finish on it
+  }
+}
+
+asio::awaitable<Result<http2::ClientSessionSharedPtr>> EndpointPool::session(bool fresh) {
+  auto self = shared_from_this();
+  if (fresh && session_ && session_->is_open()) {
+    session_->drain();
+    session_.reset();
+  }
+  if (session_ && session_->is_open()) {
+    co_return session_;
+  }
+  if (session_connecting_) {
+    // Another caller is connecting: wait for its outcome (a cancelled timer wakes us).
+    auto timer = std::make_shared<asio::steady_timer>(co_await asio::this_coro::executor,
+                                                      asio::steady_timer::time_point::max());
+    session_waiters_.push_back(timer);
+    auto [ec] = co_await timer->async_wait(use_nothrow);
+    static_cast<void>(ec);
+    std::erase(session_waiters_, timer);
+    asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
+    if (is_cancelled(state)) {
+      co_return make_error_code(asio::error::operation_aborted);
+    }
+    if (session_ && session_->is_open()) {
+      co_return session_;
+    }
+    co_return session_error_ ? session_error_ : make_error_code(errc::connect_failed);
+  }
+  session_connecting_ = true;
+  // Wakes the waiters however this ends (a cancelled connect included: they then see the
+  // error and fail or retry on their own).
+  struct Wake {
+    EndpointPool& pool;
+    ~Wake() {
+      pool.session_connecting_ = false;
+      for (auto& t : pool.session_waiters_) {
+        t->cancel();
+      }
+    }
+  } wake{*this};
+  session_error_ = make_error_code(asio::error::operation_aborted);
+  auto stream = co_await connect_stream();
+  if (!stream) {
+    session_error_ = stream.error();
+    co_return stream.error();
+  }
+  if (session_) {
+    session_->drain();
+  }
+  session_ = http2::ClientSession::start(std::move(*stream), options_.h2_options);
+  session_error_ = {};
+  co_return session_;
+}
 
 asio::awaitable<Result<ClientConnectionPtr>> EndpointPool::acquire(bool* reused, bool fresh) {
   auto self = shared_from_this();  // a queued acquire outlives the caller's reference
@@ -124,11 +180,18 @@ ClientConnectionPtr EndpointPool::take_idle() {
   return nullptr;
 }
 
-/// Establishes a connection in a slot the caller already counted in `leased_`.
-asio::awaitable<Result<ClientConnectionPtr>> EndpointPool::connect() {
-  SlotGuard slot(*this);
+asio::awaitable<Result<transport::StreamPtr>> EndpointPool::connect_stream() {
   const auto started = std::chrono::steady_clock::now();
-  auto stream = co_await transport::connect(endpoint_, options_.connect_timeout);
+  Result<transport::StreamPtr> stream = make_error_code(errc::connect_failed);
+  if (options_.tls_unusable) {
+    stream = make_error_code(errc::tls_handshake_failed);
+  } else if (options_.tls) {
+    auto tls = co_await options_.tls->connect(endpoint_, options_.tls_server_name,
+                                              options_.connect_timeout);
+    stream = tls ? Result<transport::StreamPtr>(std::move(*tls)) : tls.error();
+  } else {
+    stream = co_await transport::connect(endpoint_, options_.connect_timeout);
+  }
   if (options_.stats) {
     const auto ms =
         static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -141,6 +204,13 @@ asio::awaitable<Result<ClientConnectionPtr>> EndpointPool::connect() {
       options_.stats->failed_connect_latency_ms->record(ms);
     }
   }
+  co_return stream;
+}
+
+/// Establishes a connection in a slot the caller already counted in `leased_`.
+asio::awaitable<Result<ClientConnectionPtr>> EndpointPool::connect() {
+  SlotGuard slot(*this);
+  auto stream = co_await connect_stream();
   if (!stream) {
     co_return stream.error();
   }

@@ -32,15 +32,19 @@ void append_via(http::Headers& headers, http::Version v) {
   if (!via.empty()) {
     via.append(", ");
   }
-  via.push_back(static_cast<char>('0' + v.major));
-  via.push_back('.');
-  via.push_back(static_cast<char>('0' + v.minor));
+  if (v.major == 2) {
+    via.append("h2");  // Linkerd's h2 router: `via: h2 linkerd`
+  } else {
+    via.push_back(static_cast<char>('0' + v.major));
+    via.push_back('.');
+    via.push_back(static_cast<char>('0' + v.minor));
+  }
   via.append(" linkerd");
   headers.set("Via", via);
 }
 
 /// The service classifier's verdict on one attempt (or on the request's final outcome).
-filters::ResponseClass classify(filters::ClassifierKind kind, const http::Request& req,
+filters::ResponseClass classify(const filters::ClassifierOptions& kind, const http::Request& req,
                                 bool chunked, const Result<http::Response>& rsp) {
   filters::Attempt a;
   a.method = req.method;
@@ -48,10 +52,20 @@ filters::ResponseClass classify(filters::ClassifierKind kind, const http::Reques
   if (rsp) {
     a.status = rsp->status;
     a.l5d_retryable = http::iequals(rsp->headers.get("l5d-retryable"), "true");
+    auto grpc = rsp->headers.get("grpc-status");  // a trailers-only gRPC response
+    if (!grpc.empty()) {
+      a.grpc_status = filters::grpc_status_from(grpc, false);
+    }
   } else {
     a.error = rsp.error();
   }
-  return filters::classify(kind, a);
+  // Decided from the response head when the kind can (every HTTP kind; h2 and gRPC kinds for
+  // errors, 5xx and trailers-only responses). A response whose class depends on its trailers
+  // counts as a success here: its stream goes on to the client, so it is not retried.
+  if (auto early = filters::classify_early(kind, a)) {
+    return *early;
+  }
+  return filters::ResponseClass::Success;
 }
 
 /// `l5d-ctx-deadline` for an attempt due at `due` (steady clock), or none.
@@ -145,6 +159,10 @@ asio::awaitable<Result<http::Response>> RouterWorker::route(http::Request req, R
   auto id = identify(options_->identifiers, req);
   if (!id.dst) {
     req.ctx.failure_stage = http::FailureStage::Identification;
+    if (options_->h2) {
+      req.ctx.failure_detail = unknown_destination(req, id.reason);
+      co_return make_error_code(errc::identification_failed);  // RST_STREAM REFUSED_STREAM
+    }
     co_return error(400, unknown_destination(req, id.reason));
   }
   req.ctx.dst_show = id.dst->show();
@@ -185,7 +203,12 @@ asio::awaitable<Result<http::Response>> RouterWorker::route(http::Request req, R
   service->stats().record(ok, elapsed_ms(start));
   if (!rsp && rsp.error() != make_error_code(errc::client_gone) &&
       rsp.error() != asio::error::operation_aborted) {
-    co_return error_for(req, rsp.error());
+    const auto ec = rsp.error();
+    if (options_->h2 && ec != make_error_code(errc::no_route) &&
+        ec != make_error_code(errc::no_endpoints) && ec != make_error_code(errc::connect_failed)) {
+      co_return ec;  // the h2 codec resets the stream
+    }
+    co_return error_for(req, ec);
   }
   co_return rsp;
 }
@@ -208,7 +231,12 @@ http::Response RouterWorker::error_for(const http::Request& req,
 
 asio::awaitable<Result<http::Response>> RouterWorker::dispatch(http::Request& req,
                                                                Service& service) {
+  // gRPC needs `te: trailers` end to end; it is the one TE value HTTP/2 allows (RFC 9113 §8.2.2).
+  const bool te_trailers = options_->h2 && http::iequals(req.headers.get("te"), "trailers");
   http1::strip_hop_by_hop(req.headers);
+  if (te_trailers) {
+    req.headers.add("te", "trailers");
+  }
   req.headers.set("l5d-dst-service", req.ctx.dst_show);
   if (!req.ctx.local_dtab.empty()) {
     req.headers.set("l5d-ctx-dtab", req.ctx.local_dtab.show());
@@ -222,15 +250,27 @@ asio::awaitable<Result<http::Response>> RouterWorker::dispatch(http::Request& re
   // and is never retried (Linkerd: streamAfterContentLengthKB, NonRetryableChunked).
   auto length = req.body->length();
   bool chunked = !length;
-  bool replayable = !chunked && *length <= options_->retry_buffer_bytes;
+  // h2: retryBufferSize.requestBytes. A request stream of unknown length is not buffered (a
+  // client stream may wait for the response before it ends), so it is never retried.
+  const std::size_t buffer_limit =
+      options_->h2 ? service.policy.retry_request_bytes : options_->retry_buffer_bytes;
+  bool replayable = !chunked && *length <= buffer_limit;
+  std::optional<std::uint64_t> arrived;
+  if (options_->h2 && chunked) {
+    // A unary gRPC request has no content-length, but all of it is usually here already.
+    arrived = req.body->arrived();
+    replayable = arrived && *arrived <= buffer_limit;
+  }
   std::string replay;
-  if (replayable && *length > 0) {
-    auto read = co_await http::read_all(*req.body, replay, *length);
+  http::Headers replay_trailers;
+  if (replayable && (chunked || *length > 0)) {
+    auto read = co_await http::read_all(*req.body, replay, chunked ? *arrived : *length);
     if (!read) {
       req.ctx.failure_detail = "reading the request body failed: " + read.error().message();
       co_return read.error();
     }
-    req.body = std::make_unique<http::BufferBody>(replay);
+    replay_trailers = req.body->trailers();
+    req.body = std::make_unique<http::BufferBody>(replay, replay_trailers);
   }
 
   auto now = Clock::now();
@@ -273,9 +313,7 @@ asio::awaitable<Result<http::Response>> RouterWorker::dispatch(http::Request& re
     service.retries_total->incr();
     ++req.ctx.attempt;
     req.ctx.failure_detail.clear();
-    if (!replay.empty()) {
-      req.body = std::make_unique<http::BufferBody>(replay);
-    }
+    req.body = std::make_unique<http::BufferBody>(replay, replay_trailers);
   }
   service.retries_per_request->record(retries);
   service.shared->cells.local().budget.store(service.budget.balance(Clock::now()),
@@ -433,9 +471,55 @@ void RouterWorker::trace_try(const TraceId& id, const http::Request& req, const 
   options_->tracer->record(trace::client_span(id, e));
 }
 
+asio::awaitable<Result<http::Response>> RouterWorker::exchange_h2(http::Request& req,
+                                                                  Endpoint& endpoint,
+                                                                  Client& client) {
+  EndpointPool& pool = *endpoint.pool;
+  Result<http::Response> rsp = make_error_code(errc::connect_failed);
+  http2::ExchangeFailure failure;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto session = co_await pool.session();
+    if (!session) {
+      log::get("router")->debug("connect failed endpoint={} error={}", pool.label(),
+                                session.error().message());
+      if (session.error() == asio::error::operation_aborted) {
+        co_return session.error();
+      }
+      req.ctx.failure_stage = http::FailureStage::ClientAcquisition;
+      req.ctx.failure_detail = connect_failed(pool.label(), *req.ctx.dst, client.id, client.labels);
+      co_return make_error_code(errc::connect_failed);
+    }
+    failure = {};
+    rsp = co_await (*session)->exchange(req, &failure);
+    // A stream the server refused, or one a GOAWAY cut off, is sent again once (on a new
+    // session if that one closed) when nothing of its body can have been consumed.
+    const bool bodiless = req.body->length() == std::optional<std::uint64_t>{0};
+    if (rsp || !failure.replayable || !bodiless) {
+      break;
+    }
+  }
+  if (!rsp) {
+    if (rsp.error() == make_error_code(errc::client_gone) ||
+        rsp.error() == asio::error::operation_aborted) {
+      co_return rsp.error();
+    }
+    req.ctx.failure_stage = http::FailureStage::Service;
+    std::string message = failure.detail.empty() ? rsp.error().message() : failure.detail;
+    log::get("router")->debug("exchange failed endpoint={} error={}", pool.label(), message);
+    req.ctx.failure_detail = "exchange with " + pool.label() + " failed: " + message;
+    co_return rsp.error();
+  }
+  http1::strip_hop_by_hop(rsp->headers);
+  append_via(rsp->headers, rsp->version);
+  co_return rsp;
+}
+
 asio::awaitable<Result<http::Response>> RouterWorker::exchange_on(http::Request& req,
                                                                   Endpoint& endpoint,
                                                                   Client& client) {
+  if (options_->h2) {
+    co_return co_await exchange_h2(req, endpoint, client);
+  }
   EndpointPool& pool = *endpoint.pool;
   Result<http::Response> rsp = make_error_code(errc::connect_failed);
   http1::ExchangeFailure failure;

@@ -1,6 +1,7 @@
 #include <cctype>
 #include <string_view>
 
+#include "meshd/http/headers.h"
 #include "meshd/router/identifier.h"
 
 namespace meshd::router {
@@ -36,14 +37,31 @@ std::vector<std::string> path_segments(std::string_view path) {
   return out;
 }
 
+/// The value of header `name`, where the h2 pseudo-headers the codec does not keep as header
+/// fields are read from the request itself: `:path` is the target, `:method` the method
+/// (`:authority` and `:scheme` are header fields). Empty when absent.
+std::string_view header_value(const http::Request& req, std::string_view name) {
+  if (http::iequals(name, ":path")) {
+    return req.target;
+  }
+  if (http::iequals(name, ":method")) {
+    return req.method;
+  }
+  return req.headers.get(name);
+}
+
+/// `io.l5d.header.token`. Linkerd words the reason differently for http (`Host header is
+/// absent`) and h2 (`missing header: ':authority'`).
 class HeaderTokenIdentifier final : public Identifier {
  public:
-  HeaderTokenIdentifier(dtab::Path prefix, std::string header)
-      : prefix_(std::move(prefix)), header_(std::move(header)) {}
+  HeaderTokenIdentifier(dtab::Path prefix, std::string header, bool h2)
+      : prefix_(std::move(prefix)),
+        header_(std::move(header)),
+        absent_(h2 ? "missing header: '" + header_ + "'" : header_ + " header is absent") {}
   Identification identify(http::Request& req) const override {
-    auto value = req.headers.get(header_);
+    auto value = header_value(req, header_);
     if (value.empty()) {
-      return {std::nullopt, header_ + " header is absent"};
+      return {std::nullopt, absent_};
     }
     std::vector<std::string> elems;
     elems.reserve(prefix_.size() + 1);
@@ -55,11 +73,13 @@ class HeaderTokenIdentifier final : public Identifier {
  private:
   dtab::Path prefix_;
   std::string header_;
+  std::string absent_;
 };
 
-class HeaderPathIdentifier final : public Identifier {
+/// `io.l5d.header` (http): the header value read as a path.
+class HeaderIdentifier final : public Identifier {
  public:
-  HeaderPathIdentifier(dtab::Path prefix, std::string header)
+  HeaderIdentifier(dtab::Path prefix, std::string header)
       : prefix_(std::move(prefix)), header_(std::move(header)) {}
   Identification identify(http::Request& req) const override {
     auto value = req.headers.get(header_);
@@ -76,6 +96,47 @@ class HeaderPathIdentifier final : public Identifier {
  private:
   dtab::Path prefix_;
   std::string header_;
+};
+
+/// `io.l5d.header.path` (h2; Linkerd's h2 HeaderPathIdentifier): the path of a header (`:path`
+/// by default), without query and one trailing `/`, read as a path and cut to `segments`.
+class HeaderPathIdentifier final : public Identifier {
+ public:
+  HeaderPathIdentifier(dtab::Path prefix, std::string header, std::optional<int> segments)
+      : prefix_(std::move(prefix)), header_(std::move(header)), segments_(segments) {}
+  Identification identify(http::Request& req) const override {
+    std::string_view path = header_value(req, header_);
+    path = path.substr(0, path.find('?'));
+    if (!path.empty() && path.back() == '/') {
+      path.remove_suffix(1);
+    }
+    dtab::Path parsed;
+    if (!path.empty()) {
+      auto read = dtab::Path::read(path);
+      if (!read) {
+        return {std::nullopt, read.error().message};
+      }
+      parsed = *std::move(read);
+    }
+    if (!segments_) {
+      if (parsed.empty()) {
+        return {std::nullopt, "Missing destination path"};
+      }
+      return {prefix_ + parsed, {}};
+    }
+    const auto n = static_cast<std::size_t>(*segments_);
+    if (parsed.size() < n) {
+      return {std::nullopt, "Path must have at least " + std::to_string(n) + " segment(s)"};
+    }
+    std::vector<std::string> used(parsed.elems().begin(),
+                                  parsed.elems().begin() + static_cast<long>(n));
+    return {prefix_ + dtab::Path(std::move(used)), {}};
+  }
+
+ private:
+  dtab::Path prefix_;
+  std::string header_;
+  std::optional<int> segments_;
 };
 
 class MethodAndHostIdentifier final : public Identifier {
@@ -169,13 +230,16 @@ struct Overloaded : F... {
 template <class... F>
 Overloaded(F...) -> Overloaded<F...>;
 
-IdentifierConstSharedPtr make_identifier(const dtab::Path& prefix,
+IdentifierConstSharedPtr make_identifier(const dtab::Path& prefix, bool h2,
                                          const config::IdentifierConfig& cfg,
                                          const ExternalIdentifierFactory& external) {
   return std::visit(
       Overloaded{
           [&](const config::HeaderTokenIdentifierConfig& c) -> IdentifierConstSharedPtr {
-            return std::make_shared<HeaderTokenIdentifier>(prefix, c.header.value);
+            return std::make_shared<HeaderTokenIdentifier>(prefix, c.header.value, h2);
+          },
+          [&](const config::HeaderPathIdentifierConfig& c) -> IdentifierConstSharedPtr {
+            return std::make_shared<HeaderPathIdentifier>(prefix, c.header.value, c.segments.value);
           },
           [&](const config::MethodAndHostIdentifierConfig& c) -> IdentifierConstSharedPtr {
             return std::make_shared<MethodAndHostIdentifier>(prefix, c.http_uri_in_dst.value);
@@ -184,7 +248,7 @@ IdentifierConstSharedPtr make_identifier(const dtab::Path& prefix,
             return std::make_shared<PathIdentifier>(prefix, c.segments.value, c.consume.value);
           },
           [&](const config::HeaderIdentifierConfig& c) -> IdentifierConstSharedPtr {
-            return std::make_shared<HeaderPathIdentifier>(prefix, c.header.value);
+            return std::make_shared<HeaderIdentifier>(prefix, c.header.value);
           },
           [&](const config::StaticIdentifierConfig& c) -> IdentifierConstSharedPtr {
             return std::make_shared<StaticIdentifier>(prefix + c.path.value.parsed);
@@ -204,14 +268,15 @@ IdentifierConstSharedPtr make_identifier(const dtab::Path& prefix,
 std::vector<IdentifierConstSharedPtr> make_identifiers(const config::RouterConfig& router,
                                                        const ExternalIdentifierFactory& external) {
   const dtab::Path& prefix = router.dst_prefix.value.parsed;
+  const bool h2 = router.protocol.value == "h2";
   std::vector<IdentifierConstSharedPtr> out;
   for (const auto& cfg : router.identifiers) {
-    if (auto id = make_identifier(prefix, cfg, external)) {
+    if (auto id = make_identifier(prefix, h2, cfg, external)) {
       out.push_back(std::move(id));
     }
   }
   if (out.empty()) {
-    out.push_back(std::make_shared<HeaderTokenIdentifier>(prefix, "Host"));
+    out.push_back(std::make_shared<HeaderTokenIdentifier>(prefix, h2 ? ":authority" : "Host", h2));
   }
   return out;
 }

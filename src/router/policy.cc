@@ -5,8 +5,10 @@
 
 #include "meshd/router/policy.h"
 
+#include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace meshd::router {
 namespace {
@@ -25,20 +27,31 @@ filters::RetryBudgetOptions to_budget(const config::RetryBudgetConfig& b) {
                                      b.percent_can_retry.value};
 }
 
-filters::ClassifierKind to_classifier(std::string_view kind) {
-  using K = filters::ClassifierKind;
-  constexpr std::pair<std::string_view, K> kKinds[] = {
-      {"io.l5d.http.retryableRead5XX", K::RetryableRead5XX},
-      {"io.l5d.http.retryableIdempotent5XX", K::RetryableIdempotent5XX},
-      {"io.l5d.http.retryableAll5XX", K::RetryableAll5XX},
-      {"io.l5d.http.allSuccessful", K::AllSuccessful},
-  };
-  for (const auto& [name, k] : kKinds) {
-    if (name == kind) {
-      return k;
-    }
+filters::ClassifierOptions to_classifier(const config::ResponseClassifierConfig& c) {
+  filters::ClassifierOptions out;
+  // config::load has checked the kind; an unknown one cannot reach here.
+  out.kind = filters::parse_classifier_kind(c.kind.value).value_or(out.kind);
+  out.success_status_codes = c.success_status_codes.value;
+  out.retryable_status_codes = c.retryable_status_codes.value;
+  return out;
+}
+
+void apply_h2(const config::H2SettingsConfig& c, http2::Settings& out) {
+  if (c.initial_stream_window_bytes.value) {
+    out.initial_stream_window = static_cast<std::uint32_t>(*c.initial_stream_window_bytes.value);
   }
-  return K::NonRetryable5XX;  // io.l5d.http.nonRetryable5XX, Linkerd's default
+  if (c.window_update_ratio.value) {
+    out.window_update_ratio = *c.window_update_ratio.value;
+  }
+  if (c.header_table_bytes.value) {
+    out.header_table_bytes = static_cast<std::uint32_t>(*c.header_table_bytes.value);
+  }
+  if (c.max_frame_bytes.value) {
+    out.max_frame_bytes = static_cast<std::uint32_t>(*c.max_frame_bytes.value);
+  }
+  if (c.max_header_list_bytes.value) {
+    out.max_header_list_bytes = static_cast<std::uint32_t>(*c.max_header_list_bytes.value);
+  }
 }
 
 lb::BalancerOptions to_balancer(const config::LoadBalancerConfig& c) {
@@ -106,7 +119,14 @@ void apply(const config::ServicePolicyConfig& c, ServicePolicy& out) {
     out.retry_backoff = to_backoff(*c.retries->backoff);
   }
   if (c.response_classifier) {
-    out.classifier = to_classifier(c.response_classifier->kind.value);
+    out.classifier = to_classifier(*c.response_classifier);
+  }
+  if (c.classification_timeout.present) {
+    out.classification_timeout = c.classification_timeout.value;
+  }
+  if (c.retry_buffer_size) {
+    out.retry_request_bytes = static_cast<std::size_t>(c.retry_buffer_size->request_bytes.value);
+    out.retry_response_bytes = static_cast<std::size_t>(c.retry_buffer_size->response_bytes.value);
   }
 }
 
@@ -126,6 +146,39 @@ void apply(const config::ClientPolicyConfig& c, ClientPolicy& out) {
   if (c.requeue_budget) {
     out.requeue_budget = to_budget(*c.requeue_budget);
   }
+  apply_h2(c.h2, out.h2);
+}
+
+// The client TLS context of `tls` (enabled), or null with the reasons appended to `errors`.
+transport::TlsClientContextSharedPtr make_tls(const config::ClientTlsConfig& tls, bool h2,
+                                              std::vector<std::string>* errors) {
+  transport::TlsClientContextOptions o;
+  if (h2) {
+    o.alpn = {"h2"};  // Finagle's h2 client negotiates h2 by ALPN over TLS
+  }
+  o.verify = !tls.disable_validation.value;
+  if (tls.trust_certs_bundle.present) {
+    o.trust_files.push_back(tls.trust_certs_bundle.value);
+  }
+  for (const auto& f : tls.trust_certs) {
+    o.trust_files.push_back(f.value);
+  }
+  if (tls.client_auth) {
+    o.cert_path = tls.client_auth->cert_path.value;
+    o.key_path = tls.client_auth->key_path.value;
+    o.intermediate_certs_path = tls.client_auth->intermediate_certs_path.value;
+  }
+  for (const auto& p : tls.protocols) {
+    o.protocols.push_back(p.value);
+  }
+  std::vector<std::string> why;
+  auto context = transport::TlsClientContext::create(std::move(o), why);
+  if (errors != nullptr) {
+    for (auto& w : why) {
+      errors->push_back(tls.pos.path + ": " + w);
+    }
+  }
+  return context;
 }
 
 // The matcher of a static entry; nullopt for the global one, which matches every name.
@@ -136,11 +189,31 @@ std::optional<naming::PathMatcher> matcher(const config::Located<std::string>& p
   return naming::PathMatcher{prefix.value};
 }
 
-// Applies, in order, every entry of `entries` that matches `name`.
-template <class Entries, class Policy>
-Policy resolve(const Entries& entries, const dtab::Path& name) {
-  Policy out;
-  for (const auto& e : entries) {
+}  // namespace
+
+PolicyTable PolicyTable::from_config(const config::RouterConfig& router,
+                                     std::vector<std::string>* errors) {
+  PolicyTable table;
+  table.h2_ = router.protocol.value == "h2";
+  for (const auto& c : router.service.configs) {
+    table.services_.push_back(ServiceEntry{matcher(c.prefix), c});
+  }
+  for (const auto& c : router.client.configs) {
+    transport::TlsClientContextSharedPtr tls;
+    if (c.tls && c.tls->enabled.value) {
+      tls = make_tls(*c.tls, table.h2_, errors);
+    }
+    table.clients_.push_back(ClientEntry{matcher(c.prefix), c, std::move(tls)});
+  }
+  return table;
+}
+
+ServicePolicy PolicyTable::service(const dtab::Path& name) const {
+  ServicePolicy out;
+  if (h2_) {
+    out.classifier.kind = filters::ClassifierKind::H2NonRetryable5XX;
+  }
+  for (const auto& e : services_) {
     if (!e.prefix || e.prefix->extract(name)) {
       apply(e.config, out);
     }
@@ -148,25 +221,31 @@ Policy resolve(const Entries& entries, const dtab::Path& name) {
   return out;
 }
 
-}  // namespace
-
-PolicyTable PolicyTable::from_config(const config::RouterConfig& router) {
-  PolicyTable table;
-  for (const auto& c : router.service.configs) {
-    table.services_.push_back(ServiceEntry{matcher(c.prefix), c});
-  }
-  for (const auto& c : router.client.configs) {
-    table.clients_.push_back(ClientEntry{matcher(c.prefix), c});
-  }
-  return table;
-}
-
-ServicePolicy PolicyTable::service(const dtab::Path& name) const {
-  return resolve<decltype(services_), ServicePolicy>(services_, name);
-}
-
 ClientPolicy PolicyTable::client(const dtab::Path& id) const {
-  return resolve<decltype(clients_), ClientPolicy>(clients_, id);
+  ClientPolicy out;
+  for (const auto& e : clients_) {
+    std::optional<naming::PathMatcher::Captures> captures;
+    if (e.prefix) {
+      captures = e.prefix->extract(id);
+      if (!captures) {
+        continue;
+      }
+    }
+    apply(e.config, out);
+    if (!e.config.tls) {
+      continue;
+    }
+    if (!e.config.tls->enabled.value) {
+      out.tls.reset();  // `enabled: false` overrides a broader prefix's TLS
+      continue;
+    }
+    // The captures are this config's own: `{service}` in its commonName names what its prefix
+    // matched (Linkerd's PerClientParams).
+    out.tls = ClientTlsPolicy{
+        e.tls, captures ? naming::PathMatcher::substitute(e.config.tls->common_name.value, *captures)
+                        : e.config.tls->common_name.value};
+  }
+  return out;
 }
 
 }  // namespace meshd::router

@@ -204,6 +204,13 @@ RouterWorker::ClientSharedPtr RouterWorker::client_for(const dtab::BoundName& bo
     if (host.idle_time) {
       pool.idle_timeout = *host.idle_time;
     }
+    if (policy.tls) {
+      pool.tls = policy.tls->context;
+      pool.tls_server_name = policy.tls->server_name;
+      pool.tls_unusable = !policy.tls->context;
+    }
+    pool.h2_options.settings = policy.h2;
+    pool.h2_options.scheme = policy.tls ? "https" : "http";
     auto entry = stats_.clients.acquire(bound.id.show());
     auto pool_stats = std::make_shared<PoolStats>();
     pool_stats->connects = entry->counter("connects");

@@ -31,7 +31,8 @@ void rewrite_absolute_form(http::Request& req) {
   if (rest.empty() || rest.front() != '/') {
     rest.insert(0, "/");
   }
-  req.headers.set("Host", authority);
+  // h2 (Linkerd's h2 ProxyRewriteFilter): the authority goes to `:authority`.
+  req.headers.set(req.version.major == 2 ? ":authority" : "Host", authority);
   req.target = std::move(rest);
 }
 
@@ -123,7 +124,7 @@ ServerService::RequestFacts ServerService::request_facts(const http::Request& re
   e.remote = req.ctx.remote;
   e.method = req.method;
   e.uri = req.target;
-  e.host = std::string(req.headers.get("Host"));
+  e.host = std::string(req.headers.get(req.version.major == 2 ? ":authority" : "Host"));
   e.request_version = http::show(req.version);
   e.request_content_length = req.body ? req.body->length() : std::nullopt;
   e.request_content_type = std::string(req.headers.get("Content-Type"));
@@ -202,7 +203,11 @@ asio::awaitable<Result<http::Response>> ServerService::call(http::Request req) {
   }
   RouteNotes notes;
   Result<http::Response> rsp = make_error_code(errc::overloaded);
-  if (settings_.max_concurrent_requests && now_in_flight > *settings_.max_concurrent_requests) {
+  if (settings_.max_concurrent_requests && now_in_flight > *settings_.max_concurrent_requests &&
+      options.h2) {
+    rsp = make_error_code(errc::overloaded);  // RST_STREAM REFUSED_STREAM
+  } else if (settings_.max_concurrent_requests &&
+             now_in_flight > *settings_.max_concurrent_requests) {
     rsp = error_response(503,
                          "request rejected: " + std::to_string(*settings_.max_concurrent_requests) +
                              " concurrent requests (maxConcurrentRequests) already in progress",

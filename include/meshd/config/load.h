@@ -44,9 +44,15 @@ struct LoadResult {
 /// YAML otherwise; `file_name` is only used in error messages. Never throws (yaml-cpp exceptions
 /// become errors). Checks: syntax, unknown and duplicate keys, types and ranges, dtabs and paths,
 /// required keys, known protocols and `kind`s, recognised-but-unsupported keys, and globally at
-/// least one router, unique labels, servers present, and no two listeners on one ip:port.
+/// least one router, unique labels, servers present, and no two listeners on one ip:port (h2
+/// routers included; see `h2_routers_runnable`).
 /// Pure: touches no file system or network. Any thread.
 LoadResult load(std::string_view text, std::string_view file_name);
+
+/// False while meshd's runtime cannot run h2 routers: `load` then decodes and checks them fully
+/// and, last, gives each one the error `protocol "h2" is not supported yet` (at its `protocol`).
+/// A single switch (src/config/validate.cc) for the change that wires h2 routers in. Any thread.
+bool h2_routers_runnable() noexcept;
 
 /// Reads `path` (`-` = standard input, reported as `<stdin>`) and calls `load`. A file that cannot
 /// be read gives one error and `unreadable == true`. Blocking; call at startup only.

@@ -75,6 +75,31 @@ struct ServerTlsConfig {
   StringList protocols;                          ///< `TLSv1.2`, `TLSv1.3`; empty: both
 };
 
+/// `client.tls.clientAuth`: the certificate a client presents (mutual TLS).
+struct ClientAuthConfig {
+  Position pos;
+  Located<std::string> cert_path;                ///< `certPath`, required (PEM)
+  Located<std::string> key_path;                 ///< `keyPath`, required (PEM, PKCS#8 or #1)
+  Located<std::string> intermediate_certs_path;  ///< `intermediateCertsPath` (PEM chain)
+};
+
+/// A client TLS object (inventory §3.8; `client.tls`, per static config). Files are checked
+/// when meshd starts. `config::load` checks: `commonName` required unless `disableValidation`
+/// or `enabled: false`; `disableValidation` with `clientAuth` is an error, and so are both
+/// `trustCerts` and `trustCertsBundle`.
+struct ClientTlsConfig {
+  Position pos;
+  Located<bool> enabled{true};             ///< `enabled: false`: plaintext (overrides a prefix)
+  Located<bool> disable_validation{false};  ///< `disableValidation`: trust any certificate
+  /// `commonName`: verified against the server certificate and sent as SNI; may hold
+  /// `{captures}` of the static config's `prefix`, substituted per client.
+  Located<std::string> common_name;
+  Located<std::string> trust_certs_bundle;  ///< `trustCertsBundle`: one PEM bundle
+  StringList trust_certs;                   ///< `trustCerts`: PEM files (deprecated)
+  std::optional<ClientAuthConfig> client_auth;  ///< `clientAuth`
+  StringList protocols;                         ///< `TLSv1.2`, `TLSv1.3`; empty: both
+};
+
 /// `admin.security` (Linkerd 1.4.5+): which admin paths are served. A rejected request is
 /// answered 404. The regexes match whole paths (ECMAScript syntax) and are checked by
 /// `config::load`.
@@ -101,12 +126,29 @@ struct AdminConfig {
 };
 
 /// `httpAccessLog` and its companions (inventory §4.1): one line per request in Linkerd's
-/// format, written to `path` and rolled by `roll_policy`.
+/// format, written to `path` and rolled by `roll_policy`. h2 routers use it for `h2AccessLog`,
+/// `h2AccessLogRollPolicy`, `h2AccessLogAppend` and `h2AccessLogRotateCount` (inventory §13).
 struct HttpAccessLogConfig {
   Located<std::string> path;                  ///< `httpAccessLog`; empty: no access log
   Located<std::string> roll_policy{"never"};  ///< `httpAccessLogRollPolicy`, checked at load
   Located<bool> append{true};                 ///< `httpAccessLogAppend`
   Located<int> rotate_count{-1};              ///< `httpAccessLogRotateCount`; -1 keeps all
+};
+
+/// The HTTP/2 settings keys shared by the servers and the clients of h2 routers (Linkerd's
+/// `H2EndpointConfig`, inventory §13). Each is optional: nullopt (`present` false) keeps the
+/// codec's default (see `http2::Settings`) or, in a static client config, an earlier match's.
+struct H2SettingsConfig {
+  /// `initialStreamWindowBytes` (1–2147483647): SETTINGS_INITIAL_WINDOW_SIZE.
+  Located<std::optional<int>> initial_stream_window_bytes;
+  /// `windowUpdateRatio`, strictly between 0 and 1: when a stream's window is credited back.
+  Located<std::optional<double>> window_update_ratio;
+  /// `headerTableBytes` (0–2147483647): SETTINGS_HEADER_TABLE_SIZE.
+  Located<std::optional<int>> header_table_bytes;
+  /// `maxFrameBytes` (16384–16777215): SETTINGS_MAX_FRAME_SIZE.
+  Located<std::optional<int>> max_frame_bytes;
+  /// `maxHeaderListBytes` (1–2147483647): SETTINGS_MAX_HEADER_LIST_SIZE.
+  Located<std::optional<int>> max_header_list_bytes;
 };
 
 /// Linkerd's anonymous usage reporting: accepted for compatibility, never acted on.
@@ -117,8 +159,18 @@ struct UsageConfig {
 };
 
 /// `io.l5d.header.token`: the logical name is `dstPrefix/<value of header as one segment>`.
+/// On h2 routers `header` defaults to `:authority` (set by the decoder) and may name a
+/// pseudo-header (`:authority`, `:path`, `:method`, `:scheme`).
 struct HeaderTokenIdentifierConfig {
   Located<std::string> header{"Host"};
+};
+
+/// `io.l5d.header.path` (h2 routers only; inventory §13, the gRPC identifier):
+/// `dstPrefix ++ <path of header, query and one trailing "/" stripped>`, truncated to its first
+/// `segments` segments. `:path` is the request target (`http::Request::target`).
+struct HeaderPathIdentifierConfig {
+  Located<std::string> header{":path"};  ///< a header name or pseudo-header
+  Located<std::optional<int>> segments;  ///< ≥ 1; nullopt: the whole path
 };
 
 /// `io.l5d.methodAndHost`: `dstPrefix/<version>/<METHOD>/<host>[/<uri path>]`.
@@ -172,7 +224,7 @@ struct IdentifierConfig {
   Located<bool> experimental{false};  ///< accepted on every plugin
   std::variant<HeaderTokenIdentifierConfig, MethodAndHostIdentifierConfig, PathIdentifierConfig,
                HeaderIdentifierConfig, StaticIdentifierConfig, IngressIdentifierConfig,
-               UnsupportedPluginConfig>
+               UnsupportedPluginConfig, HeaderPathIdentifierConfig>
       settings;  ///< the alternative matching `kind`
 };
 
@@ -331,8 +383,12 @@ struct ClientPolicyConfig {
   std::optional<HostConnectionPoolConfig> host_connection_pool;
   std::optional<RetryBudgetConfig> requeue_budget;
   Located<bool> fail_fast{false};  ///< `failFast`: only false is supported for now
-  /// tls, clientSession, socketOptions, forwardClientCert, requestAuthorizers; also the keys of
-  /// h2 clients (windowUpdateRatio, …), which are reported as existing only for h2 routers.
+  std::optional<ClientTlsConfig> tls;  ///< `tls`: absent keeps earlier matches' (or plaintext)
+  /// h2 routers only: `windowUpdateRatio`, `headerTableBytes`, `initialStreamWindowBytes`,
+  /// `maxFrameBytes`, `maxHeaderListBytes` (each absent key keeps earlier matches').
+  H2SettingsConfig h2;
+  /// clientSession, socketOptions, forwardClientCert, requestAuthorizers; on http routers also
+  /// the h2 keys above, which are reported as existing only for h2 routers.
   std::vector<UnsupportedValue> unsupported;
 };
 
@@ -344,10 +400,17 @@ struct ClientConfig {
   std::vector<ClientPolicyConfig> configs;
 };
 
-/// `service.responseClassifier` (inventory §12.4).
+/// `service.responseClassifier` (inventory §12.4, §12.5). http routers take the
+/// `io.l5d.http.*` kinds, h2 routers the `io.l5d.h2.*` and `io.l5d.h2.grpc.*` kinds
+/// (`filters::parse_classifier_kind` maps every name).
 struct ResponseClassifierConfig {
   Position pos;
-  Located<std::string> kind;  ///< io.l5d.http.nonRetryable5XX, …, io.l5d.http.allSuccessful
+  Located<std::string> kind;  ///< io.l5d.http.nonRetryable5XX, …, io.l5d.h2.grpc.compliant
+  /// gRPC kinds only: `successStatusCodes`, the grpc-status values that are successes (each ≥ 0).
+  Located<std::vector<int>> success_status_codes{std::vector<int>{0}};
+  /// `io.l5d.h2.grpc.retryableStatusCodes` only (required there): `retryableStatusCodes`, the
+  /// grpc-status values that may be retried (each ≥ 0).
+  Located<std::vector<int>> retryable_status_codes;
 };
 
 /// `service.retries`.
@@ -355,6 +418,14 @@ struct RetriesConfig {
   Position pos;
   std::optional<RetryBudgetConfig> budget;
   std::optional<BackoffConfig> backoff;  ///< absent: constant 0 ms
+};
+
+/// `service.retryBufferSize` (h2 routers; inventory §12.3, §13): an h2 attempt may be retried
+/// only while its request and response fit these buffers.
+struct RetryBufferSizeConfig {
+  Position pos;
+  Located<int> request_bytes{16383};   ///< `requestBytes` ≥ 0
+  Located<int> response_bytes{16383};  ///< `responseBytes` ≥ 0
 };
 
 /// One service policy: `service` itself (io.l5d.global) or one of `service.configs[]`
@@ -365,7 +436,12 @@ struct ServicePolicyConfig {
   Located<std::chrono::milliseconds> total_timeout;  ///< `totalTimeoutMs` ≥ 1
   std::optional<RetriesConfig> retries;
   std::optional<ResponseClassifierConfig> response_classifier;
-  /// classificationTimeoutMs, retryBufferSize: h2 keys, reported as existing only for h2 routers
+  /// h2 routers only: `classificationTimeoutMs` ≥ 0, how long a retry decision may wait for the
+  /// end of the response stream (a stream not classified by then is not retried).
+  Located<std::chrono::milliseconds> classification_timeout{std::chrono::milliseconds{100}};
+  std::optional<RetryBufferSizeConfig> retry_buffer_size;  ///< h2 routers only; absent: 16383 each
+  /// On http routers: classificationTimeoutMs, retryBufferSize, reported as existing only for h2
+  /// routers.
   std::vector<UnsupportedValue> unsupported;
 };
 
@@ -380,30 +456,36 @@ struct ServiceConfig {
 struct ServerConfig {
   Position pos;
   Located<std::string> ip{"127.0.0.1"};  ///< literal IPv4/IPv6 address, no host names
-  Located<int> port{4140};               ///< 0–65535; 0 lets the OS choose (never conflicts)
-  Located<bool> clear_context{false};    ///< `clearContext`: drop inbound `l5d-ctx-*`/`l5d-dtab`
+  /// 0–65535; 0 lets the OS choose (never conflicts). Default 4140 (http), 4142 (h2).
+  Located<int> port{4140};
+  Located<bool> clear_context{false};  ///< `clearContext`: drop inbound `l5d-ctx-*`/`l5d-dtab`
   /// `maxConcurrentRequests`: requests above this are rejected at once; nullopt = unlimited.
   Located<std::optional<int>> max_concurrent_requests;
-  std::optional<ServerTlsConfig> tls;         ///< `tls`: the server speaks HTTPS only
+  std::optional<ServerTlsConfig> tls;  ///< `tls`: the server speaks HTTPS only
+  /// h2 routers only: `maxConcurrentStreamsPerConnection` ≥ 1 (SETTINGS_MAX_CONCURRENT_STREAMS).
+  Located<int> max_concurrent_streams_per_connection{1000};
+  H2SettingsConfig h2;                        ///< h2 routers only: the HTTP/2 settings keys
   std::vector<UnsupportedValue> unsupported;  ///< timeoutMs, socketOptions, …
 };
 
-/// One router (`routers[]`). Only `protocol: http` is implemented; other protocols are
-/// recognised, rejected, and their settings kept in `raw`.
+/// One router (`routers[]`). `protocol: http` and `h2` are decoded (h2 routers are rejected by
+/// `config::load` until `h2_routers_runnable()`); other protocols are recognised, rejected, and
+/// their settings kept in `raw`.
 struct RouterConfig {
   Position pos;
-  Located<std::string> protocol;  ///< required; `http`
+  Located<std::string> protocol;  ///< required; `http` or `h2`
   Located<std::string> label;     ///< defaults to `protocol`; unique
   Located<bool> experimental{false};
   Located<DtabValue> dtab;                           ///< base dtab; empty by default
   Located<PathValue> dst_prefix{PathValue{"/svc"}};  ///< `dstPrefix`
-  /// Tried in order, first match wins; default: one `io.l5d.header.token` on `Host`.
+  /// Tried in order, first match wins; default: one `io.l5d.header.token` on `Host` (http) or
+  /// `:authority` (h2).
   std::vector<IdentifierConfig> identifiers;
   Position identifier_pos;              ///< where `identifier` was written (or the router)
   std::vector<ServerConfig> servers;    ///< at least one
-  Located<int> max_headers_kb{8};       ///< `maxHeadersKB`
-  Located<int> max_initial_line_kb{4};  ///< `maxInitialLineKB`
-  Located<int> stream_after_content_length_kb{5};  ///< `streamAfterContentLengthKB`
+  Located<int> max_headers_kb{8};       ///< `maxHeadersKB` (http only)
+  Located<int> max_initial_line_kb{4};  ///< `maxInitialLineKB` (http only)
+  Located<int> stream_after_content_length_kb{5};  ///< `streamAfterContentLengthKB` (http only)
   InterpreterConfig interpreter;                   ///< `interpreter`, `{kind: default}`
   /// `bindingTimeoutMs`: how long a request waits for its name to bind (≥ 1).
   Located<std::chrono::milliseconds> binding_timeout{std::chrono::milliseconds{10000}};
@@ -412,7 +494,7 @@ struct RouterConfig {
   ServiceConfig service;             ///< `service`, io.l5d.global by default
   /// `tracePropagator.kind`: `io.l5d.default` (l5d-ctx-trace) or `io.l5d.zipkin` (B3).
   Located<std::string> trace_propagator{"io.l5d.default"};
-  HttpAccessLogConfig access_log;             ///< `httpAccessLog*`
+  HttpAccessLogConfig access_log;             ///< `httpAccessLog*` (http), `h2AccessLog*` (h2)
   std::vector<UnsupportedValue> unsupported;  ///< originator, …
   /// For a recognised but unsupported protocol (`h2`, …) the whole router object; otherwise null.
   boost::json::value raw;

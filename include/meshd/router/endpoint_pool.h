@@ -12,7 +12,9 @@
 #include "meshd/core/asio.h"
 #include "meshd/core/result.h"
 #include "meshd/http1/client.h"
+#include "meshd/http2/client.h"
 #include "meshd/telemetry/registry.h"
+#include "meshd/transport/tls_client.h"
 
 namespace meshd::router {
 
@@ -41,6 +43,17 @@ struct PoolOptions {
   http1::Limits limits;
   /// Where connection attempts are counted; null: nowhere.
   std::shared_ptr<const PoolStats> stats;
+  /// `client.tls`: connections are TLS from this context (null: plaintext), verifying and
+  /// sending as SNI `tls_server_name` (the resolved `commonName`; "" for none).
+  transport::TlsClientContextSharedPtr tls;
+  std::string tls_server_name;
+  /// TLS was configured but its files could not be loaded (meshd refuses to start then; this
+  /// guards other callers): every connect fails rather than falling back to plaintext.
+  bool tls_unusable = false;
+  /// `h2` routers: the endpoint speaks HTTP/2 on one multiplexed session (`session()`), with
+  /// these settings; the HTTP/1.1 connection settings above are unused but for the timeouts.
+  bool h2 = false;
+  http2::ClientOptions h2_options;
 };
 
 /// The keep-alive HTTP/1.1 connections of one worker to one endpoint (Finagle's watermark pool
@@ -71,6 +84,13 @@ class EndpointPool : public std::enable_shared_from_this<EndpointPool> {
   /// the pool's worker.
   asio::awaitable<Result<http1::ClientConnectionPtr>> acquire(bool* reused, bool fresh = false);
 
+  /// HTTP/2 (`PoolOptions::h2`): the endpoint's one session on this worker, connected (TCP or
+  /// TLS with ALPN `h2`) on first use and again once it has closed or received GOAWAY; callers
+  /// arriving while it connects share that attempt. `fresh` replaces a session that is still
+  /// open (a replay after a failure it caused). Errors as `acquire()`'s connect errors, and
+  /// `operation_aborted` when cancelled.
+  asio::awaitable<Result<http2::ClientSessionSharedPtr>> session(bool fresh = false);
+
   /// The `Release` of connections from `acquire()`: a connection comes back for reuse (to the
   /// first queued acquire, else the idle set), nullptr frees its slot (the first queued acquire
   /// connects anew). Once the pool is gone, connections just close.
@@ -80,8 +100,10 @@ class EndpointPool : public std::enable_shared_from_this<EndpointPool> {
   /// `ip:port`, as error messages and metrics print it.
   const std::string& label() const noexcept { return label_; }
   std::size_t idle() const noexcept { return idle_.size(); }
-  /// Connections open: idle, in use, or being established.
-  std::size_t open() const noexcept { return idle_.size() + leased_; }
+  /// Connections open: idle, in use, or being established (h2: the session, when open).
+  std::size_t open() const noexcept {
+    return idle_.size() + leased_ + (session_ && session_->is_open() ? 1 : 0);
+  }
   /// Acquires queued for a connection.
   std::size_t waiters() const noexcept { return waiters_.size(); }
 
@@ -93,6 +115,8 @@ class EndpointPool : public std::enable_shared_from_this<EndpointPool> {
 
   http1::ClientConnectionPtr take_idle();
   asio::awaitable<Result<http1::ClientConnectionPtr>> connect();
+  /// A new TCP or TLS stream to the endpoint, counted in the pool stats.
+  asio::awaitable<Result<transport::StreamPtr>> connect_stream();
   asio::awaitable<Result<http1::ClientConnectionPtr>> wait(bool* reused);
   void release(http1::ClientConnectionPtr conn);
   void free_slot();
@@ -106,6 +130,11 @@ class EndpointPool : public std::enable_shared_from_this<EndpointPool> {
   std::vector<http1::ClientConnectionPtr> idle_;  ///< oldest first; reuse takes the back
   std::size_t leased_ = 0;  ///< slots held by callers: connections in use or being established
   std::deque<WaiterSharedPtr> waiters_;  ///< FIFO
+  http2::ClientSessionSharedPtr session_;  ///< h2: the current session, if any
+  bool session_connecting_ = false;
+  boost::system::error_code session_error_;  ///< outcome of the last session connect
+  /// h2: callers waiting for the session being connected (woken by cancelling the timer).
+  std::vector<std::shared_ptr<asio::steady_timer>> session_waiters_;
 };
 
 using EndpointPoolSharedPtr = std::shared_ptr<EndpointPool>;

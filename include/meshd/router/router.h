@@ -32,6 +32,9 @@ using BindFn = std::function<dtab::Activity<dtab::NameTree<dtab::BoundName>>(
 /// workers.
 struct RouterOptions {
   std::string label;
+  /// `protocol: h2`: endpoints get one HTTP/2 session each (`pool.h2`), and failures without
+  /// a response become stream resets as Linkerd's h2 ErrorReseter does (see `route`).
+  bool h2 = false;
   dtab::Dtab base_dtab;
   std::vector<IdentifierConstSharedPtr> identifiers;
   BindFn bind;
@@ -91,7 +94,10 @@ class RouterWorker {
   /// (balancer, failure accrual, requeues, attempt timeout), and decorates the response as
   /// Linkerd does. Never fails but for the client leaving: routing errors become Linkerd's
   /// error responses. Runs on the worker's executor; cancellation abandons the upstream
-  /// exchange.
+  /// exchange. On h2 routers (Linkerd's ErrorReseter) an unknown destination fails with
+  /// `errc::identification_failed` (the codec answers RST_STREAM REFUSED_STREAM), a name bound
+  /// to nothing or an endpoint that cannot be reached is a 502 response, and every other
+  /// failure (timeouts, resets) is returned as its error (RST_STREAM INTERNAL_ERROR).
   /// `notes`, when given, receives what routing decided (it must outlive the call).
   asio::awaitable<Result<http::Response>> route(http::Request req, RouteNotes* notes = nullptr);
 
@@ -141,6 +147,9 @@ class RouterWorker {
                  filters::ResponseClass verdict,
                  std::chrono::system_clock::time_point started) const;
   asio::awaitable<Result<http::Response>> exchange_on(http::Request& req, Endpoint& endpoint,
+                                                      Client& client);
+  /// `exchange_on` for h2 routers: a stream on the endpoint's session.
+  asio::awaitable<Result<http::Response>> exchange_h2(http::Request& req, Endpoint& endpoint,
                                                       Client& client);
   asio::awaitable<void> discard(http::Response rsp);
 

@@ -223,7 +223,7 @@ std::vector<ErrorCase> kind_cases() {
   return {
       {"UnknownProtocol",
        "routers:\n- protocol: spdy\n  servers: [{port: 0}]\n",
-       {"t.yaml:2:3: routers[0].protocol: unknown protocol \"spdy\" (supported: http)"}},
+       {"t.yaml:2:3: routers[0].protocol: unknown protocol \"spdy\" (supported: http, h2)"}},
       {"UnknownNamerKind",
        kRouter + "namers:\n- kind: io.l5d.etcd\n",
        {"t.yaml:6:3: namers[0].kind: unknown namer kind \"io.l5d.etcd\" (supported: io.l5d.fs, "
@@ -374,7 +374,7 @@ routers:
   servers:
   - port: 4140
   - port: 70000
-- protocol: h2
+- protocol: thrift
 namers:
 - kind: io.l5d.fs
 workers: -2
@@ -396,7 +396,7 @@ telemetry: [{kind: io.l5d.influxdb}]
                 "t.yaml:15:5: routers[1].servers[0].port: 4140 already used by router "
                 "\"outgoing\"",
                 "t.yaml:16:5: routers[1].servers[1].port: must be between 0 and 65535, got 70000",
-                "t.yaml:17:3: routers[2].protocol: protocol \"h2\" is not supported yet",
+                "t.yaml:17:3: routers[2].protocol: protocol \"thrift\" is not supported yet",
                 "t.yaml:19:3: namers[0]: missing required key \"rootDir\"",
                 "t.yaml:20:1: workers: must be between 1 and 1024, got -2",
                 "t.yaml:21:14: telemetry[0].kind: telemeter kind \"io.l5d.influxdb\" is not "

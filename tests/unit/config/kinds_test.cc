@@ -77,8 +77,9 @@ TEST(KindRegistry, KindMustBeAString) {
 TEST(Registries, ListEveryLinkerdPluginThisIssueKnows) {
   const Registries& r = registries();
 
-  EXPECT_EQ(r.protocols.supported(), "http");
-  for (auto p : {"h2", "thrift", "thriftmux", "mux"}) {
+  EXPECT_EQ(r.protocols.supported(), "http, h2");
+  EXPECT_FALSE(r.protocols.find("h2")->experimental);
+  for (auto p : {"thrift", "thriftmux", "mux"}) {
     ASSERT_NE(r.protocols.find(p), nullptr) << p;
     EXPECT_EQ(r.protocols.find(p)->decode, nullptr) << p;
   }
@@ -99,6 +100,18 @@ TEST(Registries, ListEveryLinkerdPluginThisIssueKnows) {
             "io.l5d.header.token, io.l5d.methodAndHost, io.l5d.path, io.l5d.header, "
             "io.l5d.static, io.l5d.ingress");
   EXPECT_EQ(r.http_identifiers.find("io.l5d.header.path"), nullptr);
+  EXPECT_EQ(r.h2_identifiers.supported(),
+            "io.l5d.header.token, io.l5d.header.path, io.l5d.ingress");
+  EXPECT_EQ(r.h2_identifiers.find("io.l5d.path"), nullptr);
+  EXPECT_EQ(r.h2_response_classifiers.supported(),
+            "io.l5d.h2.nonRetryable5XX, io.l5d.h2.retryableRead5XX, "
+            "io.l5d.h2.retryableIdempotent5XX, io.l5d.h2.retryableAll5XX, io.l5d.h2.allSuccessful, "
+            "io.l5d.h2.grpc.default, io.l5d.h2.grpc.neverRetryable, "
+            "io.l5d.h2.grpc.alwaysRetryable, io.l5d.h2.grpc.retryableStatusCodes, "
+            "io.l5d.h2.grpc.compliant");
+  EXPECT_EQ(r.h2_response_classifiers.find("io.l5d.http.nonRetryable5XX"), nullptr);
+  EXPECT_EQ(r.h2_clients.supported(), "io.l5d.global, io.l5d.static");
+  EXPECT_EQ(r.h2_services.supported(), "io.l5d.global, io.l5d.static");
 }
 
 }  // namespace

@@ -442,7 +442,7 @@ std::vector<ErrorCase> client_key_cases() {
 std::vector<ErrorCase> unsupported_client_key_cases() {
   std::vector<ErrorCase> cases;
   for (std::string key :
-       {"tls", "clientSession", "socketOptions", "forwardClientCert", "requestAuthorizers"}) {
+       {"clientSession", "socketOptions", "forwardClientCert", "requestAuthorizers"}) {
     cases.push_back(
         {client("{" + key + ": {}}"),
          {"t.yaml:4:12: routers[0].client." + key + ": \"" + key + "\" is not supported yet"}});
@@ -524,16 +524,17 @@ INSTANTIATE_TEST_SUITE_P(ServiceKeys, PolicyErrors, ::testing::ValuesIn(service_
 
 TEST(ClientConfig, UnsupportedAndH2KeysAreKeptAsJson) {
   const LoadResult r = load_yaml(kRouter +
-                                 "  client:\n    tls: {commonName: \"{service}\"}\n"
+                                 "  client:\n    clientSession: {idleTimeMs: 5}\n"
                                  "    maxFrameBytes: 16384\n");
 
   const ClientPolicyConfig& c = r.config.routers[0].client.configs[0];
   ASSERT_EQ(c.unsupported.size(), 2u);
-  EXPECT_EQ(c.unsupported[0].key, "tls");
-  EXPECT_EQ(c.unsupported[0].pos.path, "routers[0].client.tls");
-  EXPECT_EQ(c.unsupported[0].value, boost::json::parse(R"({"commonName": "{service}"})"));
-  EXPECT_EQ(c.unsupported[1].key, "maxFrameBytes");
-  EXPECT_EQ(c.unsupported[1].value, 16384);
+  EXPECT_EQ(c.unsupported[0].key, "maxFrameBytes");
+  EXPECT_EQ(c.unsupported[0].pos.path, "routers[0].client.maxFrameBytes");
+  EXPECT_EQ(c.unsupported[0].value, 16384);
+  EXPECT_EQ(c.unsupported[1].key, "clientSession");
+  EXPECT_EQ(c.unsupported[1].value, boost::json::parse(R"({"idleTimeMs": 5})"));
+  EXPECT_FALSE(c.h2.max_frame_bytes.present);
 }
 
 TEST(ClientConfig, EveryErrorOfOneFileIsReported) {

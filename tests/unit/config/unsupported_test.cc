@@ -56,7 +56,7 @@ std::vector<KeyCase> unsupported_cases() {
          "t.yaml:5:5: routers[0].interpreter.kind: interpreter kind \"" + kind +
              "\" is not supported yet"});
   }
-  for (std::string protocol : {"h2", "thrift", "thriftmux", "mux"}) {
+  for (std::string protocol : {"thrift", "thriftmux", "mux"}) {
     cases.push_back(
         {"routers:\n- protocol: " + protocol + "\n  servers: [{port: 0}]\n",
          "t.yaml:2:3: routers[0].protocol: protocol \"" + protocol + "\" is not supported yet"});
@@ -154,9 +154,9 @@ TEST(NotSupportedYet, UnsupportedPluginsKeepTheirSettings) {
   host: localhost
   port: 8500
 routers:
-- protocol: h2
-  label: grpc
-  servers: [{port: 4142}]
+- protocol: thrift
+  label: echo
+  servers: [{port: 4114}]
 - protocol: http
   identifier: {kind: io.l5d.k8s.istio, namespace: default}
   servers: [{port: 0}]
@@ -166,9 +166,9 @@ routers:
 
   EXPECT_EQ(std::get<UnsupportedPluginConfig>(r.config.namers[0].settings).raw,
             boost::json::parse(R"({"kind": "io.l5d.consul", "host": "localhost", "port": 8500})"));
-  EXPECT_EQ(
-      r.config.routers[0].raw,
-      boost::json::parse(R"({"protocol": "h2", "label": "grpc", "servers": [{"port": 4142}]})"));
+  EXPECT_EQ(r.config.routers[0].raw,
+            boost::json::parse(
+                R"({"protocol": "thrift", "label": "echo", "servers": [{"port": 4114}]})"));
   EXPECT_EQ(std::get<UnsupportedPluginConfig>(r.config.routers[1].identifiers[0].settings).raw,
             boost::json::parse(R"({"kind": "io.l5d.k8s.istio", "namespace": "default"})"));
 }

@@ -1,7 +1,8 @@
-// Identifiers (src/router/identifiers.cc) against Linkerd 1 behaviour (inventory §4.3).
+// Identifiers (src/router/identifiers.cc) against Linkerd 1 behaviour (inventory §4.3, §13).
 
 #include <gtest/gtest.h>
 
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -45,6 +46,65 @@ void check(const std::vector<Case>& cases) {
       EXPECT_EQ(id.dst->show(), c.dst);
     }
     EXPECT_EQ(req.target, c.target_after.empty() ? c.target : c.target_after);
+  }
+}
+
+/// The router of an h2 config made of `router_yaml` lines. Its only error may be the one h2
+/// routers get while they are not runnable (`config::h2_routers_runnable`).
+config::RouterConfig h2_router_config(const std::string& router_yaml) {
+  const std::string yaml =
+      "routers:\n- protocol: h2\n  label: r\n" + router_yaml + "  servers: [{port: 0}]\n";
+  auto loaded = config::load(yaml, "t.yaml");
+  const std::size_t allowed = config::h2_routers_runnable() ? 0 : 1;
+  EXPECT_EQ(loaded.errors.size(), allowed) << yaml;
+  for (const auto& e : loaded.errors) {
+    EXPECT_EQ(e.message, "protocol \"h2\" is not supported yet") << e.to_string();
+  }
+  if (loaded.errors.size() != allowed || loaded.config.routers.empty()) {
+    throw std::runtime_error("invalid test config");
+  }
+  return loaded.config.routers[0];
+}
+
+/// A request as the h2 codec builds it: version 2.0, `:authority` and `:scheme` first (when
+/// `authority` is not empty), then `headers`; `:path` is the target.
+http::Request h2_request(std::string target, std::string authority, Headers headers = {}) {
+  Headers all;
+  if (!authority.empty()) {
+    all.emplace_back(":authority", std::move(authority));
+    all.emplace_back(":scheme", "http");
+  }
+  all.insert(all.end(), headers.begin(), headers.end());
+  return request("POST", std::move(target), all, {2, 0});
+}
+
+/// One h2 request through the identifiers of one h2 router config.
+struct H2Case {
+  std::string name;
+  std::string router_yaml;
+  std::string target;
+  std::string authority;  ///< empty: no `:authority`
+  Headers headers;
+  std::string dst;     ///< expected logical name; empty when unidentified
+  std::string reason;  ///< expected reason when unidentified
+};
+
+void check_h2(const std::vector<H2Case>& cases) {
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto ids = make_identifiers(h2_router_config(c.router_yaml));
+    auto req = h2_request(c.target, c.authority, c.headers);
+
+    auto id = identify(ids, req);
+
+    if (c.dst.empty()) {
+      EXPECT_FALSE(id.dst.has_value()) << id.dst->show();
+      EXPECT_EQ(id.reason, c.reason);
+    } else {
+      ASSERT_TRUE(id.dst.has_value()) << id.reason;
+      EXPECT_EQ(id.dst->show(), c.dst);
+    }
+    EXPECT_EQ(req.target, c.target);  // h2 identifiers never rewrite the request
   }
 }
 
@@ -236,6 +296,92 @@ TEST(Identify, UsesANonDefaultDstPrefix) {
        {{"l5d-name", "/a/b"}}, {1, 1}, "/h/a/b", ""},
   });
   // clang-format on
+}
+
+TEST(H2HeaderTokenIdentifier, NamesTheAuthorityByDefault) {
+  const std::string token = "  identifier: {kind: io.l5d.header.token}\n";
+  const std::string custom = "  identifier: {kind: io.l5d.header.token, header: x-svc}\n";
+  // clang-format off
+  check_h2({
+      {"default identifier", "", "/pkg.Svc/Call", "web:8080", {}, "/svc/web:8080", ""},
+      {"explicit kind", token, "/", "Web", {}, "/svc/Web", ""},
+      {"missing authority", "", "/", "", {}, "", "missing header: ':authority'"},
+      {"empty authority", "", "/", "", {{":authority", ""}}, "",
+       "missing header: ':authority'"},
+      {"configured header", custom, "/", "web", {{"x-svc", "users"}}, "/svc/users", ""},
+      {"configured header missing", custom, "/", "web", {}, "", "missing header: 'x-svc'"},
+      {"dstPrefix", "  dstPrefix: /h2\n", "/", "web", {}, "/h2/web", ""},
+  });
+  // clang-format on
+}
+
+TEST(H2HeaderPathIdentifier, NamesTheWholePathByDefault) {
+  const std::string yaml = "  identifier: {kind: io.l5d.header.path}\n";
+  // clang-format off
+  check_h2({
+      {"gRPC method", yaml, "/pkg.Service/Method", "web", {}, "/svc/pkg.Service/Method", ""},
+      {"query stripped", yaml, "/a/b?x=1&y", "web", {}, "/svc/a/b", ""},
+      {"one trailing slash stripped", yaml, "/a/b/", "web", {}, "/svc/a/b", ""},
+      {"root", yaml, "/", "web", {}, "", "Missing destination path"},
+      {"root with a query", yaml, "/?x=1", "web", {}, "", "Missing destination path"},
+      {"empty target", yaml, "", "web", {}, "", "Missing destination path"},
+      {"not a path", yaml, "/a b", "web", {}, "",
+       dtab::Path::read("/a b").error().message},
+      {"dstPrefix", "  dstPrefix: /grpc\n" + yaml, "/pkg.S/M", "web", {}, "/grpc/pkg.S/M", ""},
+  });
+  // clang-format on
+}
+
+TEST(H2HeaderPathIdentifier, SegmentsCutThePath) {
+  const std::string one = "  identifier: {kind: io.l5d.header.path, segments: 1}\n";
+  const std::string two = "  identifier: {kind: io.l5d.header.path, segments: 2}\n";
+  // clang-format off
+  check_h2({
+      {"gRPC service", one, "/pkg.Service/Method", "web", {}, "/svc/pkg.Service", ""},
+      {"exactly enough", two, "/a/b", "web", {}, "/svc/a/b", ""},
+      {"more than enough", two, "/a/b/c/d?q", "web", {}, "/svc/a/b", ""},
+      {"too short", two, "/a?b/c", "web", {}, "", "Path must have at least 2 segment(s)"},
+      {"root", one, "/", "web", {}, "", "Path must have at least 1 segment(s)"},
+  });
+  // clang-format on
+}
+
+TEST(H2HeaderPathIdentifier, ReadsAConfiguredHeader) {
+  const std::string yaml = "  identifier: {kind: io.l5d.header.path, header: x-dst}\n";
+  // clang-format off
+  check_h2({
+      {"present", yaml, "/ignored", "web", {{"x-dst", "/users/v1/"}}, "/svc/users/v1", ""},
+      {"absent", yaml, "/ignored", "web", {}, "", "Missing destination path"},
+  });
+  // clang-format on
+}
+
+TEST(H2Identify, FirstIdentifierThatNamesTheRequestWins) {
+  const std::string yaml =
+      "  identifier:\n"
+      "  - {kind: io.l5d.header.path, segments: 2}\n"
+      "  - {kind: io.l5d.header.token}\n";
+  // clang-format off
+  check_h2({
+      {"path", yaml, "/a/b/c", "web", {}, "/svc/a/b", ""},
+      {"authority after the path fails", yaml, "/a", "web", {}, "/svc/web", ""},
+      {"all fail: the last reason", yaml, "/a", "", {}, "", "missing header: ':authority'"},
+  });
+  // clang-format on
+}
+
+TEST(MakeIdentifiers, HandBuiltH2ConfigWithoutIdentifiersUsesTheAuthority) {
+  config::RouterConfig rc;
+  rc.protocol.value = "h2";
+  rc.dst_prefix.value = config::PathValue{"/in", dtab::Path::of({"in"})};
+
+  auto ids = make_identifiers(rc);
+  auto req = h2_request("/", "web:80");
+  auto id = identify(ids, req);
+
+  ASSERT_EQ(ids.size(), 1u);
+  ASSERT_TRUE(id.dst.has_value()) << id.reason;
+  EXPECT_EQ(id.dst->show(), "/in/web:80");
 }
 
 TEST(MakeIdentifiers, HandBuiltConfigWithoutIdentifiersUsesTheHostToken) {

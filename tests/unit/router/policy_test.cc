@@ -59,7 +59,7 @@ void expect_default_service(const ServicePolicy& s) {
   EXPECT_FALSE(s.total_timeout);
   expect_default_budget(s.retry_budget);
   expect_backoff(s.retry_backoff, BackoffKind::Constant, milliseconds{0}, milliseconds{0});
-  EXPECT_EQ(s.classifier, filters::ClassifierKind::NonRetryable5XX);
+  EXPECT_EQ(s.classifier.kind, filters::ClassifierKind::NonRetryable5XX);
 }
 
 void expect_default_client(const ClientPolicy& c) {
@@ -273,13 +273,13 @@ TEST(PolicyTable, StaticServiceOverridesBudgetAndBackoffSeparately) {
   EXPECT_DOUBLE_EQ(web.retry_budget.percent_can_retry, 0.2);
   EXPECT_DOUBLE_EQ(web.retry_budget.min_retries_per_sec, 10.0);
   expect_backoff(web.retry_backoff, BackoffKind::Constant, milliseconds{10}, milliseconds{10});
-  EXPECT_EQ(web.classifier, filters::ClassifierKind::RetryableRead5XX);
+  EXPECT_EQ(web.classifier.kind, filters::ClassifierKind::RetryableRead5XX);
   EXPECT_DOUBLE_EQ(api.retry_budget.percent_can_retry, 0.5);
   expect_backoff(api.retry_backoff, BackoffKind::DecorrelatedJittered, milliseconds{20},
                  milliseconds{200});
-  EXPECT_EQ(api.classifier, filters::ClassifierKind::AllSuccessful);
+  EXPECT_EQ(api.classifier.kind, filters::ClassifierKind::AllSuccessful);
   EXPECT_DOUBLE_EQ(other.retry_budget.percent_can_retry, 0.5);
-  EXPECT_EQ(other.classifier, filters::ClassifierKind::RetryableRead5XX);
+  EXPECT_EQ(other.classifier.kind, filters::ClassifierKind::RetryableRead5XX);
   expect_default_service(outside);
 }
 
@@ -295,8 +295,90 @@ TEST(PolicyTable, EveryHttpClassifierKindMapsToItsEnum) {
   for (const auto& [name, kind] : kinds) {
     const PolicyTable t = table("  service: {responseClassifier: {kind: " + name + "}}\n");
 
-    EXPECT_EQ(t.service(path("/svc/a")).classifier, kind) << name;
+    EXPECT_EQ(t.service(path("/svc/a")).classifier.kind, kind) << name;
   }
+}
+
+}  // namespace
+}  // namespace meshd::router
+
+namespace meshd::router {
+namespace {
+
+TEST(ClientTlsPolicy, CommonNameTakesTheCapturesOfItsOwnPrefix) {
+  auto t = table(
+      "  client:\n"
+      "    kind: io.l5d.static\n"
+      "    configs:\n"
+      "    - prefix: /#/io.l5d.fs/{service}\n"
+      "      tls:\n"
+      "        disableValidation: true\n"
+      "        commonName: \"{service}.example.com\"\n"
+      "    - prefix: /#/io.l5d.fs/legacy\n"
+      "      tls: {enabled: false}\n"
+      "    - prefix: /$/inet/{ip}/*\n"
+      "      tls:\n"
+      "        disableValidation: true\n"
+      "        commonName: \"{ip}\"\n");
+
+  auto hello = t.client(path("/#/io.l5d.fs/hello/residual"));
+  auto world = t.client(path("/#/io.l5d.fs/world"));
+  ASSERT_TRUE(hello.tls);
+  ASSERT_TRUE(world.tls);
+  EXPECT_EQ(hello.tls->server_name, "hello.example.com");
+  EXPECT_EQ(world.tls->server_name, "world.example.com");
+  ASSERT_TRUE(hello.tls->context);
+  EXPECT_EQ(hello.tls->context, world.tls->context);  // one context per config entry
+  EXPECT_TRUE(hello.tls->context->options().alpn.empty());
+  // A later `enabled: false` turns TLS off for a narrower prefix.
+  EXPECT_FALSE(t.client(path("/#/io.l5d.fs/legacy")).tls);
+  auto inet = t.client(path("/$/inet/10.0.0.7/4141"));
+  ASSERT_TRUE(inet.tls);
+  EXPECT_EQ(inet.tls->server_name, "10.0.0.7");
+  EXPECT_NE(inet.tls->context, hello.tls->context);
+  EXPECT_FALSE(t.client(path("/#/io.l5d.k8s/default/http/hello")).tls);
+}
+
+TEST(ClientTlsPolicy, AFileThatCannotBeReadIsReportedWithItsConfigPath) {
+  const std::string yaml =
+      "routers:\n- protocol: http\n  servers: [{port: 0}]\n"
+      "  client:\n"
+      "    tls:\n"
+      "      commonName: x\n"
+      "      trustCertsBundle: /nonexistent/ca.pem\n";
+  const config::LoadResult r = config::load(yaml, "t.yaml");
+  ASSERT_TRUE(r.ok());
+  std::vector<std::string> errors;
+  auto t = PolicyTable::from_config(r.config.routers[0], &errors);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0],
+            "routers[0].client.tls: trust certificates /nonexistent/ca.pem: No such file or "
+            "directory");
+  // Never plaintext instead: the client keeps TLS without a usable context.
+  auto p = t.client(path("/#/io.l5d.fs/a"));
+  ASSERT_TRUE(p.tls);
+  EXPECT_FALSE(p.tls->context);
+}
+
+TEST(ClientTlsPolicy, H2RoutersOfferAlpnH2AndDefaultToTheH2Classifier) {
+  const std::string yaml =
+      "routers:\n- protocol: h2\n  servers: [{port: 0}]\n"
+      "  client:\n"
+      "    initialStreamWindowBytes: 1048576\n"
+      "    tls: {disableValidation: true}\n";
+  const config::LoadResult r = config::load(yaml, "t.yaml");
+  for (const auto& e : r.errors) {
+    ADD_FAILURE() << e.to_string();
+  }
+  ASSERT_TRUE(r.ok());
+  auto t = PolicyTable::from_config(r.config.routers[0]);
+  auto c = t.client(path("/#/io.l5d.fs/a"));
+  ASSERT_TRUE(c.tls && c.tls->context);
+  EXPECT_EQ(c.tls->context->options().alpn, std::vector<std::string>{"h2"});
+  EXPECT_EQ(c.h2.initial_stream_window, 1048576u);
+  EXPECT_EQ(c.h2.max_frame_bytes, 16384u);
+  EXPECT_EQ(t.service(path("/svc/a")).classifier.kind, filters::ClassifierKind::H2NonRetryable5XX);
+  EXPECT_EQ(t.service(path("/svc/a")).retry_request_bytes, 16383u);
 }
 
 }  // namespace

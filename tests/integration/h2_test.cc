@@ -1,0 +1,245 @@
+// The h2 router through the real binary: gRPC (python grpcio) with the mission's dtab, nghttp,
+// h2load and curl over h2c (prior knowledge and Upgrade), TLS with ALPN h2 on both sides.
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "harness.h"
+#include "testing/script_process.h"
+
+namespace meshd::itest {
+namespace {
+
+using testing::ScriptProcess;
+using testing::system_python;
+
+/// A gRPC server (tests/grpc/grpc_peer.py) that fails its first `fail_first` SayHello calls
+/// with UNAVAILABLE.
+std::unique_ptr<ScriptProcess> grpc_server(int fail_first = 0) {
+  return std::make_unique<ScriptProcess>(
+      "tests/grpc/grpc_peer.py",
+      std::vector<std::string>{"server", "--fail-first", std::to_string(fail_first)});
+}
+
+/// One gRPC call through `port` by grpc_peer.py: its JSON outcome line.
+std::string grpc_call(std::uint16_t port, const std::string& method, const std::string& arg) {
+  auto r = run_tool({system_python(), (source_dir() / "tests/grpc/grpc_peer.py").string(),
+                     "client", "127.0.0.1:" + std::to_string(port), method, arg});
+  return r.out;
+}
+
+class H2 : public ::testing::Test {
+ protected:
+  /// An h2 router as in the linkerd-examples gRPC DaemonSet config: io.l5d.header.path with
+  /// one segment, `/svc => /$/io.buoyant.http.domainToPathPfx/grpc`; the fs namer knows the
+  /// gRPC server as `Greeter` (`/svc/helloworld.Greeter` → `/grpc/Greeter/helloworld`).
+  std::string grpc_config(std::uint16_t server_port, const std::string& classifier) {
+    std::filesystem::create_directories(disco_);
+    std::ofstream(disco_ / "Greeter") << "127.0.0.1 " << server_port << "\n";
+    return "admin: {ip: 127.0.0.1, port: 0}\n"
+           "namers:\n"
+           "- kind: io.l5d.fs\n"
+           "  rootDir: " +
+           disco_.string() +
+           "\n"
+           "routers:\n"
+           "- protocol: h2\n"
+           "  label: grpc\n"
+           "  dtab: |\n"
+           "    /srv => /#/io.l5d.fs;\n"
+           "    /grpc => /srv;\n"
+           "    /svc => /$/io.buoyant.http.domainToPathPfx/grpc;\n"
+           "  identifier:\n"
+           "    kind: io.l5d.header.path\n"
+           "    segments: 1\n"
+           "  service:\n"
+           "    responseClassifier:\n"
+           "      kind: " +
+           classifier +
+           "\n"
+           "  servers: [{ip: 127.0.0.1, port: 0}]\n";
+  }
+
+  TempDir dir_;
+  std::filesystem::path disco_ = dir_.path() / "disco";
+};
+
+TEST_F(H2, GrpcUnaryAndStreamingCallsRouteByServiceName) {
+  auto server = grpc_server();
+  Meshd meshd(dir_.path(), grpc_config(std::stoi(server->first_line()), "io.l5d.h2.grpc.default"));
+  ASSERT_TRUE(meshd.started());
+  const auto port = meshd.port("grpc");
+
+  EXPECT_EQ(grpc_call(port, "SayHello", "world"),
+            "{\"code\": \"OK\", \"replies\": [\"Hello world\"], \"details\": \"\"}\n");
+  auto replies = grpc_call(port, "LotsOfReplies", "100");
+  EXPECT_NE(replies.find("\"code\": \"OK\""), std::string::npos) << replies;
+  EXPECT_NE(replies.find("\"reply 0\", \"reply 1\""), std::string::npos) << replies;
+  EXPECT_NE(replies.find("\"reply 99\"]"), std::string::npos) << replies;
+  EXPECT_EQ(grpc_call(port, "LotsOfGreetings", "a,b,c"),
+            "{\"code\": \"OK\", \"replies\": [\"a,b,c\"], \"details\": \"\"}\n");
+  EXPECT_EQ(grpc_call(port, "BidiHello", "x,y,z"),
+            "{\"code\": \"OK\", \"replies\": [\"hi x\", \"hi y\", \"hi z\"], \"details\": \"\"}\n");
+  // A gRPC error travels as the server sent it (a trailers-only response).
+  EXPECT_EQ(grpc_call(port, "Fail", "5"),
+            "{\"code\": \"NOT_FOUND\", \"replies\": [], \"details\": \"failed on purpose\"}\n");
+
+  EXPECT_EQ(meshd.metric("rt/grpc/service/svc/helloworld.Greeter/requests"), 5);
+  EXPECT_EQ(meshd.metric("rt/grpc/client/#/io.l5d.fs/Greeter/requests"), 5);
+  // Failures by the gRPC classifier: NOT_FOUND is not a success.
+  EXPECT_EQ(meshd.metric("rt/grpc/service/svc/helloworld.Greeter/failures"), 1);
+  // One HTTP/2 session per endpoint and worker carried every call.
+  EXPECT_LE(meshd.metric("rt/grpc/client/#/io.l5d.fs/Greeter/connects"), 2);
+}
+
+TEST_F(H2, GrpcUnavailableIsRetriedByTheDefaultGrpcClassifier) {
+  auto server = grpc_server(/*fail_first=*/1);
+  Meshd meshd(dir_.path(), grpc_config(std::stoi(server->first_line()), "io.l5d.h2.grpc.default"));
+  ASSERT_TRUE(meshd.started());
+
+  EXPECT_EQ(grpc_call(meshd.port("grpc"), "SayHello", "again"),
+            "{\"code\": \"OK\", \"replies\": [\"Hello again\"], \"details\": \"\"}\n");
+  EXPECT_EQ(meshd.metric("rt/grpc/service/svc/helloworld.Greeter/retries/total"), 1);
+  EXPECT_EQ(meshd.metric("rt/grpc/service/svc/helloworld.Greeter/success"), 1);
+}
+
+TEST_F(H2, GrpcNeverRetryableGivesTheErrorBack) {
+  auto server = grpc_server(/*fail_first=*/1);
+  Meshd meshd(dir_.path(),
+              grpc_config(std::stoi(server->first_line()), "io.l5d.h2.grpc.neverRetryable"));
+  ASSERT_TRUE(meshd.started());
+
+  auto out = grpc_call(meshd.port("grpc"), "SayHello", "again");
+  EXPECT_NE(out.find("\"code\": \"UNAVAILABLE\""), std::string::npos) << out;
+  EXPECT_EQ(meshd.metric("rt/grpc/service/svc/helloworld.Greeter/retries/total"), 0);
+}
+
+TEST_F(H2, AnUnknownDestinationIsRefusedWithRstStream) {
+  auto server = grpc_server();
+  Meshd meshd(dir_.path(), grpc_config(std::stoi(server->first_line()), "io.l5d.h2.grpc.default"));
+  ASSERT_TRUE(meshd.started());
+
+  // "/" has no segment for io.l5d.header.path: Linkerd's ErrorReseter refuses the stream.
+  auto r = run_tool({"nghttp", "-v", "http://127.0.0.1:" + std::to_string(meshd.port("grpc")) + "/"});
+  EXPECT_NE(r.out.find("recv RST_STREAM"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("error_code=REFUSED_STREAM"), std::string::npos) << r.out;
+  // A name that binds to nothing is a 502 with Linkerd's text.
+  auto none = grpc_call(meshd.port("grpc"), "Nope/Nope", "x");
+  EXPECT_NE(none.find("502"), std::string::npos) << none;
+}
+
+/// The h2 router in front of nghttpd (a real h2c server with files), default identifier.
+class H2Nghttpd : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    nghttpd_ = std::make_unique<ScriptProcess>("tests/http2/client_nghttpd.py",
+                                               std::vector<std::string>{});
+    ASSERT_EQ(nghttpd_->first_line().find("unavailable"), std::string::npos)
+        << nghttpd_->first_line();
+  }
+
+  std::string config(const std::string& server_tls) {
+    return "admin: {ip: 127.0.0.1, port: 0}\n"
+           "routers:\n"
+           "- protocol: h2\n"
+           "  label: h2\n"
+           "  dtab: /svc => /$/inet/127.0.0.1/" +
+           nghttpd_->first_line() +
+           ";\n"
+           "  servers:\n"
+           "  - ip: 127.0.0.1\n"
+           "    port: 0\n" +
+           server_tls;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<ScriptProcess> nghttpd_;
+};
+
+TEST_F(H2Nghttpd, CurlNghttpAndH2loadOverH2c) {
+  Meshd meshd(dir_.path(), config(""));
+  ASSERT_TRUE(meshd.started());
+  const std::string url = "http://127.0.0.1:" + std::to_string(meshd.port("h2")) + "/small.txt";
+
+  auto prior = curl({"--http2-prior-knowledge", url});
+  EXPECT_NE(prior.out.find("HTTP/2 200"), std::string::npos) << prior.out << prior.err;
+  EXPECT_NE(prior.out.find("via: h2 linkerd"), std::string::npos) << prior.out;
+  EXPECT_NE(prior.out.find("hello from nghttpd"), std::string::npos) << prior.out;
+  auto upgrade = curl({"--http2", url});
+  EXPECT_NE(upgrade.out.find("HTTP/1.1 101 Switching Protocols"), std::string::npos)
+      << upgrade.out;
+  EXPECT_NE(upgrade.out.find("HTTP/2 200"), std::string::npos) << upgrade.out;
+  EXPECT_NE(upgrade.out.find("hello from nghttpd"), std::string::npos) << upgrade.out;
+  auto nghttp = run_tool({"nghttp", "-v", url});
+  EXPECT_NE(nghttp.out.find(":status: 200"), std::string::npos) << nghttp.out;
+  EXPECT_NE(nghttp.out.find("l5d-success-class: 1.0"), std::string::npos) << nghttp.out;
+
+  // A 4 MiB body streams through with flow control on both sides.
+  auto big = run_tool({"sh", "-c",
+                       "curl -s --http2-prior-knowledge http://127.0.0.1:" +
+                           std::to_string(meshd.port("h2")) + "/big.bin | wc -c"});
+  EXPECT_EQ(big.out, "4194304\n");
+
+  auto load = run_tool({"h2load", "-n", "2000", "-c", "4", "-m", "10", url});
+  EXPECT_NE(load.out.find("2000 succeeded, 0 failed, 0 errored"), std::string::npos) << load.out;
+  EXPECT_NE(load.out.find("status codes: 2000 2xx"), std::string::npos) << load.out;
+  EXPECT_EQ(meshd.metric("rt/h2/service/svc/127.0.0.1:" + std::to_string(meshd.port("h2")) +
+                         "/success"),
+            2004);
+  const std::string server = "rt/h2/server/127.0.0.1/" + std::to_string(meshd.port("h2"));
+  EXPECT_EQ(meshd.metric(server + "/requests"), 2004);
+  EXPECT_EQ(meshd.metric(server + "/h2/open_streams"), 0);
+  EXPECT_EQ(meshd.metric(server + "/h2/protocol_errors"), 0);
+}
+
+TEST_F(H2Nghttpd, TlsWithAlpnH2) {
+  auto gen = run_tool({"sh", (source_dir() / "tests/unit/transport/gen_server_certs.sh").string(),
+                       (dir_.path() / "certs").string()});
+  ASSERT_EQ(gen.exit_code, 0) << gen.err;
+  Meshd meshd(dir_.path(), config("    tls:\n      certPath: " +
+                                  (dir_.path() / "certs/server-ec.crt").string() +
+                                  "\n      keyPath: " +
+                                  (dir_.path() / "certs/server-ec.key").string() + "\n"));
+  ASSERT_TRUE(meshd.started());
+  const std::string port = std::to_string(meshd.port("h2"));
+
+  auto https = curl({"--http2", "--cacert", (dir_.path() / "certs/ca.crt").string(),
+                     "https://127.0.0.1:" + port + "/small.txt"});
+  EXPECT_NE(https.out.find("HTTP/2 200"), std::string::npos) << https.out << https.err;
+  EXPECT_NE(https.out.find("hello from nghttpd"), std::string::npos) << https.out;
+  auto s_client = run_tool({"sh", "-c",
+                            "openssl s_client -connect 127.0.0.1:" + port +
+                                " -alpn h2 </dev/null 2>&1"});
+  EXPECT_NE(s_client.out.find("ALPN protocol: h2"), std::string::npos) << s_client.out;
+}
+
+TEST_F(H2Nghttpd, ClientTlsNegotiatesH2ByAlpn) {
+  auto tls_backend = std::make_unique<ScriptProcess>("tests/http2/client_nghttpd.py",
+                                                     std::vector<std::string>{"--tls"});
+  ASSERT_EQ(tls_backend->first_line().find("unavailable"), std::string::npos);
+  Meshd meshd(dir_.path(),
+              "admin: {ip: 127.0.0.1, port: 0}\n"
+              "routers:\n"
+              "- protocol: h2\n"
+              "  label: h2\n"
+              "  dtab: /svc => /$/inet/127.0.0.1/" +
+                  tls_backend->first_line() +
+                  ";\n"
+                  "  servers: [{ip: 127.0.0.1, port: 0}]\n"
+                  "  client:\n"
+                  "    tls:\n"
+                  "      disableValidation: true\n");
+  ASSERT_TRUE(meshd.started());
+
+  auto r = curl({"--http2-prior-knowledge",
+                 "http://127.0.0.1:" + std::to_string(meshd.port("h2")) + "/small.txt"});
+  EXPECT_NE(r.out.find("HTTP/2 200"), std::string::npos) << r.out << r.err;
+  EXPECT_NE(r.out.find("hello from nghttpd"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace meshd::itest
