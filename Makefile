@@ -8,6 +8,7 @@
 #   make validate  meshd -validate on every config file in config/
 #   make bench     side-by-side benchmark (bench/run.sh), appends to docs/benchmarks.md
 #   make bench-lb  load balancers side by side (bench/balancers.sh), appends there too
+#   make bench-h2  HTTP/2 proxies and TLS handshakes side by side (bench/h2.sh), appends there too
 #   make clean     remove the build directories
 #
 # Variables: BUILD_TYPE (Release), JOBS (nproc), CTEST_JOBS (2), CMAKE_ARGS (extra -D options,
@@ -39,7 +40,7 @@ env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL cmake --build $(1) -j$(JOBS)
 endef
 
 .PHONY: all bootstrap bootstrap-bench build debug asan run test unit integration validate \
-        bench bench-lb clean help
+        bench bench-lb bench-h2 clean help
 
 all: build
 
@@ -90,6 +91,10 @@ bench: build
 
 bench-lb: build
 	MESHD=$(BUILD_DIR)/meshd bash bench/balancers.sh
+
+bench-h2: build
+	@bash scripts/bootstrap.sh --bench
+	MESHD=$(BUILD_DIR)/meshd bash bench/h2.sh
 
 clean:
 	rm -rf $(BUILD_DIR) $(DEBUG_DIR) $(ASAN_DIR)

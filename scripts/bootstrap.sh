@@ -3,7 +3,7 @@
 #
 #   scripts/bootstrap.sh          build, test and demo dependencies (used by `make build/run/test`),
 #                                 and kubectl (package kubernetes-client) when none is installed
-#   scripts/bootstrap.sh --bench  the extra tools used by `make bench` (nghttp2-client, haproxy, nginx)
+#   scripts/bootstrap.sh --bench  the extra tools used by `make bench*` (nghttp2-proxy, haproxy, nginx)
 #   scripts/bootstrap.sh --list   print the build package list and exit
 #
 # The check is a dpkg-query per package, so a machine that has everything prints nothing and

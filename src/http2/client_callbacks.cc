@@ -301,7 +301,7 @@ ssize_t Connection::read_request_body(std::int32_t stream_id, std::uint8_t* buf,
       }
       std::string& name = names.emplace_back(f.name);
       for (char& c : name) {
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        c = http::ascii_lower(c);
       }
       nva.push_back(nghttp2_nv{reinterpret_cast<std::uint8_t*>(name.data()),
                                reinterpret_cast<std::uint8_t*>(const_cast<char*>(f.value.data())),

@@ -89,7 +89,7 @@ class RequestHead {
   void add(std::string_view name, std::string_view value) {
     std::string& lower = names_.emplace_back(name);  // reserved: never reallocates
     for (char& c : lower) {
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      c = http::ascii_lower(c);
     }
     nva_.push_back(nghttp2_nv{reinterpret_cast<std::uint8_t*>(lower.data()),
                               reinterpret_cast<std::uint8_t*>(const_cast<char*>(value.data())),

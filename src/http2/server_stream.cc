@@ -61,7 +61,7 @@ class NvList {
     names_.emplace_back(name);
     std::string& n = names_.back();
     std::transform(n.begin(), n.end(), n.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+                   [](char c) { return http::ascii_lower(c); });
     nv_.push_back(nghttp2_nv{reinterpret_cast<std::uint8_t*>(n.data()),
                              reinterpret_cast<std::uint8_t*>(const_cast<char*>(value.data())),
                              n.size(), value.size(), NGHTTP2_NV_FLAG_NONE});

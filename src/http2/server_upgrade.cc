@@ -177,7 +177,7 @@ http::Request upgraded_request(http1::Parser& parser, std::string body) {
     }
     std::string name(f.name);
     std::transform(name.begin(), name.end(), name.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+                   [](char c) { return http::ascii_lower(c); });
     req.headers.add(name, f.value);
   });
   req.body = std::make_unique<http::BufferBody>(std::move(body));

@@ -80,21 +80,58 @@ EndpointPool::EndpointPool(asio::ip::tcp::endpoint endpoint, PoolOptions options
 }
 
 EndpointPool::~EndpointPool() {
-  if (session_) {
-    session_->drain();  // streams in flight hold the session and finish on it
+  for (auto& session : sessions_) {
+    session->drain();  // streams in flight hold the session and finish on it
   }
+}
+
+namespace {
+
+/// Streams meshd opens on one h2 session at most, whatever the server allows: the limit RFC 9113
+/// §5.1.2 recommends servers to allow at least, and what nghttp2 assumes before the server's
+/// SETTINGS arrive. More concurrent requests to one endpoint open more sessions.
+constexpr std::size_t kStreamsPerSession = 100;
+/// Sessions per endpoint and worker at most; beyond, requests fail with `errc::overloaded`.
+constexpr std::size_t kMaxSessions = 64;
+
+bool has_room(const http2::ClientSession& s) {
+  const std::size_t limit =
+      std::min<std::size_t>(kStreamsPerSession, s.max_concurrent_streams());
+  return s.is_open() && s.active_streams() < limit;
+}
+
+}  // namespace
+
+std::size_t EndpointPool::open_sessions() const noexcept {
+  return static_cast<std::size_t>(std::count_if(
+      sessions_.begin(), sessions_.end(), [](const auto& s) { return s->is_open(); }));
 }
 
 asio::awaitable<Result<http2::ClientSessionSharedPtr>> EndpointPool::session(bool fresh) {
   auto self = shared_from_this();
-  if (fresh && session_ && session_->is_open()) {
-    session_->drain();
-    session_.reset();
+  if (fresh) {
+    for (auto& s : sessions_) {
+      s->drain();
+    }
+    sessions_.clear();
   }
-  if (session_ && session_->is_open()) {
-    co_return session_;
-  }
-  if (session_connecting_) {
+  // Bounded: each round either returns or waits for a connect that another caller started.
+  for (int round = 0; round < 8; ++round) {
+    std::erase_if(sessions_, [](const auto& s) {
+      if (s->is_open()) {
+        return false;
+      }
+      s->drain();  // closed or told to go away: its streams finish, new ones go elsewhere
+      return true;
+    });
+    for (auto& s : sessions_) {
+      if (has_room(*s)) {
+        co_return s;
+      }
+    }
+    if (!session_connecting_) {
+      break;
+    }
     // Another caller is connecting: wait for its outcome (a cancelled timer wakes us).
     auto timer = std::make_shared<asio::steady_timer>(co_await asio::this_coro::executor,
                                                       asio::steady_timer::time_point::max());
@@ -106,10 +143,12 @@ asio::awaitable<Result<http2::ClientSessionSharedPtr>> EndpointPool::session(boo
     if (is_cancelled(state)) {
       co_return make_error_code(asio::error::operation_aborted);
     }
-    if (session_ && session_->is_open()) {
-      co_return session_;
+    if (session_error_ && session_error_ != asio::error::operation_aborted) {
+      co_return session_error_;
     }
-    co_return session_error_ ? session_error_ : make_error_code(errc::connect_failed);
+  }
+  if (session_connecting_ || sessions_.size() >= kMaxSessions) {
+    co_return make_error_code(errc::overloaded);
   }
   session_connecting_ = true;
   // Wakes the waiters however this ends (a cancelled connect included: they then see the
@@ -129,12 +168,10 @@ asio::awaitable<Result<http2::ClientSessionSharedPtr>> EndpointPool::session(boo
     session_error_ = stream.error();
     co_return stream.error();
   }
-  if (session_) {
-    session_->drain();
-  }
-  session_ = http2::ClientSession::start(std::move(*stream), options_.h2_options);
+  auto session = http2::ClientSession::start(std::move(*stream), options_.h2_options);
+  sessions_.push_back(session);
   session_error_ = {};
-  co_return session_;
+  co_return session;
 }
 
 asio::awaitable<Result<ClientConnectionPtr>> EndpointPool::acquire(bool* reused, bool fresh) {

@@ -10,6 +10,11 @@ namespace meshd::http {
 /// Compares two header names ASCII-case-insensitively.
 bool iequals(std::string_view a, std::string_view b) noexcept;
 
+/// `c` lower-cased if it is an ASCII upper-case letter (header names; no locale involved).
+constexpr char ascii_lower(char c) noexcept {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
 /// An ordered multimap of header fields stored in one contiguous arena: adding a field appends
 /// its bytes, so a message's headers cost a couple of allocations however many there are.
 /// Names keep the case they were received with; lookups ignore case. Not thread-safe.

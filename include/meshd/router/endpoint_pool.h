@@ -84,11 +84,14 @@ class EndpointPool : public std::enable_shared_from_this<EndpointPool> {
   /// the pool's worker.
   asio::awaitable<Result<http1::ClientConnectionPtr>> acquire(bool* reused, bool fresh = false);
 
-  /// HTTP/2 (`PoolOptions::h2`): the endpoint's one session on this worker, connected (TCP or
-  /// TLS with ALPN `h2`) on first use and again once it has closed or received GOAWAY; callers
-  /// arriving while it connects share that attempt. `fresh` replaces a session that is still
-  /// open (a replay after a failure it caused). Errors as `acquire()`'s connect errors, and
-  /// `operation_aborted` when cancelled.
+  /// HTTP/2 (`PoolOptions::h2`): a session to the endpoint with room for one more stream.
+  /// Usually the one multiplexed session of this worker (Linkerd's one connection per
+  /// endpoint), connected (TCP or TLS with ALPN `h2`) on first use and again once it has closed
+  /// or received GOAWAY; callers arriving while it connects share that attempt. A session
+  /// carries at most 100 streams (or the server's SETTINGS_MAX_CONCURRENT_STREAMS, if lower):
+  /// more concurrent requests open another session, up to 64. `fresh` drains the sessions
+  /// and connects anew. Errors as `acquire()`'s connect errors, `errc::overloaded` with 64
+  /// full sessions, and `operation_aborted` when cancelled.
   asio::awaitable<Result<http2::ClientSessionSharedPtr>> session(bool fresh = false);
 
   /// The `Release` of connections from `acquire()`: a connection comes back for reuse (to the
@@ -102,7 +105,7 @@ class EndpointPool : public std::enable_shared_from_this<EndpointPool> {
   std::size_t idle() const noexcept { return idle_.size(); }
   /// Connections open: idle, in use, or being established (h2: the session, when open).
   std::size_t open() const noexcept {
-    return idle_.size() + leased_ + (session_ && session_->is_open() ? 1 : 0);
+    return idle_.size() + leased_ + open_sessions();
   }
   /// Acquires queued for a connection.
   std::size_t waiters() const noexcept { return waiters_.size(); }
@@ -130,7 +133,10 @@ class EndpointPool : public std::enable_shared_from_this<EndpointPool> {
   std::vector<http1::ClientConnectionPtr> idle_;  ///< oldest first; reuse takes the back
   std::size_t leased_ = 0;  ///< slots held by callers: connections in use or being established
   std::deque<WaiterSharedPtr> waiters_;  ///< FIFO
-  http2::ClientSessionSharedPtr session_;  ///< h2: the current session, if any
+  std::size_t open_sessions() const noexcept;
+  /// h2: the sessions to the endpoint; a new one opens when every open one has 100 streams (or
+  /// the server's limit) in flight.
+  std::vector<http2::ClientSessionSharedPtr> sessions_;
   bool session_connecting_ = false;
   boost::system::error_code session_error_;  ///< outcome of the last session connect
   /// h2: callers waiting for the session being connected (woken by cancelling the timer).

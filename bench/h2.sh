@@ -1,0 +1,240 @@
+#!/usr/bin/env bash
+# Side-by-side HTTP/2 proxy benchmark on loopback: h2load against the same h2c nginx backend
+# directly, through meshd (h2 router), nghttpx, HAProxy (proto h2) and nginx (grpc_pass), in one
+# run; then TLS handshakes per second (openssl s_time, new sessions) against each proxy's TLS
+# listener. Results: docs/benchmarks.md. Run by hand (`make bench-h2`), never by `make test`.
+#
+# Environment (all optional):
+#   MESHD=build/meshd   TARGETS="direct meshd nghttpx haproxy nginx"
+#   DURATION=8          seconds per measurement
+#   CLIENTS=50 STREAMS=10   h2load connections and concurrent streams per connection
+#   PROXY_CPU=0 BACKEND_CPU=1 LOAD_CPU=1   taskset CPU lists
+#   BENCH_DOC=docs/benchmarks.md   where the table is appended; BENCH_DOC= to skip
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+MESHD=${MESHD:-$root/build/meshd}
+[[ "$MESHD" == /* ]] || MESHD=$root/$MESHD
+TARGETS=${TARGETS:-direct meshd nghttpx haproxy nginx}
+DURATION=${DURATION:-8}
+CLIENTS=${CLIENTS:-50}
+STREAMS=${STREAMS:-10}
+PROXY_CPU=${PROXY_CPU:-0}
+BACKEND_CPU=${BACKEND_CPU:-1}
+LOAD_CPU=${LOAD_CPU:-1}
+BENCH_DOC=${BENCH_DOC-$root/docs/benchmarks.md}
+
+log() { printf 'bench-h2: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+for tool in h2load nghttpx haproxy nginx openssl curl python3 taskset; do
+  command -v "$tool" >/dev/null 2>&1 || die "$tool not found: scripts/bootstrap.sh --bench"
+done
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/meshd-bench-h2.XXXXXX")
+pids=()
+cleanup() {
+  local p
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# A proxy and its children (nghttpx serves from a forked worker process).
+tree() { echo "$1"; pgrep -P "$1" || true; }
+cpu_ticks() { # utime + stime of the process tree, in clock ticks
+  local p s sum=0
+  for p in $(tree "$1"); do
+    s=$(<"/proc/$p/stat") s=${s##*) }
+    read -r -a f <<<"$s"
+    sum=$((sum + f[11] + f[12]))
+  done
+  echo "$sum"
+}
+peak_rss_kb() { # of the process tree
+  local p sum=0
+  for p in $(tree "$1"); do sum=$((sum + $(awk '/^VmHWM:/ {print $2}' "/proc/$p/status"))); done
+  echo "$sum"
+}
+clk_tck=$(getconf CLK_TCK)
+wait_h2() { # URL PID
+  local i
+  for ((i = 0; i < 100; i++)); do
+    kill -0 "$2" 2>/dev/null || return 1
+    curl -sf -o /dev/null --max-time 1 --http2-prior-knowledge "$1" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+wait_tls() { # PORT PID
+  local i
+  for ((i = 0; i < 100; i++)); do
+    kill -0 "$2" 2>/dev/null || return 1
+    openssl s_client -connect "127.0.0.1:$1" </dev/null >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+sh "$root/tests/unit/transport/gen_server_certs.sh" "$work/certs"
+cert=$work/certs/server-ec.crt
+key=$work/certs/server-ec.key
+cat "$cert" "$key" >"$work/certs/server-ec.pem"
+
+nginx_conf() { # DIR BODY...
+  local dir=$1
+  shift
+  mkdir -p "$dir"
+  cat >"$dir/nginx.conf" <<EOF
+daemon off;
+master_process off;
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 8192; }
+http {
+  access_log off;
+  client_body_temp_path $dir/body;
+  proxy_temp_path $dir/proxy;
+  fastcgi_temp_path $dir/fastcgi;
+  uwsgi_temp_path $dir/uwsgi;
+  scgi_temp_path $dir/scgi;
+  keepalive_requests 10000000;
+$*
+}
+EOF
+}
+
+backend_port=$(free_port)
+nginx_conf "$work/backend" "  server {
+    listen 127.0.0.1:$backend_port http2;
+    location / { default_type text/plain; return 200 \"meshd h2 benchmark backend\\n\"; }
+  }"
+taskset -c "$BACKEND_CPU" nginx -p "$work/backend" -c "$work/backend/nginx.conf" -e "$work/backend/error.log" &
+pids+=($!)
+wait_h2 "http://127.0.0.1:$backend_port/" "${pids[-1]}" || die "backend nginx did not start"
+log "backend: nginx h2c on 127.0.0.1:$backend_port"
+
+# start_<target> sets proxy_pid, url (h2c) and tls_port (or "").
+start_direct() { proxy_pid=""; url="http://127.0.0.1:$backend_port/"; tls_port=""; }
+start_meshd() {
+  local port admin
+  port=$(free_port) admin=$(free_port) tls_port=$(free_port)
+  mkdir -p "$work/meshd"
+  cat >"$work/meshd/config.yaml" <<EOF
+admin: {ip: 127.0.0.1, port: $admin}
+workers: 1
+routers:
+- protocol: h2
+  label: bench
+  dtab: /svc => /\$/inet/127.0.0.1/$backend_port;
+  servers:
+  - {ip: 127.0.0.1, port: $port}
+  - ip: 127.0.0.1
+    port: $tls_port
+    tls: {certPath: $cert, keyPath: $key}
+EOF
+  taskset -c "$PROXY_CPU" "$MESHD" "$work/meshd/config.yaml" 2>"$work/meshd/stderr" &
+  proxy_pid=$!
+  url="http://127.0.0.1:$port/"
+}
+start_nghttpx() {
+  local port
+  port=$(free_port) tls_port=$(free_port)
+  taskset -c "$PROXY_CPU" nghttpx --conf=/dev/null --workers=1 --no-ocsp --no-via \
+    --frontend="127.0.0.1,$port;no-tls" --frontend="127.0.0.1,$tls_port" \
+    --backend="127.0.0.1,$backend_port;;proto=h2" --errorlog-file="$work/nghttpx.log" \
+    "$key" "$cert" &
+  proxy_pid=$!
+  url="http://127.0.0.1:$port/"
+}
+start_haproxy() {
+  local port
+  port=$(free_port) tls_port=$(free_port)
+  cat >"$work/haproxy.cfg" <<EOF
+global
+  nbthread 1
+  tune.ssl.default-dh-param 2048
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+frontend h2c
+  bind 127.0.0.1:$port proto h2
+  bind 127.0.0.1:$tls_port ssl crt $work/certs/server-ec.pem alpn h2
+  default_backend b
+backend b
+  server s 127.0.0.1:$backend_port proto h2
+EOF
+  taskset -c "$PROXY_CPU" haproxy -f "$work/haproxy.cfg" -db &
+  proxy_pid=$!
+  url="http://127.0.0.1:$port/"
+}
+start_nginx() {
+  local port
+  port=$(free_port) tls_port=$(free_port)
+  nginx_conf "$work/nginx" "  server {
+    listen 127.0.0.1:$port http2;
+    listen 127.0.0.1:$tls_port ssl http2;
+    ssl_certificate $cert;
+    ssl_certificate_key $key;
+    location / { grpc_pass grpc://127.0.0.1:$backend_port; }
+  }"
+  taskset -c "$PROXY_CPU" nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -e "$work/nginx/error.log" &
+  proxy_pid=$!
+  url="http://127.0.0.1:$port/"
+}
+
+declare -A rps cpu rss hs
+best_other=0
+for t in $TARGETS; do
+  "start_$t"
+  [[ -z "$proxy_pid" ]] || { pids+=("$proxy_pid"); wait_h2 "$url" "$proxy_pid" || die "$t did not start"; }
+  taskset -c "$LOAD_CPU" h2load -c"$CLIENTS" -m"$STREAMS" -t1 -D 2 "$url" >/dev/null 2>&1
+  before=0
+  [[ -z "$proxy_pid" ]] || before=$(cpu_ticks "$proxy_pid")
+  out=$(taskset -c "$LOAD_CPU" h2load -c"$CLIENTS" -m"$STREAMS" -t1 -D "$DURATION" "$url" 2>&1)
+  after=0
+  [[ -z "$proxy_pid" ]] || after=$(cpu_ticks "$proxy_pid")
+  done_n=$(awk '/^requests:/ {print $8}' <<<"$out")
+  failed=$(awk '/^requests:/ {print $10}' <<<"$out")
+  rps[$t]=$(awk '/^finished in/ {gsub(",", "", $4); printf "%d", $4}' <<<"$out")
+  cpu[$t]="—"
+  rss[$t]="—"
+  hs[$t]="—"
+  if [[ -n "$proxy_pid" ]]; then
+    cpu[$t]=$(awk -v t=$((after - before)) -v hz="$clk_tck" -v n="$done_n" 'BEGIN {printf "%.1f", t / hz * 1000 / n * 10000}')
+    rss[$t]=$(awk -v k="$(peak_rss_kb "$proxy_pid")" 'BEGIN {printf "%.1f", k / 1024}')
+    if [[ -n "$tls_port" ]] && wait_tls "$tls_port" "$proxy_pid"; then
+      hs[$t]=$(taskset -c "$LOAD_CPU" openssl s_time -connect "127.0.0.1:$tls_port" -new -time "$DURATION" 2>/dev/null |
+        awk '/connections in [0-9.]+s;/ {split($4, a, "s"); printf "%d", $1 / a[1]; exit}')
+    fi
+    kill "$proxy_pid" 2>/dev/null || true
+    wait "$proxy_pid" 2>/dev/null || true
+  fi
+  log "$t: ${rps[$t]} req/s (failed $failed), cpu/10k ${cpu[$t]} ms, peak RSS ${rss[$t]} MB, TLS handshakes/s ${hs[$t]}"
+  if [[ "$t" != "direct" && "$t" != "meshd" ]] && ((rps[$t] > best_other)); then best_other=${rps[$t]}; fi
+done
+
+table="| target | h2c req/s | vs best proxy | CPU ms / 10k req | peak RSS MB | TLS handshakes/s (new) |
+|---|---|---|---|---|---|"
+for t in $TARGETS; do
+  ratio="—"
+  ((best_other > 0)) && ratio=$(awk -v a="${rps[$t]}" -v b="$best_other" 'BEGIN {printf "%.2f", a / b}')
+  table+=$'\n'"| $t | ${rps[$t]} | $ratio | ${cpu[$t]} | ${rss[$t]} | ${hs[$t]} |"
+done
+echo "$table"
+if [[ -n "$BENCH_DOC" ]]; then
+  {
+    echo
+    echo "### HTTP/2 (h2c) and TLS handshakes — $(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo
+    echo "h2load -c$CLIENTS -m$STREAMS -t1 for ${DURATION}s per target after a 2 s warm-up, against an"
+    echo "nginx h2c backend; proxy on CPU $PROXY_CPU, backend and h2load on CPU $BACKEND_CPU/$LOAD_CPU"
+    echo "(nproc $(nproc)); one worker/thread per proxy (CPU and RSS of the whole process tree: nghttpx serves"
+    echo "from a forked worker). Handshakes: openssl s_time -new, EC P-256, full handshakes."
+    echo
+    echo "$table"
+  } >>"$BENCH_DOC"
+fi
