@@ -471,6 +471,45 @@ void RouterWorker::trace_try(const TraceId& id, const http::Request& req, const 
   options_->tracer->record(trace::client_span(id, e));
 }
 
+boost::system::error_code RouterWorker::acquisition_failed(http::Request& req,
+                                                          const EndpointPool& pool,
+                                                          const Client& client,
+                                                          boost::system::error_code ec) const {
+  log::get("router")->debug("connect failed endpoint={} error={}", pool.label(), ec.message());
+  if (ec == asio::error::operation_aborted) {
+    return ec;
+  }
+  req.ctx.failure_stage = http::FailureStage::ClientAcquisition;
+  if (ec == make_error_code(errc::overloaded)) {
+    req.ctx.failure_detail =
+        options_->h2 ? "too many streams in flight to " + pool.label()
+                     : "too many requests waiting for a connection to " + pool.label() +
+                           " (hostConnectionPool.maxWaiters)";
+    return ec;
+  }
+  req.ctx.failure_detail = connect_failed(pool.label(), *req.ctx.dst, client.id, client.labels);
+  return make_error_code(errc::connect_failed);
+}
+
+Result<http::Response> RouterWorker::finish_exchange(http::Request& req, const EndpointPool& pool,
+                                                     Result<http::Response> rsp,
+                                                     const std::string& detail) const {
+  if (!rsp) {
+    if (rsp.error() == make_error_code(errc::client_gone) ||
+        rsp.error() == asio::error::operation_aborted) {
+      return rsp.error();
+    }
+    req.ctx.failure_stage = http::FailureStage::Service;
+    std::string message = detail.empty() ? rsp.error().message() : detail;
+    log::get("router")->debug("exchange failed endpoint={} error={}", pool.label(), message);
+    req.ctx.failure_detail = "exchange with " + pool.label() + " failed: " + message;
+    return rsp.error();
+  }
+  http1::strip_hop_by_hop(rsp->headers);
+  append_via(rsp->headers, rsp->version);
+  return rsp;
+}
+
 asio::awaitable<Result<http::Response>> RouterWorker::exchange_h2(http::Request& req,
                                                                   Endpoint& endpoint,
                                                                   Client& client) {
@@ -480,14 +519,7 @@ asio::awaitable<Result<http::Response>> RouterWorker::exchange_h2(http::Request&
   for (int attempt = 0; attempt < 2; ++attempt) {
     auto session = co_await pool.session();
     if (!session) {
-      log::get("router")->debug("connect failed endpoint={} error={}", pool.label(),
-                                session.error().message());
-      if (session.error() == asio::error::operation_aborted) {
-        co_return session.error();
-      }
-      req.ctx.failure_stage = http::FailureStage::ClientAcquisition;
-      req.ctx.failure_detail = connect_failed(pool.label(), *req.ctx.dst, client.id, client.labels);
-      co_return make_error_code(errc::connect_failed);
+      co_return acquisition_failed(req, pool, client, session.error());
     }
     failure = {};
     rsp = co_await (*session)->exchange(req, &failure);
@@ -498,20 +530,7 @@ asio::awaitable<Result<http::Response>> RouterWorker::exchange_h2(http::Request&
       break;
     }
   }
-  if (!rsp) {
-    if (rsp.error() == make_error_code(errc::client_gone) ||
-        rsp.error() == asio::error::operation_aborted) {
-      co_return rsp.error();
-    }
-    req.ctx.failure_stage = http::FailureStage::Service;
-    std::string message = failure.detail.empty() ? rsp.error().message() : failure.detail;
-    log::get("router")->debug("exchange failed endpoint={} error={}", pool.label(), message);
-    req.ctx.failure_detail = "exchange with " + pool.label() + " failed: " + message;
-    co_return rsp.error();
-  }
-  http1::strip_hop_by_hop(rsp->headers);
-  append_via(rsp->headers, rsp->version);
-  co_return rsp;
+  co_return finish_exchange(req, pool, std::move(rsp), failure.detail);
 }
 
 asio::awaitable<Result<http::Response>> RouterWorker::exchange_on(http::Request& req,
@@ -528,16 +547,7 @@ asio::awaitable<Result<http::Response>> RouterWorker::exchange_on(http::Request&
     // A replay must not meet another stale pooled connection: it always connects afresh.
     auto conn = co_await pool.acquire(&reused, attempt > 0);
     if (!conn) {
-      log::get("router")->debug("connect failed endpoint={} error={}", pool.label(),
-                                conn.error().message());
-      req.ctx.failure_stage = http::FailureStage::ClientAcquisition;
-      if (conn.error() == make_error_code(errc::overloaded)) {
-        req.ctx.failure_detail = "too many requests waiting for a connection to " + pool.label() +
-                                 " (hostConnectionPool.maxWaiters)";
-        co_return conn.error();
-      }
-      req.ctx.failure_detail = connect_failed(pool.label(), *req.ctx.dst, client.id, client.labels);
-      co_return make_error_code(errc::connect_failed);
+      co_return acquisition_failed(req, pool, client, conn.error());
     }
     failure = {};
     rsp = co_await http1::exchange(std::move(*conn), req, pool.releaser(), &failure);
@@ -546,20 +556,7 @@ asio::awaitable<Result<http::Response>> RouterWorker::exchange_on(http::Request&
       break;  // a stale pooled connection is retried once on a fresh one; nothing else is
     }
   }
-  if (!rsp) {
-    if (rsp.error() == make_error_code(errc::client_gone) ||
-        rsp.error() == asio::error::operation_aborted) {
-      co_return rsp.error();
-    }
-    req.ctx.failure_stage = http::FailureStage::Service;
-    std::string message = failure.detail.empty() ? rsp.error().message() : failure.detail;
-    log::get("router")->debug("exchange failed endpoint={} error={}", pool.label(), message);
-    req.ctx.failure_detail = "exchange with " + pool.label() + " failed: " + message;
-    co_return rsp.error();
-  }
-  http1::strip_hop_by_hop(rsp->headers);
-  append_via(rsp->headers, rsp->version);
-  co_return rsp;
+  co_return finish_exchange(req, pool, std::move(rsp), failure.detail);
 }
 
 }  // namespace meshd::router

@@ -177,14 +177,8 @@ std::vector<FileStamp> TlsClientContext::stat_files() const {
 }
 
 void TlsClientContext::maybe_reload() {
-  const std::int64_t interval = std::chrono::nanoseconds(options_.reload_check_interval).count();
-  if (interval > 0) {
-    const std::int64_t now = steady_now_ns();
-    std::int64_t next = next_check_ns_.load(std::memory_order_relaxed);
-    if (now < next ||
-        !next_check_ns_.compare_exchange_strong(next, now + interval, std::memory_order_relaxed)) {
-      return;  // checked recently, or another worker is checking now
-    }
+  if (!reload_check_due(next_check_ns_, options_.reload_check_interval)) {
+    return;  // checked recently, or another worker is checking now
   }
   std::unique_lock lock(reload_mutex_, std::try_to_lock);
   if (!lock.owns_lock()) {

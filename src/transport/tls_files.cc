@@ -205,4 +205,16 @@ std::int64_t steady_now_ns() {
       .count();
 }
 
+bool reload_check_due(std::atomic<std::int64_t>& next_check_ns,
+                      std::chrono::milliseconds interval) {
+  const std::int64_t step = std::chrono::nanoseconds(interval).count();
+  if (step <= 0) {
+    return true;
+  }
+  const std::int64_t now = steady_now_ns();
+  std::int64_t next = next_check_ns.load(std::memory_order_relaxed);
+  return now >= next &&
+         next_check_ns.compare_exchange_strong(next, now + step, std::memory_order_relaxed);
+}
+
 }  // namespace meshd::transport::detail

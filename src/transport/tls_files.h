@@ -4,6 +4,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -78,5 +80,9 @@ FileStamp stamp_file(const std::string& path);
 
 /// The steady clock in ns, for reload-check deadlines kept in atomics.
 std::int64_t steady_now_ns();
+
+/// Whether the caller should check its files now: true at most once per `interval` across all
+/// threads sharing `next_check_ns` (the winner moves the deadline), always for a zero interval.
+bool reload_check_due(std::atomic<std::int64_t>& next_check_ns, std::chrono::milliseconds interval);
 
 }  // namespace meshd::transport::detail

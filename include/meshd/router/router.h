@@ -148,6 +148,17 @@ class RouterWorker {
                  std::chrono::system_clock::time_point started) const;
   asio::awaitable<Result<http::Response>> exchange_on(http::Request& req, Endpoint& endpoint,
                                                       Client& client);
+  /// The error of a request whose connection (or h2 session) could not be had, with Linkerd's
+  /// text in `req.ctx.failure_detail`: `errc::connect_failed`, `errc::overloaded`, or
+  /// `operation_aborted` as it is.
+  boost::system::error_code acquisition_failed(http::Request& req, const EndpointPool& pool,
+                                               const Client& client,
+                                               boost::system::error_code ec) const;
+  /// The end of an exchange: a response stripped of hop-by-hop headers with Via appended, or
+  /// the failure described (`detail` from the codec) in `req.ctx`.
+  Result<http::Response> finish_exchange(http::Request& req, const EndpointPool& pool,
+                                         Result<http::Response> rsp,
+                                         const std::string& detail) const;
   /// `exchange_on` for h2 routers: a stream on the endpoint's session.
   asio::awaitable<Result<http::Response>> exchange_h2(http::Request& req, Endpoint& endpoint,
                                                       Client& client);
