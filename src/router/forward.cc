@@ -43,29 +43,66 @@ void append_via(http::Headers& headers, http::Version v) {
   headers.set("Via", via);
 }
 
-/// The service classifier's verdict on one attempt (or on the request's final outcome).
-filters::ResponseClass classify(const filters::ClassifierOptions& kind, const http::Request& req,
-                                bool chunked, const Result<http::Response>& rsp) {
+/// What the classifier knows of an attempt from its response head, or from its error.
+filters::Attempt head_attempt(const http::Request& req, bool chunked,
+                              const Result<http::Response>& rsp) {
   filters::Attempt a;
   a.method = req.method;
   a.request_chunked = chunked;
-  if (rsp) {
-    a.status = rsp->status;
-    a.l5d_retryable = http::iequals(rsp->headers.get("l5d-retryable"), "true");
-    auto grpc = rsp->headers.get("grpc-status");  // a trailers-only gRPC response
-    if (!grpc.empty()) {
-      a.grpc_status = filters::grpc_status_from(grpc, false);
-    }
-  } else {
+  if (!rsp) {
     a.error = rsp.error();
+    return a;
   }
-  // Decided from the response head when the kind can (every HTTP kind; h2 and gRPC kinds for
-  // errors, 5xx and trailers-only responses). A response whose class depends on its trailers
-  // counts as a success here: its stream goes on to the client, so it is not retried.
+  a.status = rsp->status;
+  a.l5d_retryable = http::iequals(rsp->headers.get("l5d-retryable"), "true");
+  auto grpc = rsp->headers.get("grpc-status");  // a trailers-only gRPC response
+  if (!grpc.empty()) {
+    a.grpc_status = filters::grpc_status_from(grpc, false);
+  }
+  return a;
+}
+
+/// The service classifier's verdict on one attempt (or on the request's final outcome).
+/// Decided from the response head when the kind can (every HTTP kind; the h2 and gRPC kinds
+/// for errors, 5xx and trailers-only responses); else from the trailers when the whole
+/// response has already arrived (a unary gRPC answer, see `await_stream_end`). A response
+/// still streaming counts as a success: it goes on to the client and is not retried.
+filters::ResponseClass classify(const filters::ClassifierOptions& kind, const http::Request& req,
+                                bool chunked, const Result<http::Response>& rsp) {
+  filters::Attempt a = head_attempt(req, chunked, rsp);
   if (auto early = filters::classify_early(kind, a)) {
     return *early;
   }
+  if (rsp && rsp->body && rsp->body->arrived()) {
+    auto grpc = rsp->body->trailers().get("grpc-status");
+    if (!grpc.empty()) {
+      a.grpc_status = filters::grpc_status_from(grpc, true);
+    }
+    return filters::classify(kind, a);
+  }
   return filters::ResponseClass::Success;
+}
+
+/// h2 (Linkerd's classificationTimeoutMs): when a retryable request's verdict depends on how
+/// its response ends, waits up to `limit` for the rest of the response to arrive (its windows
+/// allowing), so that the classifier sees the trailers. Checks every millisecond: the body
+/// cannot be looked at without consuming it.
+asio::awaitable<void> await_stream_end(const filters::ClassifierOptions& kind,
+                                       const http::Request& req, bool chunked,
+                                       const Result<http::Response>& rsp,
+                                       std::chrono::milliseconds limit) {
+  if (!rsp || !rsp->body || filters::classify_early(kind, head_attempt(req, chunked, rsp))) {
+    co_return;
+  }
+  const auto deadline = Clock::now() + limit;
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  while (!rsp->body->arrived() && Clock::now() < deadline) {
+    timer.expires_after(std::chrono::milliseconds(1));
+    auto [ec] = co_await timer.async_wait(use_nothrow);
+    if (ec) {
+      break;  // cancelled: the request is going away
+    }
+  }
 }
 
 /// `l5d-ctx-deadline` for an attempt due at `due` (steady clock), or none.
@@ -287,7 +324,7 @@ asio::awaitable<Result<http::Response>> RouterWorker::dispatch(http::Request& re
     }
     if (client) {
       ClientSharedPtr held = std::move(*client);  // the cache may evict it while in flight
-      rsp = co_await attempt_on(req, service, *held);
+      rsp = co_await attempt_on(req, service, *held, replayable);
     } else {
       rsp = client.error();
     }
@@ -338,7 +375,8 @@ asio::awaitable<void> RouterWorker::discard(http::Response rsp) {
 }
 
 asio::awaitable<Result<http::Response>> RouterWorker::attempt_on(http::Request& req,
-                                                                 Service& service, Client& client) {
+                                                                 Service& service, Client& client,
+                                                                 bool may_retry) {
   bool chunked = !req.body->length();
   client.requeue_budget.deposit(Clock::now());
   Result<http::Response> rsp = make_error_code(errc::no_endpoints);
@@ -378,6 +416,10 @@ asio::awaitable<Result<http::Response>> RouterWorker::attempt_on(http::Request& 
       rsp = co_await with_timeout(exchange_on(req, *endpoint, client), *attempt_timeout);
     } else {
       rsp = co_await exchange_on(req, *endpoint, client);
+    }
+    if (options_->h2 && may_retry) {
+      co_await await_stream_end(service.policy.classifier, req, chunked, rsp,
+                                service.policy.classification_timeout);
     }
     if (is_error(rsp, errc::timeout)) {
       req.ctx.failure_stage = http::FailureStage::Service;

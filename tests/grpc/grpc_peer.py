@@ -4,6 +4,8 @@
     grpc_peer.py server [--fail-first N]
         Serves helloworld.Greeter on 127.0.0.1 (an OS-chosen port, printed as the first line):
           SayHello        unary: "Hello <name>"; the first N calls answer UNAVAILABLE
+          SayHelloLate    the same, but a failure sends its headers first, so grpc-status
+                          comes in the trailers (not a trailers-only response)
           LotsOfReplies   server streaming: <name> replies "reply <i>"
           LotsOfGreetings client streaming: the names joined with ","
           BidiHello       bidirectional: "hi <name>" for each name, as it arrives
@@ -42,6 +44,17 @@ class Greeter:
             context.abort(grpc.StatusCode.UNAVAILABLE, "not yet")
         return b"Hello " + request
 
+    def say_hello_late(self, request, context):
+        with self.lock:
+            self.calls += 1
+            failing = self.fail_left > 0
+            if failing:
+                self.fail_left -= 1
+        if failing:
+            context.send_initial_metadata(())
+            context.abort(grpc.StatusCode.UNAVAILABLE, "not yet")
+        return b"Hello " + request
+
     def lots_of_replies(self, request, context):
         for i in range(int(request.decode())):
             yield b"reply %d" % i
@@ -66,6 +79,7 @@ def serve(fail_first):
     greeter = Greeter(fail_first)
     handlers = {
         "SayHello": grpc.unary_unary_rpc_method_handler(greeter.say_hello),
+        "SayHelloLate": grpc.unary_unary_rpc_method_handler(greeter.say_hello_late),
         "LotsOfReplies": grpc.unary_stream_rpc_method_handler(greeter.lots_of_replies),
         "LotsOfGreetings": grpc.stream_unary_rpc_method_handler(greeter.lots_of_greetings),
         "BidiHello": grpc.stream_stream_rpc_method_handler(greeter.bidi_hello),
@@ -89,7 +103,7 @@ def call(target, name, arg):
     with grpc.insecure_channel(target) as channel:
         method = "/%s/%s" % (SERVICE, name)
         try:
-            if name in ("SayHello", "Fail"):
+            if name in ("SayHello", "SayHelloLate", "Fail"):
                 replies.append(channel.unary_unary(method)(arg.encode(), timeout=10))
             elif name == "LotsOfReplies":
                 replies.extend(channel.unary_stream(method)(arg.encode(), timeout=10))

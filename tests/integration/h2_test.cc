@@ -107,6 +107,22 @@ TEST_F(H2, GrpcUnavailableIsRetriedByTheDefaultGrpcClassifier) {
   EXPECT_EQ(meshd.metric("rt/grpc/service/svc/helloworld.Greeter/success"), 1);
 }
 
+TEST_F(H2, GrpcStatusInTheTrailersOfAUnaryCallIsClassifiedAndRetried) {
+  auto server = grpc_server(/*fail_first=*/1);
+  Meshd meshd(dir_.path(), grpc_config(std::stoi(server->first_line()), "io.l5d.h2.grpc.default"));
+  ASSERT_TRUE(meshd.started());
+
+  // Headers first, then grpc-status 14 in the trailers: meshd waits (classificationTimeoutMs)
+  // for the end of the small response and retries it.
+  EXPECT_EQ(grpc_call(meshd.port("grpc"), "SayHelloLate", "late"),
+            "{\"code\": \"OK\", \"replies\": [\"Hello late\"], \"details\": \"\"}\n");
+  EXPECT_EQ(meshd.metric("rt/grpc/service/svc/helloworld.Greeter/retries/total"), 1);
+  // A failure in the trailers counts as one for the stats too.
+  auto failed = grpc_call(meshd.port("grpc"), "Fail", "5");
+  EXPECT_NE(failed.find("NOT_FOUND"), std::string::npos) << failed;
+  EXPECT_EQ(meshd.metric("rt/grpc/service/svc/helloworld.Greeter/failures"), 1);
+}
+
 TEST_F(H2, GrpcNeverRetryableGivesTheErrorBack) {
   auto server = grpc_server(/*fail_first=*/1);
   Meshd meshd(dir_.path(),

@@ -139,8 +139,10 @@ class RouterWorker {
 
   // Path stack (forward.cc).
   asio::awaitable<Result<http::Response>> dispatch(http::Request& req, Service& service);
+  /// One attempt on one of `client`'s endpoints. `may_retry`: the request's body was kept, so
+  /// on h2 routers the response may be held up to classificationTimeoutMs for its trailers.
   asio::awaitable<Result<http::Response>> attempt_on(http::Request& req, Service& service,
-                                                     Client& client);
+                                                     Client& client, bool may_retry);
   /// Builds and records the client span of one try (when the trace is sampled).
   void trace_try(const TraceId& id, const http::Request& req, const Client& client,
                  const Endpoint& endpoint, const Result<http::Response>& rsp,
