@@ -132,7 +132,9 @@ class EncryptAllTheThings : public Tls {
   /// addresses the static prefix matches; `tls_keys` completes the client `tls` object. The
   /// commonName `{ip}` is the address the prefix captured (the certificate has an IP SAN).
   std::string outgoing_config(std::uint16_t incoming_port, const std::string& tls_keys) {
+    // One worker: its pool keeps the one TLS connection both requests of a test share.
     return "admin: {ip: 127.0.0.1, port: 0}\n"
+           "workers: 1\n"
            "routers:\n"
            "- protocol: http\n"
            "  label: outgoing\n"
