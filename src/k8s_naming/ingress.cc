@@ -121,8 +121,10 @@ class IngressIdentifier final : public router::Identifier {
     const auto ingresses = watcher_->ingresses();
     std::string_view path = req.target;
     path = path.substr(0, path.find_first_of("?#"));
-    const auto match =
-        k8s::match_ingress(*ingresses, req.headers.get("Host"), path, watcher_->options());
+    // h2 requests name their host in `:authority` (Linkerd's h2 ingress identifier).
+    const std::string_view host =
+        req.version.major == 2 ? req.headers.get(":authority") : req.headers.get("Host");
+    const auto match = k8s::match_ingress(*ingresses, host, path, watcher_->options());
     if (!match || match->ns.empty() || match->backend.port.empty() ||
         match->backend.service.empty()) {
       return {std::nullopt, "no ingress rule matches"};

@@ -223,6 +223,16 @@ TEST(IngressIdentifier, NamesTheBackendServiceUnderDstPrefix) {
   auto unnamed = id->identify(miss);
   EXPECT_FALSE(unnamed.dst);
   EXPECT_EQ(unnamed.reason, "no ingress rule matches");
+
+  // h2: the host is the :authority pseudo-header.
+  http::Request h2;
+  h2.version = http::Version{2, 0};
+  h2.target = "/api";
+  h2.headers.add(":authority", "world.example.com");
+  h2.headers.add(":scheme", "http");
+  auto h2_named = id->identify(h2);
+  ASSERT_TRUE(h2_named.dst) << h2_named.reason;
+  EXPECT_EQ(h2_named.dst->show(), "/svc/web/http/world-v2");
 }
 
 }  // namespace
