@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "http2/server_session_internal.h"
+#include "http2/server_upgrade_internal.h"
 #include "meshd/core/log.h"
 #include "meshd/core/spawn.h"
 #include "meshd/core/timeout.h"
@@ -43,19 +44,6 @@ std::string_view abuse_phrase(int lib_error) {
   }
 }
 
-/// Reads and drops what the peer sends until it closes, at most kLingerBytes.
-asio::awaitable<Result<void>> discard(transport::Stream* stream) {
-  std::array<char, 4096> buf;
-  std::size_t total = 0;
-  while (total < kLingerBytes) {
-    auto n = co_await stream->read_some(asio::buffer(buf));
-    if (!n) {
-      break;
-    }
-    total += *n;
-  }
-  co_return Result<void>{};
-}
 
 }  // namespace
 
@@ -206,7 +194,8 @@ asio::awaitable<void> ServerSession::linger(std::chrono::steady_clock::time_poin
   if (ec) {
     co_return;
   }
-  co_await with_timeout(discard(stream_.get()), deadline - std::chrono::steady_clock::now());
+  co_await with_timeout(discard_input(*stream_, kLingerBytes),
+                        deadline - std::chrono::steady_clock::now());
 }
 
 asio::awaitable<void> ServerSession::read_loop() {

@@ -111,18 +111,6 @@ asio::awaitable<Result<std::size_t>> read_more(transport::Stream& stream, std::s
   co_return n;
 }
 
-asio::awaitable<Result<void>> discard(transport::Stream* stream) {
-  std::array<char, 4096> buf;
-  std::size_t total = 0;
-  while (total < kLingerBytes) {
-    auto n = co_await stream->read_some(asio::buffer(buf));
-    if (!n) {
-      break;
-    }
-    total += *n;
-  }
-  co_return Result<void>{};
-}
 
 /// Answers over HTTP/1.1 with `Connection: close`; with `linger`, reads what the client still
 /// sends for a while so the close does not reset the answer.
@@ -136,7 +124,7 @@ asio::awaitable<void> reply(transport::Stream& stream, int status, std::string t
     // A FIN tells the client the answer is complete; it closes, and we read until it has.
     boost::system::error_code ec;
     stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-    co_await with_timeout(discard(&stream), kLingerTime);
+    co_await with_timeout(discard_input(stream, kLingerBytes), kLingerTime);
   }
 }
 
@@ -269,6 +257,19 @@ asio::awaitable<ServerDetection> read_http1(transport::Stream& stream, const Ser
 }
 
 }  // namespace
+
+asio::awaitable<Result<void>> discard_input(transport::Stream& stream, std::size_t limit) {
+  std::array<char, 4096> buf;
+  std::size_t total = 0;
+  while (total < limit) {
+    auto n = co_await stream.read_some(asio::buffer(buf));
+    if (!n) {
+      break;
+    }
+    total += *n;
+  }
+  co_return Result<void>{};
+}
 
 asio::awaitable<ServerDetection> detect_protocol(transport::Stream& stream,
                                                  const ServerOptions& options, std::string first) {

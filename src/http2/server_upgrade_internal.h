@@ -3,6 +3,7 @@
 // Protocol detection of the HTTP/2 server (server.h): the client preface, an HTTP/1.1
 // `Upgrade: h2c` request, or anything else. Private to src/http2/server*.cc.
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -42,5 +43,9 @@ inline constexpr std::string_view kSwitchingProtocols =
 /// closed by `preface_timeout`) ends it with `Done`.
 asio::awaitable<ServerDetection> detect_protocol(transport::Stream& stream,
                                                  const ServerOptions& options, std::string first);
+
+/// Reads and drops what the peer sends until it closes or `limit` bytes have come, so that a
+/// close after an answer does not reset it (a close with unread input sends RST). Never fails.
+asio::awaitable<Result<void>> discard_input(transport::Stream& stream, std::size_t limit);
 
 }  // namespace meshd::http2

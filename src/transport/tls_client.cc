@@ -177,33 +177,24 @@ std::vector<FileStamp> TlsClientContext::stat_files() const {
 }
 
 void TlsClientContext::maybe_reload() {
-  if (!reload_check_due(next_check_ns_, options_.reload_check_interval)) {
-    return;  // checked recently, or another worker is checking now
-  }
-  std::unique_lock lock(reload_mutex_, std::try_to_lock);
-  if (!lock.owns_lock()) {
-    return;
-  }
-  auto stamps = stat_files();
-  if (stamps == stamps_) {
-    return;
-  }
-  stamps_ = std::move(stamps);
   std::string error;
-  auto loaded = load(error);
-  if (!loaded) {
+  const auto result = reload_if_changed(
+      next_check_ns_, options_.reload_check_interval, reload_mutex_, stamps_,
+      [this] { return stat_files(); }, [this](std::string& e) { return load(e); },
+      [this](SslCtxSharedPtr loaded) {
+        std::lock_guard guard(current_mutex_);
+        current_.swap(loaded);
+        sessions_.clear();  // a resumed session would skip the new trust store
+      },
+      error);
+  if (result == ReloadResult::Failed) {
     reload_failures_.fetch_add(1, std::memory_order_relaxed);
     log::get("transport")
         ->error("tls client reload failed, keeping the previous material error=\"{}\"", error);
-    return;
+  } else if (result == ReloadResult::Reloaded) {
+    reloads_.fetch_add(1, std::memory_order_relaxed);
+    log::get("transport")->info("tls client material reloaded");
   }
-  {
-    std::lock_guard guard(current_mutex_);
-    current_.swap(loaded);
-    sessions_.clear();
-  }
-  reloads_.fetch_add(1, std::memory_order_relaxed);
-  log::get("transport")->info("tls client material reloaded");
 }
 
 SslPtr TlsClientContext::new_connection(const std::string& session_key,

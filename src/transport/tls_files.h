@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -84,5 +85,38 @@ std::int64_t steady_now_ns();
 /// Whether the caller should check its files now: true at most once per `interval` across all
 /// threads sharing `next_check_ns` (the winner moves the deadline), always for a zero interval.
 bool reload_check_due(std::atomic<std::int64_t>& next_check_ns, std::chrono::milliseconds interval);
+
+/// What a reload check of a TLS context found.
+enum class ReloadResult { NotChecked, Unchanged, Reloaded, Failed };
+
+/// The file reload of both TLS contexts. When `reload_check_due` lets this caller check and no
+/// other thread holds `reload_mutex`: compares `stat()` with `stamps`; when they differ, keeps
+/// the new stamps and calls `load(error)`, and hands a context it returns to `install` (a null
+/// one leaves the previous material in place: `Failed`, `error` says why). Thread-safe as the
+/// contexts use it: `stamps` is only touched under `reload_mutex`.
+template <class Stat, class Load, class Install>
+ReloadResult reload_if_changed(std::atomic<std::int64_t>& next_check_ns,
+                               std::chrono::milliseconds interval, std::mutex& reload_mutex,
+                               std::vector<FileStamp>& stamps, Stat&& stat, Load&& load,
+                               Install&& install, std::string& error) {
+  if (!reload_check_due(next_check_ns, interval)) {
+    return ReloadResult::NotChecked;  // checked recently, or another worker is checking now
+  }
+  std::unique_lock lock(reload_mutex, std::try_to_lock);
+  if (!lock.owns_lock()) {
+    return ReloadResult::NotChecked;
+  }
+  auto now = stat();
+  if (now == stamps) {
+    return ReloadResult::Unchanged;
+  }
+  stamps = std::move(now);
+  auto loaded = load(error);
+  if (!loaded) {
+    return ReloadResult::Failed;
+  }
+  install(std::move(loaded));
+  return ReloadResult::Reloaded;
+}
 
 }  // namespace meshd::transport::detail

@@ -34,6 +34,7 @@
 #include "meshd/transport/tls_server.h"
 #include "testing/temp_dir.h"
 #include "unit/http1/test_support.h"
+#include "unit/transport/certs.h"
 
 extern char** environ;
 
@@ -122,24 +123,7 @@ inline std::map<std::string, std::string> parse_report(const std::string& line) 
 }
 
 /// The PKI of tests/unit/transport/gen_server_certs.sh, made once per test binary.
-class Certs {
- public:
-  static const Certs& get() {
-    static const Certs certs;
-    return certs;
-  }
-  std::string file(const std::string& name) const { return dir_.file(name); }
-  bool ok() const { return ok_; }
-
- private:
-  Certs() {
-    const std::string cmd = "sh " MESHD_SOURCE_DIR "/tests/unit/transport/gen_server_certs.sh '" +
-                            dir_.path().string() + "'";
-    ok_ = std::system(cmd.c_str()) == 0;
-  }
-  meshd::testing::TempDir dir_;
-  bool ok_ = false;
-};
+using transport::Certs;
 
 /// A `Stream` that counts the bytes read through it (what the server took off the socket).
 class CountingStream final : public transport::Stream {
