@@ -124,6 +124,11 @@ TEST_F(InformerTest, ListsThenWatchesFromTheListResourceVersion) {
   EXPECT_EQ(value("b"), "2");
   EXPECT_EQ(informer_->last_error(), "");
   EXPECT_EQ(changes_, 1);
+  // The watch starts after the synced list: under load it may come a moment later.
+  ASSERT_TRUE(eventually([&] {
+    return fake_->requests().size() >= 2 &&
+           registry_.gauge({"k8s", "watch", "active"})->value() == 1.0;
+  }));
   auto log = fake_->requests();
   ASSERT_EQ(log.size(), 2u);
   EXPECT_FALSE(is_watch(log[0].as_object()));
