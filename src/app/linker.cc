@@ -282,7 +282,7 @@ bool LinkerImpl::build_router(const config::RouterConfig& rc) {
         [log = options->access_log] { return static_cast<double>(log->dropped()); }));
   }
   router_stats_.push_back(
-      std::make_unique<router::RouterStats>(registry_.scope({"rt", rc.label.value})));
+      std::make_unique<router::RouterStats>(registry_.scope({"rt", rc.label.value}), options->h2));
   std::size_t router_index = router_stats_.size() - 1;
   for (auto& w : workers_) {
     w->routers.push_back(std::make_unique<router::RouterWorker>(options, *router_stats_.back()));
@@ -332,6 +332,9 @@ bool LinkerImpl::build_server(const config::RouterConfig& rc, std::size_t router
   server_stats_.push_back(std::make_unique<router::ServerStats>(
       registry_.scope({"rt", rc.label.value, "server", scope})));
   router::ServerStats& stats = *server_stats_.back();
+  if (h2) {
+    stats.enable_streams();
+  }
   for (std::size_t i = 0; i < workers_.size(); ++i) {
     Worker* worker = workers_[i].get();
     auto service =

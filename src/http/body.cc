@@ -1,5 +1,7 @@
 #include "meshd/http/body.h"
 
+#include <boost/asio/error.hpp>
+
 namespace meshd::http {
 
 const Headers& Body::trailers() const {
@@ -13,6 +15,59 @@ boost::asio::awaitable<Result<std::string_view>> BufferBody::read() {
   }
   done_ = true;
   co_return std::string_view(data_);
+}
+
+ObservedBody::~ObservedBody() {
+  if (ended_) {
+    return;
+  }
+  if (inner_->arrived() == std::optional<std::uint64_t>{0}) {
+    trailers_ = inner_->trailers();
+    finish({});
+  } else {
+    finish(boost::asio::error::operation_aborted);
+  }
+}
+
+boost::asio::awaitable<Result<std::string_view>> ObservedBody::read() {
+  if (ended_) {
+    co_return std::string_view{};
+  }
+  auto piece = co_await inner_->read();
+  if (!piece) {
+    finish(piece.error());
+  } else if (piece->empty()) {
+    trailers_ = inner_->trailers();
+    finish({});
+  } else {
+    bytes_ += piece->size();
+  }
+  co_return piece;
+}
+
+void ObservedBody::finish(boost::system::error_code ec) noexcept {
+  if (ended_) {
+    return;
+  }
+  ended_ = true;
+  if (ec) {
+    trailers_ = Headers();
+  }
+  BodyEnd end{ec, bytes_, trailers_};
+  for (auto& observer : observers_) {
+    observer(end);
+  }
+  observers_.clear();  // what they hold (stats, endpoints) goes with the stream
+}
+
+void observe(BodyPtr& body, ObservedBody::Observer observer) {
+  auto* observed = dynamic_cast<ObservedBody*>(body.get());
+  if (observed == nullptr || observed->ended()) {
+    auto wrapper = std::make_unique<ObservedBody>(std::move(body));
+    observed = wrapper.get();
+    body = std::move(wrapper);
+  }
+  observed->add(std::move(observer));
 }
 
 boost::asio::awaitable<Result<void>> read_all(Body& body, std::string& out, std::size_t limit) {

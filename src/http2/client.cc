@@ -82,6 +82,7 @@ class ResponseBody final : public http::Body {
     }
     return st_->rx.size();
   }
+  std::uint64_t buffered() const override { return st_->rx.size(); }
 
  private:
   std::shared_ptr<Connection> conn_;

@@ -4,6 +4,8 @@
 // client choice per attempt) → attempt_on (balancer, failure accrual, requeues, attempt
 // timeout) → exchange_on (connection pool, HTTP/1.1 exchange).
 
+#include <utility>
+
 #include "meshd/core/duration.h"
 #include "meshd/core/log.h"
 #include "meshd/core/timeout.h"
@@ -12,6 +14,7 @@
 #include "meshd/http1/writer.h"
 #include "meshd/router/errors.h"
 #include "meshd/router/router.h"
+#include "router/stream_watch.h"
 #include "router/worker_state_internal.h"
 
 namespace meshd::router {
@@ -62,41 +65,77 @@ filters::Attempt head_attempt(const http::Request& req, bool chunked,
   return a;
 }
 
-/// The service classifier's verdict on one attempt (or on the request's final outcome).
-/// Decided from the response head when the kind can (every HTTP kind; the h2 and gRPC kinds
-/// for errors, 5xx and trailers-only responses); else from the trailers when the whole
-/// response has already arrived (a unary gRPC answer, see `await_stream_end`). A response
-/// still streaming counts as a success: it goes on to the client and is not retried.
-filters::ResponseClass classify(const filters::ClassifierOptions& kind, const http::Request& req,
-                                bool chunked, const Result<http::Response>& rsp) {
+/// The service classifier's verdict on one attempt (or on the request's final outcome) from
+/// what has arrived: from the response head when the kind can decide there (every HTTP kind;
+/// the h2 and gRPC kinds for errors, 5xx and trailers-only responses); else from the trailers
+/// when the whole response has already arrived (a unary gRPC answer, see `await_stream_end`).
+/// Nothing while an h2 response still streams: `EndVerdict` decides at its end.
+std::optional<filters::ResponseClass> verdict_now(const filters::ClassifierOptions& kind,
+                                                  const http::Request& req, bool chunked,
+                                                  const Result<http::Response>& rsp) {
   filters::Attempt a = head_attempt(req, chunked, rsp);
   if (auto early = filters::classify_early(kind, a)) {
-    return *early;
+    return early;
   }
-  if (rsp && rsp->body && rsp->body->arrived()) {
-    auto grpc = rsp->body->trailers().get("grpc-status");
+  if (!rsp->body || rsp->body->arrived()) {
+    auto grpc = rsp->body ? rsp->body->trailers().get("grpc-status") : std::string_view();
     if (!grpc.empty()) {
       a.grpc_status = filters::grpc_status_from(grpc, true);
     }
     return filters::classify(kind, a);
   }
-  return filters::ResponseClass::Success;
+  return std::nullopt;
 }
 
-/// h2 (Linkerd's classificationTimeoutMs): when a retryable request's verdict depends on how
-/// its response ends, waits up to `limit` for the rest of the response to arrive (its windows
-/// allowing), so that the classifier sees the trailers. Checks every millisecond: the body
-/// cannot be looked at without consuming it.
+/// `verdict_now`, counting a response still streaming as a success: it goes on to the client
+/// and is not retried.
+filters::ResponseClass classify(const filters::ClassifierOptions& kind, const http::Request& req,
+                                bool chunked, const Result<http::Response>& rsp) {
+  return verdict_now(kind, req, chunked, rsp).value_or(filters::ResponseClass::Success);
+}
+
+/// The verdict on an h2 response that is decided at the end of its stream (Linkerd's stream
+/// classifier): what the classifier knew from the head, completed by the trailers' grpc-status
+/// or by the error that cut the stream off.
+class EndVerdict {
+ public:
+  EndVerdict(const filters::ClassifierOptions& kind, const http::Request& req, bool chunked,
+             const Result<http::Response>& rsp)
+      : kind_(kind), method_(req.method), head_(head_attempt(req, chunked, rsp)) {}
+
+  filters::ResponseClass classify(const http::BodyEnd& end) const {
+    filters::Attempt a = head_;
+    a.method = method_;
+    if (end.error) {
+      a.stream_error = end.error;
+    } else if (auto grpc = end.trailers.get("grpc-status"); !grpc.empty()) {
+      a.grpc_status = filters::grpc_status_from(grpc, true);
+    }
+    return filters::classify(kind_, a);
+  }
+
+ private:
+  filters::ClassifierOptions kind_;
+  std::string method_;
+  filters::Attempt head_;  ///< its `method` views the request: re-pointed at `method_`
+};
+
+/// h2 (Linkerd's classificationTimeoutMs and retryBufferSize.responseBytes): when a retryable
+/// request's verdict depends on how its response ends, waits up to `limit` for the rest of the
+/// response to arrive (its windows allowing) while no more than `max_bytes` of it are held, so
+/// that the classifier sees the trailers. A response that outgrows the buffer or the time
+/// streams on and is classified at its end, without a retry. Checks every millisecond: the
+/// body cannot be looked at without consuming it.
 asio::awaitable<void> await_stream_end(const filters::ClassifierOptions& kind,
                                        const http::Request& req, bool chunked,
                                        const Result<http::Response>& rsp,
-                                       std::chrono::milliseconds limit) {
+                                       std::chrono::milliseconds limit, std::size_t max_bytes) {
   if (!rsp || !rsp->body || filters::classify_early(kind, head_attempt(req, chunked, rsp))) {
     co_return;
   }
   const auto deadline = Clock::now() + limit;
   asio::steady_timer timer(co_await asio::this_coro::executor);
-  while (!rsp->body->arrived() && Clock::now() < deadline) {
+  while (!rsp->body->arrived() && rsp->body->buffered() <= max_bytes && Clock::now() < deadline) {
     timer.expires_after(std::chrono::milliseconds(1));
     auto [ec] = co_await timer.async_wait(use_nothrow);
     if (ec) {
@@ -140,29 +179,38 @@ std::string policy_name(const lb::AccrualOptions& o) {
 }
 
 /// A request on an endpoint, from pick to outcome. If the request is abandoned (the client
-/// left, a timeout cancelled it) the node forgets it without recording an outcome.
+/// left, a timeout cancelled it) the node forgets it without recording an outcome. Movable, so
+/// that an h2 response still streaming can carry it to the stream's end.
 class InFlight {
  public:
-  InFlight(lb::Node& node, WorkerCell& cell) : node_(node), cell_(cell) {
-    cell_.load.fetch_add(1, std::memory_order_relaxed);
+  InFlight(lb::Node& node, WorkerCell& cell) : node_(&node), cell_(&cell) {
+    cell_->load.fetch_add(1, std::memory_order_relaxed);
   }
   ~InFlight() {
-    if (!finished_) {
-      node_.on_abandon();
+    if (cell_ == nullptr) {
+      return;  // moved from
     }
-    cell_.load.fetch_sub(1, std::memory_order_relaxed);
+    if (!finished_) {
+      node_->on_abandon();
+    }
+    cell_->load.fetch_sub(1, std::memory_order_relaxed);
   }
+  InFlight(InFlight&& other) noexcept
+      : node_(other.node_),
+        cell_(std::exchange(other.cell_, nullptr)),
+        finished_(other.finished_) {}
+  InFlight& operator=(InFlight&&) = delete;
   InFlight(const InFlight&) = delete;
   InFlight& operator=(const InFlight&) = delete;
 
   lb::AccrualEvent finish(Clock::time_point started, Clock::time_point now, bool ok) {
     finished_ = true;
-    return node_.on_finish(started, now, ok);
+    return node_->on_finish(started, now, ok);
   }
 
  private:
-  lb::Node& node_;
-  WorkerCell& cell_;
+  lb::Node* node_;
+  WorkerCell* cell_;
   bool finished_ = false;
 };
 
@@ -191,6 +239,15 @@ class NoteOnExit {
 
 }  // namespace
 
+struct RouterWorker::PendingTry {
+  InFlight in_flight;
+  ClientSharedPtr client;
+  EndpointSharedPtr endpoint;
+  std::shared_ptr<RequestStats> service_stats;
+  TimePoint start;
+  std::uint64_t latency_ms = 0;  ///< until the response head (request_latency_ms)
+};
+
 asio::awaitable<Result<http::Response>> RouterWorker::route(http::Request req, RouteNotes* notes) {
   NoteOnExit note(req, notes);
   auto id = identify(options_->identifiers, req);
@@ -207,6 +264,7 @@ asio::awaitable<Result<http::Response>> RouterWorker::route(http::Request req, R
   auto start = Clock::now();
   ServiceSharedPtr service = service_for(*req.ctx.dst, req.ctx.dst_show, req.ctx.start);
   PendingGuard pending(*service->stats().pending);
+  auto watch = StreamWatch::start(service->stats().h2, req, start);
 
   // The answer is due at the stricter of totalTimeoutMs and the deadline the request came with.
   std::optional<Clock::time_point> due;
@@ -236,8 +294,29 @@ asio::awaitable<Result<http::Response>> RouterWorker::route(http::Request req, R
                              "including retries (if applicable). Remote Info: Not Available";
     rsp = make_error_code(errc::deadline_exceeded);
   }
-  bool ok = filters::is_success(classify(service->policy.classifier, req, chunked, rsp));
-  service->stats().record(ok, elapsed_ms(start));
+  if (watch) {
+    rsp ? watch->response(*rsp) : watch->no_response();
+  }
+  const std::uint64_t latency = elapsed_ms(start);
+  const auto& kind = service->policy.classifier;
+  if (auto verdict = verdict_now(kind, req, chunked, rsp)) {
+    service->stats().record(filters::is_success(*verdict), latency);
+    if (rsp) {
+      rsp->headers.set("l5d-success-class", filters::success_class_value(*verdict));
+    }
+  } else {
+    // h2: the response still streams; its class (and `l5d-success-class`, as a trailer) comes
+    // with its end.
+    http::observe(rsp->body, [service, verdict = EndVerdict(kind, req, chunked, rsp),
+                              latency](http::BodyEnd& end) {
+      const auto cls = verdict.classify(end);
+      service->stats().record(filters::is_success(cls), latency);
+      end.trailers.set("l5d-success-class", filters::success_class_value(cls));
+    });
+    if (notes != nullptr) {
+      notes->classified_at_end = true;
+    }
+  }
   if (!rsp && rsp.error() != make_error_code(errc::client_gone) &&
       rsp.error() != asio::error::operation_aborted) {
     const auto ec = rsp.error();
@@ -324,12 +403,15 @@ asio::awaitable<Result<http::Response>> RouterWorker::dispatch(http::Request& re
     }
     if (client) {
       ClientSharedPtr held = std::move(*client);  // the cache may evict it while in flight
-      rsp = co_await attempt_on(req, service, *held, replayable);
+      rsp = co_await attempt_on(req, service, held, replayable);
     } else {
       rsp = client.error();
     }
     auto cls = classify(service.policy.classifier, req, chunked, rsp);
-    if (cls != filters::ResponseClass::RetryableFailure || !replayable ||
+    // h2: a response larger than retryBufferSize.responseBytes is not held back for a retry.
+    const bool too_big = options_->h2 && rsp && rsp->body &&
+                         rsp->body->buffered() > service.policy.retry_response_bytes;
+    if (cls != filters::ResponseClass::RetryableFailure || !replayable || too_big ||
         is_error(rsp, errc::client_gone)) {
       break;
     }
@@ -355,10 +437,6 @@ asio::awaitable<Result<http::Response>> RouterWorker::dispatch(http::Request& re
   service.retries_per_request->record(retries);
   service.shared->cells.local().budget.store(service.budget.balance(Clock::now()),
                                              std::memory_order_relaxed);
-  if (rsp) {
-    auto cls = classify(service.policy.classifier, req, chunked, rsp);
-    rsp->headers.set("l5d-success-class", filters::success_class_value(cls));
-  }
   co_return rsp;
 }
 
@@ -375,8 +453,10 @@ asio::awaitable<void> RouterWorker::discard(http::Response rsp) {
 }
 
 asio::awaitable<Result<http::Response>> RouterWorker::attempt_on(http::Request& req,
-                                                                 Service& service, Client& client,
+                                                                 Service& service,
+                                                                 const ClientSharedPtr& held,
                                                                  bool may_retry) {
+  Client& client = *held;
   bool chunked = !req.body->length();
   client.requeue_budget.deposit(Clock::now());
   Result<http::Response> rsp = make_error_code(errc::no_endpoints);
@@ -408,10 +488,11 @@ asio::awaitable<Result<http::Response>> RouterWorker::attempt_on(http::Request& 
     const TraceId try_id = trace::child_of(req.ctx.trace);
     options_->propagator->write(req.headers, try_id);
     const auto wall_start = std::chrono::system_clock::now();
-    InFlight in_flight(*endpoint, client.shared->cells.local());
+    PendingTry done{InFlight(*endpoint, client.shared->cells.local()), held, endpoint,
+                    client.service_stats(req.ctx.dst_show), start};
     PendingGuard pending(*client.stats().pending);
-    std::shared_ptr<RequestStats> service_stats = client.service_stats(req.ctx.dst_show);
-    PendingGuard service_pending(*service_stats->pending);
+    PendingGuard service_pending(*done.service_stats->pending);
+    auto watch = StreamWatch::start(client.stats().h2, req, start);
     if (attempt_timeout) {
       rsp = co_await with_timeout(exchange_on(req, *endpoint, client), *attempt_timeout);
     } else {
@@ -419,7 +500,8 @@ asio::awaitable<Result<http::Response>> RouterWorker::attempt_on(http::Request& 
     }
     if (options_->h2 && may_retry) {
       co_await await_stream_end(service.policy.classifier, req, chunked, rsp,
-                                service.policy.classification_timeout);
+                                service.policy.classification_timeout,
+                                service.policy.retry_response_bytes);
     }
     if (is_error(rsp, errc::timeout)) {
       req.ctx.failure_stage = http::FailureStage::Service;
@@ -428,40 +510,34 @@ asio::awaitable<Result<http::Response>> RouterWorker::attempt_on(http::Request& 
                                " while waiting for a response for an individual request, "
                                "excluding retries. Remote Info: Not Available";
     }
-    auto now = Clock::now();
-    const auto verdict = classify(service.policy.classifier, req, chunked, rsp);
-    bool ok = filters::is_success(verdict);
-    if (options_->tracer->enabled() && (try_id.sampled.value_or(true) || try_id.debug)) {
-      trace_try(try_id, req, client, *endpoint, rsp, verdict, wall_start);
+    if (watch) {
+      rsp ? watch->response(*rsp) : watch->no_response();
     }
-    bool was_alive = !endpoint->accrual().removed();
+    auto now = Clock::now();
+    done.latency_ms = elapsed_ms(start);
+    const auto& kind = service.policy.classifier;
+    const auto verdict = verdict_now(kind, req, chunked, rsp);
+    if (options_->tracer->enabled() && (try_id.sampled.value_or(true) || try_id.debug)) {
+      trace_try(try_id, req, client, *endpoint, rsp,
+                verdict.value_or(filters::ResponseClass::Success), wall_start);
+    }
+    if (rsp) {
+      client.status_stats.record(client.stats(), rsp->status, done.latency_ms);
+    }
+    if (!verdict) {
+      // h2: the response still streams. Its class, the accrual's verdict and the success or
+      // failure counts come with its end; the endpoint counts it outstanding until then.
+      auto pending_try = std::make_shared<PendingTry>(std::move(done));
+      http::observe(rsp->body, [this, pending_try,
+                                verdict = EndVerdict(kind, req, chunked, rsp)](http::BodyEnd& end) {
+        finish_try(*pending_try, Clock::now(), filters::is_success(verdict.classify(end)), true);
+      });
+      break;
+    }
     // A full wait queue or a client that left mid-upload says nothing about the endpoint's
     // health: the try is then forgotten by the balancer (as if abandoned), not judged.
-    lb::AccrualEvent event;
-    if (!is_error(rsp, errc::overloaded) && !is_error(rsp, errc::client_gone)) {
-      event = in_flight.finish(start, now, ok);
-    }
-    if (event.kind == lb::AccrualEvent::Kind::Removed) {
-      if (was_alive) {
-        client.removals->incr();  // a failed probe re-marks, it does not remove again
-      }
-      client.removed_for_ms->incr(static_cast<std::uint64_t>(event.removed_for.count()));
-      log::get("router")->info(
-          "FailureAccrualFactory marking connection to \"{}\" as dead. Policy: {}. Remote "
-          "Address: Inet({},Map())",
-          client.label, policy_name(client.policy.failure_accrual), endpoint->pool->label());
-    } else if (event.kind == lb::AccrualEvent::Kind::Revived) {
-      client.revivals->incr();
-    }
-    const std::uint64_t latency = elapsed_ms(start);
-    client.stats().record(ok, latency);
-    service_stats->record(ok, latency);
-    if (rsp) {
-      client.status_stats.record(client.stats(), rsp->status, latency);
-    }
-    if (event.kind != lb::AccrualEvent::Kind::None) {
-      refresh_gauges(client, now);
-    }
+    finish_try(done, now, filters::is_success(*verdict),
+               !is_error(rsp, errc::overloaded) && !is_error(rsp, errc::client_gone));
     // A connection that could not be made: nothing was sent, so the request is requeued at
     // once on another pick, within the client's requeue budget (Finagle's RequeueFilter).
     // Finagle requeues only while the balancer still has an Open node (`canRetry`): once
@@ -477,6 +553,33 @@ asio::awaitable<Result<http::Response>> RouterWorker::attempt_on(http::Request& 
     client.requeues->incr();
   }
   co_return rsp;
+}
+
+void RouterWorker::finish_try(PendingTry& t, TimePoint now, bool ok, bool judged) {
+  Client& client = *t.client;
+  Endpoint& endpoint = *t.endpoint;
+  bool was_alive = !endpoint.accrual().removed();
+  lb::AccrualEvent event;
+  if (judged) {
+    event = t.in_flight.finish(t.start, now, ok);
+  }
+  if (event.kind == lb::AccrualEvent::Kind::Removed) {
+    if (was_alive) {
+      client.removals->incr();  // a failed probe re-marks, it does not remove again
+    }
+    client.removed_for_ms->incr(static_cast<std::uint64_t>(event.removed_for.count()));
+    log::get("router")->info(
+        "FailureAccrualFactory marking connection to \"{}\" as dead. Policy: {}. Remote "
+        "Address: Inet({},Map())",
+        client.label, policy_name(client.policy.failure_accrual), endpoint.pool->label());
+  } else if (event.kind == lb::AccrualEvent::Kind::Revived) {
+    client.revivals->incr();
+  }
+  client.stats().record(ok, t.latency_ms);
+  t.service_stats->record(ok, t.latency_ms);
+  if (event.kind != lb::AccrualEvent::Kind::None) {
+    refresh_gauges(client, now);
+  }
 }
 
 void RouterWorker::trace_try(const TraceId& id, const http::Request& req, const Client& client,

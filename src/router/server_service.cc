@@ -4,6 +4,7 @@
 #include "meshd/filters/deadline.h"
 #include "meshd/router/errors.h"
 #include "meshd/router/router.h"
+#include "router/stream_watch.h"
 
 namespace meshd::router {
 namespace {
@@ -201,6 +202,7 @@ asio::awaitable<Result<http::Response>> ServerService::call(http::Request req) {
     facts = request_facts(req, options.label);
     facts->exchange.server = settings_.label;
   }
+  auto watch = StreamWatch::start(stats_.h2, req, start);
   RouteNotes notes;
   Result<http::Response> rsp = make_error_code(errc::overloaded);
   if (settings_.max_concurrent_requests && now_in_flight > *settings_.max_concurrent_requests &&
@@ -220,8 +222,20 @@ asio::awaitable<Result<http::Response>> ServerService::call(http::Request req) {
   } else {
     rsp = co_await router_.route(std::move(req), &notes);
   }
+  if (watch) {
+    rsp ? watch->response(*rsp) : watch->no_response();
+  }
   const std::uint64_t latency = elapsed_ms(start);
-  stats_.record(is_success(rsp), latency);
+  if (notes.classified_at_end && rsp) {
+    // h2: the path stack's verdict comes as an `l5d-success-class` trailer at the stream's end.
+    http::observe(rsp->body, [&stats = stats_, latency](http::BodyEnd& end) {
+      auto cls = end.trailers.get("l5d-success-class");
+      stats.record(!end.error && !cls.empty() && std::strtod(std::string(cls).c_str(), nullptr) > 0,
+                   latency);
+    });
+  } else {
+    stats_.record(is_success(rsp), latency);
+  }
   if (!rsp) {
     stats_.status_error->incr();
     stats_.time_error->record(latency);
@@ -237,6 +251,11 @@ asio::awaitable<Result<http::Response>> ServerService::call(http::Request req) {
     }
     if (settings_.clear_context) {
       clear_response(*rsp);
+      if (options.h2) {
+        // h2 trailers may carry l5d-* fields too (`l5d-success-class` of this or a downstream
+        // router).
+        http::observe(rsp->body, [](http::BodyEnd& end) { end.trailers.remove_prefix("l5d-"); });
+      }
     }
   }
   co_return rsp;

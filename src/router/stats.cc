@@ -13,6 +13,22 @@ RequestStats::RequestStats(const telemetry::Scope& s)
       pending(s.gauge("pending")),
       request_latency_ms(s.histogram("request_latency_ms")) {}
 
+StreamStats::StreamStats(const telemetry::Scope& s, std::string_view duration_name)
+    : duration(s.histogram(duration_name)),
+      data_bytes(s.histogram("data_bytes")),
+      success(s.counter("stream_success")),
+      failures(s.counter("stream_failures")) {}
+
+void StreamStats::record(bool ok, std::uint64_t duration_ms, std::uint64_t bytes) const {
+  data_bytes->record(bytes);
+  record(ok, duration_ms);
+}
+
+void StreamStats::record(bool ok, std::uint64_t duration_ms) const {
+  duration->record(duration_ms);
+  (ok ? success : failures)->incr();
+}
+
 telemetry::Registry& RequestStats::dummy_registry() {
   static telemetry::Registry registry;
   return registry;
@@ -172,9 +188,9 @@ SharedStatsCache::EntrySharedPtr SharedStatsCache::acquire(const std::string& na
     return live;
   }
   std::string element = name.size() > 1 && name.front() == '/' ? name.substr(1) : name;
-  auto entry =
-      std::shared_ptr<Entry>(new Entry(name, scope_.scope(element), scope_.registry().slots()),
-                             [this](Entry* e) { release(e); });
+  auto entry = std::shared_ptr<Entry>(
+      new Entry(name, scope_.scope(element), scope_.registry().slots(), streams_),
+      [this](Entry* e) { release(e); });
   register_gauges(*entry);
   slot = entry;
   return entry;

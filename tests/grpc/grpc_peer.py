@@ -10,17 +10,22 @@
           LotsOfGreetings client streaming: the names joined with ","
           BidiHello       bidirectional: "hi <name>" for each name, as it arrives
           Fail            unary: aborts with the status code named by the request (e.g. "5")
+          StreamThenFail  server streaming, request "N,CODE,MS[,SIZE]": N replies (padded
+                          with "." to SIZE bytes), a pause of MS milliseconds, then status
+                          CODE (in the trailers, after the data)
         Runs until stdin closes or SIGTERM. Messages are raw bytes (no protobuf needed).
 
     grpc_peer.py client HOST:PORT CALL [ARG]
         Makes one call through HOST:PORT and prints the outcome as one JSON line:
-        {"code": "OK", "replies": [...], "details": "..."}.
+        {"code": "OK", "replies": [...], "details": "..."}. StreamThenFail adds
+        "success_class": the l5d-success-class trailer meshd appended ("" if none).
 """
 
 import json
 import signal
 import sys
 import threading
+import time
 from concurrent import futures
 
 import grpc
@@ -67,6 +72,18 @@ class Greeter:
             yield b"hi " + name
 
 
+def stream_then_fail(request, context):
+    fields = request.decode().split(",")
+    count, code, pause_ms = fields[:3]
+    size = int(fields[3]) if len(fields) > 3 else 0
+    for i in range(int(count)):
+        reply = b"reply %d" % i
+        yield reply + b"." * max(0, size - len(reply))
+    time.sleep(int(pause_ms) / 1000.0)
+    if int(code) != 0:
+        context.abort(_code(code.encode()), "failed after the data")
+
+
 def _code(request):
     number = int(request.decode())
     for code in grpc.StatusCode:
@@ -85,6 +102,7 @@ def serve(fail_first):
         "BidiHello": grpc.stream_stream_rpc_method_handler(greeter.bidi_hello),
         "Fail": grpc.unary_unary_rpc_method_handler(
             lambda request, context: context.abort(_code(request), "failed on purpose")),
+        "StreamThenFail": grpc.unary_stream_rpc_method_handler(stream_then_fail),
     }
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, handlers),))
@@ -100,6 +118,7 @@ def serve(fail_first):
 
 def call(target, name, arg):
     replies = []
+    extra = {}
     with grpc.insecure_channel(target) as channel:
         method = "/%s/%s" % (SERVICE, name)
         try:
@@ -107,6 +126,13 @@ def call(target, name, arg):
                 replies.append(channel.unary_unary(method)(arg.encode(), timeout=10))
             elif name == "LotsOfReplies":
                 replies.extend(channel.unary_stream(method)(arg.encode(), timeout=10))
+            elif name == "StreamThenFail":
+                stream = channel.unary_stream(method)(arg.encode(), timeout=10)
+                try:
+                    replies.extend(stream)
+                finally:
+                    trailers = dict(stream.trailing_metadata() or ())
+                    extra["success_class"] = trailers.get("l5d-success-class", "")
             elif name == "LotsOfGreetings":
                 names = (n.encode() for n in arg.split(","))
                 replies.append(channel.stream_unary(method)(names, timeout=10))
@@ -119,6 +145,7 @@ def call(target, name, arg):
         except grpc.RpcError as e:
             out = {"code": e.code().name, "replies": [r.decode() for r in replies],
                    "details": e.details() or ""}
+    out.update(extra)
     print(json.dumps(out), flush=True)
 
 

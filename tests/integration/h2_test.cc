@@ -37,7 +37,8 @@ class H2 : public ::testing::Test {
   /// An h2 router as in the linkerd-examples gRPC DaemonSet config: io.l5d.header.path with
   /// one segment, `/svc => /$/io.buoyant.http.domainToPathPfx/grpc`; the fs namer knows the
   /// gRPC server as `Greeter` (`/svc/helloworld.Greeter` → `/grpc/Greeter/helloworld`).
-  std::string grpc_config(std::uint16_t server_port, const std::string& classifier) {
+  std::string grpc_config(std::uint16_t server_port, const std::string& classifier,
+                          const std::string& service_extra = "") {
     std::filesystem::create_directories(disco_);
     std::ofstream(disco_ / "Greeter") << "127.0.0.1 " << server_port << "\n";
     return "admin: {ip: 127.0.0.1, port: 0}\n"
@@ -59,9 +60,7 @@ class H2 : public ::testing::Test {
            "  service:\n"
            "    responseClassifier:\n"
            "      kind: " +
-           classifier +
-           "\n"
-           "  servers: [{ip: 127.0.0.1, port: 0}]\n";
+           classifier + "\n" + service_extra + "  servers: [{ip: 127.0.0.1, port: 0}]\n";
   }
 
   TempDir dir_;
@@ -121,6 +120,70 @@ TEST_F(H2, GrpcStatusInTheTrailersOfAUnaryCallIsClassifiedAndRetried) {
   auto failed = grpc_call(meshd.port("grpc"), "Fail", "5");
   EXPECT_NE(failed.find("NOT_FOUND"), std::string::npos) << failed;
   EXPECT_EQ(meshd.metric("rt/grpc/service/svc/helloworld.Greeter/failures"), 1);
+}
+
+TEST_F(H2, AStreamingCallIsClassifiedByItsTrailersAtItsEnd) {
+  auto server = grpc_server();
+  Meshd meshd(dir_.path(), grpc_config(std::stoi(server->first_line()), "io.l5d.h2.grpc.default"));
+  ASSERT_TRUE(meshd.started());
+  const auto port = meshd.port("grpc");
+  const std::string server_scope = "rt/grpc/server/127.0.0.1/" + std::to_string(port) + "/";
+
+  // Ten replies, then INTERNAL (13) in the trailers 300 ms later: past classificationTimeoutMs
+  // (100), so the verdict waits for the stream's end and travels as a trailer.
+  auto out = grpc_call(port, "StreamThenFail", "10,13,300");
+  EXPECT_NE(out.find("\"code\": \"INTERNAL\""), std::string::npos) << out;
+  EXPECT_NE(out.find("\"reply 9\"]"), std::string::npos) << out;
+  EXPECT_NE(out.find("\"success_class\": \"0.0\""), std::string::npos) << out;
+  // Every scope counts it a failure once the stream ended (the stats follow within the
+  // request's round trip: the trailer was written after they were recorded).
+  EXPECT_EQ(meshd.metric("rt/grpc/service/svc/helloworld.Greeter/failures"), 1);
+  EXPECT_EQ(meshd.metric("rt/grpc/service/svc/helloworld.Greeter/success"), 0);
+  EXPECT_EQ(meshd.metric("rt/grpc/client/#/io.l5d.fs/Greeter/failures"), 1);
+  EXPECT_EQ(meshd.metric(server_scope + "failures"), 1);
+  EXPECT_EQ(meshd.metric(server_scope + "success"), 0);
+
+  // The same stream ending in OK is a success, and says so in its trailer.
+  out = grpc_call(port, "StreamThenFail", "3,0,300");
+  EXPECT_NE(out.find("\"success_class\": \"1.0\""), std::string::npos) << out;
+  EXPECT_EQ(meshd.metric("rt/grpc/service/svc/helloworld.Greeter/success"), 1);
+  EXPECT_EQ(meshd.metric(server_scope + "success"), 1);
+
+  // Linkerd's stream stats: both calls' streams ended cleanly (a gRPC error is a clean end).
+  for (const std::string& scope :
+       {server_scope, std::string("rt/grpc/service/svc/helloworld.Greeter/"),
+        std::string("rt/grpc/client/#/io.l5d.fs/Greeter/")}) {
+    EXPECT_EQ(meshd.metric(scope + "request/stream/stream_success"), 2) << scope;
+    EXPECT_EQ(meshd.metric(scope + "response/stream/stream_success"), 2) << scope;
+    EXPECT_EQ(meshd.metric(scope + "response/stream/stream_failures"), 0) << scope;
+    EXPECT_EQ(meshd.metric(scope + "stream/stream_success"), 2) << scope;
+  }
+}
+
+TEST_F(H2, AResponseLargerThanRetryBufferSizeIsNotRetried) {
+  auto server = grpc_server();
+  const auto server_port = static_cast<std::uint16_t>(std::stoi(server->first_line()));
+  // A 20 000-byte reply, then UNAVAILABLE in the trailers: all of it arrives within
+  // classificationTimeoutMs, but it is larger than responseBytes (16383 by default).
+  {
+    Meshd meshd(dir_.path(), grpc_config(server_port, "io.l5d.h2.grpc.default"));
+    ASSERT_TRUE(meshd.started());
+    auto out = grpc_call(meshd.port("grpc"), "StreamThenFail", "1,14,0,20000");
+    EXPECT_NE(out.find("\"code\": \"UNAVAILABLE\""), std::string::npos) << out;
+    EXPECT_NE(out.find("\"reply 0...."), std::string::npos) << out;
+    EXPECT_EQ(meshd.metric("rt/grpc/service/svc/helloworld.Greeter/retries/total"), 0);
+    EXPECT_EQ(meshd.metric("rt/grpc/service/svc/helloworld.Greeter/failures"), 1);
+  }
+  // With a buffer that holds it, the same response is retried (and fails again, within the
+  // retry budget).
+  Meshd meshd(dir_.path(),
+              grpc_config(server_port, "io.l5d.h2.grpc.default",
+                          "    retryBufferSize: {responseBytes: 65536}\n"),
+              {}, "meshd-big-buffer");
+  ASSERT_TRUE(meshd.started());
+  auto out = grpc_call(meshd.port("grpc"), "StreamThenFail", "1,14,0,20000");
+  EXPECT_NE(out.find("\"code\": \"UNAVAILABLE\""), std::string::npos) << out;
+  EXPECT_GE(meshd.metric("rt/grpc/service/svc/helloworld.Greeter/retries/total"), 1);
 }
 
 TEST_F(H2, GrpcNeverRetryableGivesTheErrorBack) {

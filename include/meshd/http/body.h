@@ -2,11 +2,15 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <boost/system/error_code.hpp>
+
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "meshd/core/result.h"
 #include "meshd/http/headers.h"
@@ -37,6 +41,11 @@ class Body {
   /// nullopt when more must still come (or the body cannot tell). Lets a proxy keep a small
   /// request of unknown length for retries without stalling a stream that is still open.
   virtual std::optional<std::uint64_t> arrived() const { return std::nullopt; }
+
+  /// Bytes that have arrived and wait to be read (0 when the body cannot tell). Lets a proxy
+  /// bound what it holds while it waits for the end of a response (h2
+  /// `retryBufferSize.responseBytes`).
+  virtual std::uint64_t buffered() const { return 0; }
 };
 
 using BodyPtr = std::unique_ptr<Body>;
@@ -58,6 +67,61 @@ class BufferBody final : public Body {
   Headers trailers_;
   bool done_ = false;
 };
+
+/// How an observed body ended (see ObservedBody).
+struct BodyEnd {
+  /// Empty when the body ended cleanly; else the error that cut it off, or
+  /// `asio::error::operation_aborted` when it was dropped before its end (its reader went away).
+  boost::system::error_code error;
+  std::uint64_t bytes = 0;  ///< data bytes read through the body
+  /// The final trailers, empty after an error. An observer may add fields: observers later in
+  /// the chain, and the body's reader, see them.
+  Headers& trailers;
+};
+
+/// A body that tells observers how it ended, exactly once: at its clean end (before the reader
+/// gets the empty piece), at the error that ends it, or, when it is dropped first, from its
+/// destructor (a clean end if all of it had arrived, so that a reader that skips a body it
+/// knows to be empty loses nothing; fields observers add are then not seen by anyone). Observers
+/// run in the order they were added (see `observe`) and must not throw. Used for what can only be
+/// known at a stream's end: h2 stream stats, and the classification of a response by its trailers.
+class ObservedBody final : public Body {
+ public:
+  using Observer = std::function<void(BodyEnd&)>;
+
+  explicit ObservedBody(BodyPtr inner) : inner_(std::move(inner)) {}
+  ~ObservedBody() override;
+  ObservedBody(const ObservedBody&) = delete;
+  ObservedBody& operator=(const ObservedBody&) = delete;
+
+  /// Adds an observer, called after those already added.
+  void add(Observer observer) { observers_.push_back(std::move(observer)); }
+  /// True once the end has been reported.
+  bool ended() const noexcept { return ended_; }
+
+  // http::Body
+  boost::asio::awaitable<Result<std::string_view>> read() override;
+  std::optional<std::uint64_t> length() const override { return inner_->length(); }
+  const Headers& trailers() const override { return ended_ ? trailers_ : inner_->trailers(); }
+  std::optional<std::uint64_t> arrived() const override {
+    return ended_ ? std::optional<std::uint64_t>{0} : inner_->arrived();
+  }
+  std::uint64_t buffered() const override { return ended_ ? 0 : inner_->buffered(); }
+
+ private:
+  void finish(boost::system::error_code ec) noexcept;
+
+  BodyPtr inner_;
+  std::vector<Observer> observers_;
+  Headers trailers_;
+  std::uint64_t bytes_ = 0;
+  bool ended_ = false;
+};
+
+/// Adds `observer` to `body`: to its observers when it is an ObservedBody that has not ended,
+/// else by wrapping it in one. Wrapping once per body keeps one indirection however many
+/// layers observe it.
+void observe(BodyPtr& body, ObservedBody::Observer observer);
 
 /// Reads `body` to its end, appending to `out`; fails with `errc::body_too_large` past `limit`.
 boost::asio::awaitable<Result<void>> read_all(Body& body, std::string& out,

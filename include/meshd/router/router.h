@@ -77,6 +77,9 @@ struct RouteNotes {
   std::string dtab_local;  ///< the request's local dtab, shown
   http::FailureStage failure_stage = http::FailureStage::None;
   std::string failure_detail;
+  /// h2: the response's class waits for the end of its stream (its trailers); the router then
+  /// appends `l5d-success-class` as a trailer instead of setting it in the head.
+  bool classified_at_end = false;
 };
 
 using RouterOptionsConstSharedPtr = std::shared_ptr<const RouterOptions>;
@@ -142,7 +145,14 @@ class RouterWorker {
   /// One attempt on one of `client`'s endpoints. `may_retry`: the request's body was kept, so
   /// on h2 routers the response may be held up to classificationTimeoutMs for its trailers.
   asio::awaitable<Result<http::Response>> attempt_on(http::Request& req, Service& service,
-                                                     Client& client, bool may_retry);
+                                                     const ClientSharedPtr& held, bool may_retry);
+  /// What is left to record of one try once its class is known (at the response head, or at
+  /// the end of an h2 response stream): failure accrual, the client's and its per-service
+  /// request stats (forward.cc).
+  struct PendingTry;
+  /// Records `t`'s outcome at `now`; `judged` false for a try that says nothing about the
+  /// endpoint's health (the balancer forgets it).
+  void finish_try(PendingTry& t, TimePoint now, bool ok, bool judged);
   /// Builds and records the client span of one try (when the trace is sampled).
   void trace_try(const TraceId& id, const http::Request& req, const Client& client,
                  const Endpoint& endpoint, const Result<http::Response>& rsp,
@@ -185,7 +195,7 @@ class RouterWorker {
   ClientSharedPtr client_for(const dtab::BoundName& bound, TimePoint now);
   ServiceSharedPtr service_for(const dtab::Path& dst, const std::string& name, TimePoint now);
   void update_endpoints(Client& client, const dtab::AddrConstSharedPtr& addr, TimePoint now);
-  void refresh_gauges(Client& client, TimePoint now);
+  static void refresh_gauges(Client& client, TimePoint now);
   /// Linkerd's ErrorResponder: the response for a request that ended in `ec`.
   http::Response error_for(const http::Request& req, boost::system::error_code ec) const;
   http::Response error(int status, std::string_view message) const;

@@ -25,6 +25,33 @@ inline std::uint64_t elapsed_ms(std::chrono::steady_clock::time_point start) {
                                         .count());
 }
 
+/// Linkerd's StreamStatsFilter metrics of one h2 stream in a scope (`request/stream/`,
+/// `response/stream/`, `stream/`): how long it lasted, whether it ended cleanly, and its data
+/// bytes.
+struct StreamStats {
+  /// Under `scope`, with the duration histogram named `duration_name`.
+  StreamStats(const telemetry::Scope& scope, std::string_view duration_name);
+  /// Records one stream that ended (cleanly when `ok`) after `duration_ms`, carrying `bytes`.
+  void record(bool ok, std::uint64_t duration_ms, std::uint64_t bytes) const;
+  /// Records one exchange (`stream/`): no data bytes of its own.
+  void record(bool ok, std::uint64_t duration_ms) const;
+
+  telemetry::HistogramSharedPtr duration, data_bytes;
+  telemetry::CounterSharedPtr success, failures;
+};
+
+/// The h2 stream stats of one scope: `request/stream/{stream_duration_ms,stream_success,
+/// stream_failures,data_bytes}`, the same under `response/stream/`, and `stream/` for the whole
+/// exchange (`total_latency_ms`, from the request's start until both streams ended).
+struct H2StreamStats {
+  explicit H2StreamStats(const telemetry::Scope& scope)
+      : request(scope.scope("request").scope("stream"), "stream_duration_ms"),
+        response(scope.scope("response").scope("stream"), "stream_duration_ms"),
+        total(scope.scope("stream"), "total_latency_ms") {}
+  StreamStats request, response, total;
+};
+using H2StreamStatsSharedPtr = std::shared_ptr<const H2StreamStats>;
+
 /// Request stats of one scope (`rt/<r>/server/<ip>/<port>`, `rt/<r>/service/<name>`,
 /// `rt/<r>/client/<id>`), Linkerd's names. Created once; updated lock-free from any worker.
 struct RequestStats {
@@ -33,11 +60,15 @@ struct RequestStats {
 
   /// Records one finished request, a success or a failure as the classifier says.
   void record(bool success, std::uint64_t latency_ms);
+  /// h2 routers: registers the scope's stream stats (`h2`). Call once, before sharing.
+  void enable_streams() { h2 = std::make_shared<H2StreamStats>(scope); }
 
   telemetry::Scope scope{dummy_registry(), {}};
   telemetry::CounterSharedPtr requests, success, failures;
   telemetry::GaugeSharedPtr pending;
   telemetry::HistogramSharedPtr request_latency_ms;
+  /// The stream stats of h2 routers' scopes; null on http routers.
+  H2StreamStatsSharedPtr h2;
   /// `status/<code>` and `status/<N>XX`, created on first use (the registry dedups).
   telemetry::CounterSharedPtr status_counter(int status);
   /// `status/<N>XX` of `status` (`2XX`).
@@ -110,8 +141,12 @@ class SharedStatsCache {
   /// for `/client_state.json`).
   class Entry {
    public:
-    Entry(std::string name, const telemetry::Scope& scope, std::size_t slots)
-        : name_(std::move(name)), stats(scope), cells(slots) {}
+    Entry(std::string name, const telemetry::Scope& scope, std::size_t slots, bool streams)
+        : name_(std::move(name)), stats(scope), cells(slots) {
+      if (streams) {
+        stats.enable_streams();
+      }
+    }
     /// The name as bound (`/#/io.l5d.fs/hello`, `/svc/hello`).
     const std::string& name() const noexcept { return name_; }
     /// Records the address snapshot the name is bound to now.
@@ -146,9 +181,10 @@ class SharedStatsCache {
   /// `retries/budget` (summed); a service's `retries/budget` (summed).
   enum class Kind { Client, Service, Plain };
 
-  /// Entries under `scope` (which names the kind: `rt/<r>/client`).
-  explicit SharedStatsCache(telemetry::Scope scope, Kind kind = Kind::Plain)
-      : scope_(std::move(scope)), kind_(kind) {}
+  /// Entries under `scope` (which names the kind: `rt/<r>/client`); with h2 stream stats when
+  /// `streams`.
+  explicit SharedStatsCache(telemetry::Scope scope, Kind kind = Kind::Plain, bool streams = false)
+      : scope_(std::move(scope)), kind_(kind), streams_(streams) {}
   SharedStatsCache(const SharedStatsCache&) = delete;
   SharedStatsCache& operator=(const SharedStatsCache&) = delete;
 
@@ -166,6 +202,7 @@ class SharedStatsCache {
 
   telemetry::Scope scope_;
   Kind kind_;
+  bool streams_;
   mutable std::mutex mutex_;
   std::unordered_map<std::string, std::weak_ptr<Entry>> entries_;
 };
@@ -182,10 +219,11 @@ struct BindCacheStats {
 /// The stats root of a router (`rt/<label>`), shared by its workers, with the client and service
 /// scopes they share. Must outlive the workers' caches.
 struct RouterStats {
-  explicit RouterStats(telemetry::Scope scope)
+  /// `streams`: an h2 router, whose client and service scopes have stream stats.
+  explicit RouterStats(telemetry::Scope scope, bool streams = false)
       : scope(std::move(scope)),
-        clients(this->scope.scope("client"), SharedStatsCache::Kind::Client),
-        services(this->scope.scope("service"), SharedStatsCache::Kind::Service),
+        clients(this->scope.scope("client"), SharedStatsCache::Kind::Client, streams),
+        services(this->scope.scope("service"), SharedStatsCache::Kind::Service, streams),
         path_cache(this->scope.scope("bindcache").scope("path")),
         client_cache(this->scope.scope("bindcache").scope("client")) {}
   telemetry::Scope scope;
