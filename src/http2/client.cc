@@ -2,8 +2,10 @@
 
 #include <boost/asio/error.hpp>
 
+#include <new>
 #include <utility>
 
+#include "http2/block_pool.h"
 #include "http2/client_internal.h"
 
 namespace meshd::http2 {
@@ -47,6 +49,16 @@ class ResponseBody final : public http::Body {
   }
   ResponseBody(const ResponseBody&) = delete;
   ResponseBody& operator=(const ResponseBody&) = delete;
+
+  // One per exchange: from the codec's block cache.
+  static void* operator new(std::size_t n) {
+    void* p = BlockPool::allocate(n);
+    if (p == nullptr) {
+      throw std::bad_alloc();
+    }
+    return p;
+  }
+  static void operator delete(void* p) noexcept { BlockPool::release(p); }
 
   // http::Body
   asio::awaitable<Result<std::string_view>> read() override {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "http2/client_internal.h"
+#include "http2/header_block.h"
 #include "meshd/core/log.h"
 #include "meshd/http2/settings.h"
 
@@ -231,6 +232,7 @@ int Connection::on_stream_close(std::int32_t stream_id, std::uint32_t error_code
   }
   ClientStreamSharedPtr st = std::move(it->second);
   streams_.erase(it);
+  forget_found();
   if (options_.hooks.on_stream) {
     options_.hooks.on_stream(-1);
   }
@@ -291,21 +293,12 @@ ssize_t Connection::read_request_body(std::int32_t stream_id, std::uint8_t* buf,
     if (st.out_trailers.empty()) {
       return 0;
     }
-    std::vector<std::string> names;
-    names.reserve(st.out_trailers.size());
-    std::vector<nghttp2_nv> nva;
-    nva.reserve(st.out_trailers.size());
+    HeaderBlock nva;
     st.out_trailers.for_each([&](const http::Headers::Field& f) {
       if (f.name.empty() || f.name.front() == ':') {
         return;
       }
-      std::string& name = names.emplace_back(f.name);
-      for (char& c : name) {
-        c = http::ascii_lower(c);
-      }
-      nva.push_back(nghttp2_nv{reinterpret_cast<std::uint8_t*>(name.data()),
-                               reinterpret_cast<std::uint8_t*>(const_cast<char*>(f.value.data())),
-                               name.size(), f.value.size(), NGHTTP2_NV_FLAG_NONE});
+      nva.add(f.name, f.value);
     });
     if (nghttp2_submit_trailer(session_, stream_id, nva.data(), nva.size()) == 0) {
       *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;  // the trailers' HEADERS ends the stream

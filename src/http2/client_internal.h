@@ -18,6 +18,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "http2/block_pool.h"
 #include "meshd/core/asio.h"
 #include "meshd/core/result.h"
 #include "meshd/http/message.h"
@@ -39,9 +40,10 @@ class Signal {
   /// Waits until `notify()`, `until`, or the cancellation of the caller's coroutine; the caller
   /// must check its cancellation state before waiting (an already cancelled coroutine would
   /// throw).
-  asio::awaitable<void> wait(Clock::time_point until = Clock::time_point::max()) {
+  /// (Not a coroutine itself: the timer's wait is the awaitable, one frame less per wait.)
+  auto wait(Clock::time_point until = Clock::time_point::max()) {
     timer_.expires_at(until);
-    co_await timer_.async_wait(use_nothrow);
+    return timer_.async_wait(use_nothrow);
   }
   void notify() noexcept { timer_.cancel(); }
 
@@ -163,6 +165,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
                   asio::cancellation_slot slot = {});
 
   ClientStream* find(std::int32_t stream_id) const noexcept;
+  /// Drops find()'s memory of the last stream found (a stream left `streams_`).
+  void forget_found() noexcept { found_ = nullptr; }
   void stop_pump(ClientStream& st) noexcept;
   /// How `st` ended, when nghttp2 closed it before the response was complete.
   void explain_close(ClientStream& st, std::uint32_t error_code);
@@ -179,7 +183,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   ClientOptions options_;
   asio::any_io_executor executor_;
   nghttp2_session* session_ = nullptr;
-  std::unordered_map<std::int32_t, ClientStreamSharedPtr> streams_;
+  std::unordered_map<std::int32_t, ClientStreamSharedPtr, std::hash<std::int32_t>, std::equal_to<>,
+                     PoolAllocator<std::pair<const std::int32_t, ClientStreamSharedPtr>>>
+      streams_;
+  /// The stream find() returned last, and its id: null when unknown.
+  mutable ClientStream* found_ = nullptr;
+  mutable std::int32_t found_id_ = 0;
   std::uint32_t credit_threshold_ = 1;  ///< window bytes credited at once (window_update_ratio)
 
   Signal write_signal_;

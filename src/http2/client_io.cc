@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "http2/block_pool.h"
 #include "http2/client_internal.h"
 #include "meshd/core/log.h"
 #include "meshd/core/spawn.h"
@@ -109,7 +110,8 @@ void Connection::begin() {
   nghttp2_option_set_max_outbound_ack(opt, kMaxOutboundAck);
   nghttp2_option_set_max_reserved_remote_streams(opt, 0);
   nghttp2_option_set_no_closed_streams(opt, 1);
-  int rv = nghttp2_session_client_new2(&session_, client_callbacks(), this, opt);
+  int rv =
+      nghttp2_session_client_new3(&session_, client_callbacks(), this, opt, nghttp2_pool_mem());
   nghttp2_option_del(opt);
   if (rv != 0) {
     session_ = nullptr;
@@ -300,6 +302,7 @@ void Connection::shutdown(boost::system::error_code ec, std::string_view detail)
                            stream_->remote_endpoint().address().to_string(), detail);
   auto streams = std::move(streams_);
   streams_.clear();
+  forget_found();
   for (auto& [id, st] : streams) {
     if (options_.hooks.on_stream) {
       options_.hooks.on_stream(-1);

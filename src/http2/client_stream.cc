@@ -2,10 +2,13 @@
 // filtering, the body pump), resetting it, and crediting its window (client_internal.h).
 
 #include <cctype>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "http2/block_pool.h"
 #include "http2/client_internal.h"
+#include "http2/header_block.h"
 #include "meshd/core/log.h"
 #include "meshd/http/headers.h"
 
@@ -13,24 +16,38 @@ namespace meshd::http2::client_detail {
 namespace {
 
 /// The request's fields as HTTP/2 sends them: pseudo-headers first, then the regular fields
-/// lower-cased, minus connection-specific ones (client.h). The strings live here; nghttp2
-/// copies them when the request is submitted.
+/// lower-cased, minus connection-specific ones (client.h). Lower-cased names live here, values
+/// in the request; nghttp2 copies them when the request is submitted.
 class RequestHead {
  public:
   RequestHead(const http::Request& req, std::string_view default_scheme) {
     const http::Headers& h = req.headers;
-    std::string_view scheme = h.contains(":scheme") ? h.get(":scheme") : default_scheme;
-    std::string_view authority = h.contains(":authority") ? h.get(":authority") : h.get("Host");
-    bool has_authority = h.contains(":authority") || h.contains("Host");
-    names_.reserve(h.size() + 4);
-    nva_.reserve(h.size() + 4);
+    // One pass for the fields the pseudo-headers come from (the first of each counts).
+    std::optional<std::string_view> scheme;
+    std::optional<std::string_view> authority;
+    std::optional<std::string_view> host;
+    bool has_connection = false;
+    h.for_each([&](const http::Headers::Field& f) {
+      if (!scheme && http::iequals(f.name, ":scheme")) {
+        scheme = f.value;
+      } else if (!authority && http::iequals(f.name, ":authority")) {
+        authority = f.value;
+      } else if (!host && http::iequals(f.name, "host")) {
+        host = f.value;
+      } else if (!has_connection && http::iequals(f.name, "connection")) {
+        has_connection = true;
+      }
+    });
     add(":method", req.method);
-    add(":scheme", scheme);
-    if (has_authority) {
-      add(":authority", authority);
+    add(":scheme", scheme.value_or(default_scheme));
+    if (authority || host) {
+      add(":authority", authority ? *authority : *host);
     }
     add(":path", req.target);
-    std::vector<std::string_view> connection_named = connection_tokens(h);
+    std::vector<std::string_view> connection_named;
+    if (has_connection) {
+      connection_named = connection_tokens(h);
+    }
     h.for_each([&](const http::Headers::Field& f) {
       if (!excluded(f, connection_named)) {
         add(f.name, f.value);
@@ -38,8 +55,8 @@ class RequestHead {
     });
   }
 
-  nghttp2_nv* data() noexcept { return nva_.data(); }
-  std::size_t size() const noexcept { return nva_.size(); }
+  nghttp2_nv* data() noexcept { return block_.data(); }
+  std::size_t size() const noexcept { return block_.size(); }
 
  private:
   /// The fields the Connection header names (`Connection: close, x-foo`).
@@ -86,18 +103,9 @@ class RequestHead {
     return false;
   }
 
-  void add(std::string_view name, std::string_view value) {
-    std::string& lower = names_.emplace_back(name);  // reserved: never reallocates
-    for (char& c : lower) {
-      c = http::ascii_lower(c);
-    }
-    nva_.push_back(nghttp2_nv{reinterpret_cast<std::uint8_t*>(lower.data()),
-                              reinterpret_cast<std::uint8_t*>(const_cast<char*>(value.data())),
-                              lower.size(), value.size(), NGHTTP2_NV_FLAG_NONE});
-  }
+  void add(std::string_view name, std::string_view value) { block_.add(name, value); }
 
-  std::vector<std::string> names_;
-  std::vector<nghttp2_nv> nva_;
+  HeaderBlock block_;
 };
 
 ssize_t read_request_body_cb(nghttp2_session*, std::int32_t stream_id, std::uint8_t* buf,
@@ -110,8 +118,17 @@ ssize_t read_request_body_cb(nghttp2_session*, std::int32_t stream_id, std::uint
 }  // namespace
 
 ClientStream* Connection::find(std::int32_t stream_id) const noexcept {
+  // The callbacks of one frame (a header block's fields, above all) ask for the same stream.
+  if (stream_id == found_id_ && found_ != nullptr) {
+    return found_;
+  }
   auto it = streams_.find(stream_id);
-  return it == streams_.end() ? nullptr : it->second.get();
+  if (it == streams_.end()) {
+    return nullptr;
+  }
+  found_id_ = stream_id;
+  found_ = it->second.get();
+  return found_;
 }
 
 void Connection::fail(ClientStream& st, boost::system::error_code ec, bool replayable,
@@ -138,7 +155,7 @@ Result<ClientStreamSharedPtr> Connection::open_stream(http::Request& req,
     failure.detail = "the server's " + std::to_string(max) + " concurrent streams are in use";
     return make_error_code(errc::overloaded);
   }
-  auto st = std::make_shared<ClientStream>(executor_);
+  auto st = std::allocate_shared<ClientStream>(PoolAllocator<ClientStream>(), executor_);
   // An empty body needs no DATA, unless it has trailers to send (known up front then).
   auto length = req.body ? req.body->length() : std::optional<std::uint64_t>(0);
   bool has_body = !length || *length > 0 || (req.body && !req.body->trailers().empty());

@@ -2,6 +2,7 @@
 // and what nghttp2 reports of the peer's mistakes. They run inside nghttp2_session_mem_recv and
 // nghttp2_session_mem_send, so they never resume a coroutine nor re-enter the session.
 
+#include "http2/block_pool.h"
 #include "http2/server_session_internal.h"
 #include "meshd/core/log.h"
 
@@ -13,12 +14,21 @@ ServerSession& self_of(void* user) { return *static_cast<ServerSession*>(user); 
 }  // namespace
 
 ServerStream* ServerSession::find(std::int32_t id) {
+  // The callbacks of one frame (a header block's fields, above all) ask for the same stream.
+  if (id == found_id_ && found_ != nullptr) {
+    return found_;
+  }
   auto it = streams_.find(id);
-  return it == streams_.end() ? nullptr : it->second.get();
+  if (it == streams_.end()) {
+    return nullptr;
+  }
+  found_id_ = id;
+  found_ = it->second.get();
+  return found_;
 }
 
 void ServerSession::open_stream(std::int32_t id) {
-  auto st = std::make_shared<ServerStream>(id, executor_);
+  auto st = std::allocate_shared<ServerStream>(PoolAllocator<ServerStream>(), id, executor_);
   streams_.emplace(id, st);
   if (options_.hooks.on_stream) {
     options_.hooks.on_stream(1);
@@ -76,6 +86,8 @@ int ServerSession::add_field(ServerStream& st, nghttp2_headers_category cat, std
     return 0;
   }
   if (name.empty() || name[0] != ':') {
+    // Pseudo-header fields precede regular ones (nghttp2 checks): they are all known now.
+    st.add_pseudo_fields();
     st.fields.add(name, value);
   } else if (name == ":method") {
     st.method = value;
@@ -175,6 +187,7 @@ int ServerSession::on_stream_close(nghttp2_session*, std::int32_t stream_id, std
   }
   auto st = std::move(it->second);
   self.streams_.erase(it);
+  self.found_ = nullptr;
   self.close_stream(st);
   return 0;
 }

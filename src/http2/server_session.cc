@@ -6,6 +6,7 @@
 #include <array>
 #include <utility>
 
+#include "http2/block_pool.h"
 #include "http2/server_session_internal.h"
 #include "http2/server_upgrade_internal.h"
 #include "meshd/core/log.h"
@@ -115,7 +116,7 @@ bool ServerSession::init() {
   nghttp2_option_set_no_closed_streams(opt, 1);
 
   nghttp2_session* s = nullptr;
-  int rv = nghttp2_session_server_new2(&s, cbs, this, opt);
+  int rv = nghttp2_session_server_new3(&s, cbs, this, opt, nghttp2_pool_mem());
   nghttp2_option_del(opt);
   nghttp2_session_callbacks_del(cbs);
   if (rv != 0) {
@@ -137,7 +138,7 @@ bool ServerSession::init() {
 }
 
 bool ServerSession::upgrade(std::string_view settings, http::Request req, bool head) {
-  auto st = std::make_shared<ServerStream>(1, executor_);
+  auto st = std::allocate_shared<ServerStream>(PoolAllocator<ServerStream>(), 1, executor_);
   int rv = nghttp2_session_upgrade2(session_.get(),
                                     reinterpret_cast<const std::uint8_t*>(settings.data()),
                                     settings.size(), head ? 1 : 0, st.get());
@@ -329,6 +330,7 @@ void ServerSession::stop() {
   // nghttp2_session_del calls no callbacks: end the remaining streams here.
   auto streams = std::move(streams_);
   streams_.clear();
+  found_ = nullptr;
   for (auto& [id, st] : streams) {
     close_stream(st);
   }

@@ -20,6 +20,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "http2/block_pool.h"
 #include "meshd/core/asio.h"
 #include "meshd/http/message.h"
 #include "meshd/http2/server.h"
@@ -57,12 +58,29 @@ struct ServerStream {
 
   const std::int32_t id;
 
+  /// Adds `:authority` and `:scheme` to `fields`, once, ahead of the regular fields.
+  void add_pseudo_fields() {
+    if (pseudo_added) {
+      return;
+    }
+    pseudo_added = true;
+    if (has_authority) {
+      fields.add(":authority", authority);
+    }
+    if (!scheme.empty()) {
+      fields.add(":scheme", scheme);
+    }
+  }
+
   // The request head, as decoded.
   std::string method;
   std::string path;
   std::string scheme;
   std::string authority;
   bool has_authority = false;
+  /// `:authority` (when sent) and `:scheme` as the first fields (they were added to `fields`).
+  bool pseudo_added = false;
+  /// The request's fields: `:authority` and `:scheme`, then the regular fields as received.
   http::Headers fields;
   http::Headers trailers;
   /// Decoded size (RFC 9113 §6.5.2) of the header block being received.
@@ -87,12 +105,15 @@ struct ServerStream {
   bool running = false;  ///< its service coroutine (call and response body) is running
   /// Cancels the service coroutine (the client reset the stream). Shared with the coroutine's
   /// completion handler: Asio touches the slot after the coroutine frame is gone.
-  std::shared_ptr<asio::cancellation_signal> cancel = std::make_shared<asio::cancellation_signal>();
+  std::shared_ptr<asio::cancellation_signal> cancel =
+      std::allocate_shared<asio::cancellation_signal>(PoolAllocator<asio::cancellation_signal>());
 
   // The response body, pulled one piece at a time by the pump and handed to nghttp2 by the
   // data provider.
   http::BodyPtr response_body;
   std::string_view pending;  ///< what the data provider has yet to take of the current piece
+  /// A copy of the body's last piece, when the pump read the body's end right after it.
+  std::basic_string<char, std::char_traits<char>, PoolAllocator<char>> last_piece;
   bool body_eof = false;
   bool responded = false;    ///< the final response HEADERS were submitted
   ServerWakeup pump_wakeup;  ///< wakes the pump once `pending` is taken
@@ -209,7 +230,12 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
   asio::ip::tcp::endpoint local_;
   std::unique_ptr<nghttp2_session, Nghttp2SessionDeleter> session_;
 
-  std::unordered_map<std::int32_t, ServerStreamSharedPtr> streams_;
+  std::unordered_map<std::int32_t, ServerStreamSharedPtr, std::hash<std::int32_t>, std::equal_to<>,
+                     PoolAllocator<std::pair<const std::int32_t, ServerStreamSharedPtr>>>
+      streams_;
+  /// The stream find() returned last, and its id: null when unknown (reset as streams leave).
+  ServerStream* found_ = nullptr;
+  std::int32_t found_id_ = 0;
   /// Streams whose request head arrived during the current `feed`: their services start once
   /// nghttp2 has returned (never from inside its callbacks), unless they were reset meanwhile.
   std::vector<std::int32_t> ready_;

@@ -4,12 +4,16 @@
 #include <boost/asio/cancellation_state.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
+#include <charconv>
 #include <cstring>
-#include <deque>
 #include <exception>
+#include <new>
 #include <utility>
 
+#include "http2/block_pool.h"
+#include "http2/header_block.h"
 #include "http2/server_session_internal.h"
 #include "meshd/core/errc.h"
 #include "meshd/core/log.h"
@@ -28,6 +32,16 @@ class RequestBody final : public http::Body {
   RequestBody(const RequestBody&) = delete;
   RequestBody& operator=(const RequestBody&) = delete;
 
+  // One per request stream: from the codec's block cache.
+  static void* operator new(std::size_t n) {
+    void* p = BlockPool::allocate(n);
+    if (p == nullptr) {
+      throw std::bad_alloc();
+    }
+    return p;
+  }
+  static void operator delete(void* p) noexcept { BlockPool::release(p); }
+
   // http::Body
   asio::awaitable<Result<std::string_view>> read() override {
     return ServerSession::read_body(session_, st_);
@@ -40,6 +54,7 @@ class RequestBody final : public http::Body {
     }
     return st_->inbox.size();
   }
+  std::uint64_t buffered() const override { return st_->inbox.size(); }
 
  private:
   std::shared_ptr<ServerSession> session_;
@@ -53,45 +68,37 @@ bool is_connection_specific(std::string_view name) {
          name == "transfer-encoding" || name == "upgrade" || name == "te";
 }
 
-/// A header block for nghttp2: names lower-cased, pseudo and connection-specific fields and
-/// fields nghttp2 deems invalid left out. nghttp2 copies the block when it is submitted.
-class NvList {
- public:
-  void add(std::string_view name, std::string_view value) {
-    names_.emplace_back(name);
-    std::string& n = names_.back();
-    std::transform(n.begin(), n.end(), n.begin(),
-                   [](char c) { return http::ascii_lower(c); });
-    nv_.push_back(nghttp2_nv{reinterpret_cast<std::uint8_t*>(n.data()),
-                             reinterpret_cast<std::uint8_t*>(const_cast<char*>(value.data())),
-                             n.size(), value.size(), NGHTTP2_NV_FLAG_NONE});
-  }
-  void add_fields(const http::Headers& headers) {
-    headers.for_each([this](http::Headers::Field f) {
-      if (f.name.empty() || f.name[0] == ':') {
-        return;
-      }
-      add(f.name, f.value);
-      const nghttp2_nv& nv = nv_.back();
-      if (is_connection_specific(names_.back()) ||
-          nghttp2_check_header_name(nv.name, nv.namelen) == 0 ||
-          nghttp2_check_header_value(nv.value, nv.valuelen) == 0) {
-        nv_.pop_back();
-        names_.pop_back();
-      }
-    });
-  }
-  nghttp2_nv* data() noexcept { return nv_.data(); }
-  std::size_t size() const noexcept { return nv_.size(); }
+/// Adds the regular fields of `headers` to `block`: pseudo and connection-specific fields and
+/// fields nghttp2 deems invalid left out.
+void add_fields(HeaderBlock& block, const http::Headers& headers) {
+  headers.for_each([&block](http::Headers::Field f) {
+    if (f.name.empty() || f.name[0] == ':') {
+      return;
+    }
+    block.add(f.name, f.value);
+    const nghttp2_nv& nv = block.back();
+    if (is_connection_specific({reinterpret_cast<const char*>(nv.name), nv.namelen}) ||
+        nghttp2_check_header_name(nv.name, nv.namelen) == 0 ||
+        nghttp2_check_header_value(nv.value, nv.valuelen) == 0) {
+      block.pop_back();
+    }
+  });
+}
 
- private:
-  std::deque<std::string> names_;  // stable addresses
-  std::vector<nghttp2_nv> nv_;
-};
+/// `:status` as text, without the heap.
+std::string_view status_text(int status, std::array<char, 4>& buf) {
+  auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), status);
+  (void)ec;
+  return {buf.data(), static_cast<std::size_t>(end - buf.data())};
+}
 
 asio::awaitable<void> interim_sent() { co_return; }
 
 ServerSession& self_of(void* user) { return *static_cast<ServerSession*>(user); }
+
+/// The largest last piece of a response body copied so that the body's end can be read at once
+/// (ServerSession::pump).
+constexpr std::size_t kLastPieceCopy = 16 * 1024;
 
 /// The completion of a stream's coroutine: logs an escaped exception as `spawn` does, and
 /// releases the stream's cancellation signal only from a later handler, once Asio has cleared
@@ -157,13 +164,8 @@ http::Request ServerSession::build_request(const ServerStreamSharedPtr& st) {
   req.method = std::move(st->method);
   req.target = std::move(st->path);
   req.version = http::Version{2, 0};
-  if (st->has_authority) {
-    req.headers.add(":authority", st->authority);
-  }
-  if (!st->scheme.empty()) {
-    req.headers.add(":scheme", st->scheme);
-  }
-  st->fields.for_each([&req](http::Headers::Field f) { req.headers.add(f.name, f.value); });
+  st->add_pseudo_fields();  // when no regular field came
+  req.headers = std::move(st->fields);
   st->fields.clear();
   if (req.headers.contains("expect")) {
     // Answered here, as the HTTP/1.1 server does: 100 when the body is first read.
@@ -186,8 +188,11 @@ void ServerSession::set_context(http::Request& req, const ServerStreamSharedPtr&
   req.ctx.remote = remote_;
   req.ctx.local = local_;
   req.ctx.start = std::chrono::steady_clock::now();
-  req.ctx.interim = [self = shared_from_this(), st](const http::Response& rsp) {
-    self->submit_interim(*st, rsp);
+  // Raw pointers (small enough for std::function's inline storage): the writer is only called
+  // while the request is in flight (http::InterimWriter), and the stream's coroutine holds the
+  // session and the stream until then.
+  req.ctx.interim = [self = this, stream = st.get()](const http::Response& rsp) {
+    self->submit_interim(*stream, rsp);
     return interim_sent();
   };
 }
@@ -257,6 +262,24 @@ asio::awaitable<void> ServerSession::pump(std::shared_ptr<ServerSession> self,
     }
     if (piece->empty()) {
       st->body_eof = true;
+    } else if (piece->size() <= kLastPieceCopy &&
+               st->response_body->arrived() == std::optional<std::uint64_t>{0}) {
+      // The rest of the body (its end and trailers) is already here: take the end now, and the
+      // piece goes out with END_STREAM (or the trailers) without another turn of the pump.
+      st->last_piece.assign(piece->data(), piece->size());
+      auto end = co_await st->response_body->read();
+      if (st->closed || self->stopped_) {
+        co_return;
+      }
+      if (!end) {
+        log::get("http2")->debug("response body failed stream={} error={}", st->id,
+                                 end.error().message());
+        self->reset(*st, NGHTTP2_INTERNAL_ERROR);
+        co_return;
+      }
+      st->last_piece.append(end->data(), end->size());  // empty unless the body misreported
+      st->body_eof = end->empty();
+      st->pending = std::string_view(st->last_piece.data(), st->last_piece.size());
     } else {
       st->pending = *piece;
     }
@@ -281,10 +304,10 @@ bool ServerSession::submit_response(ServerStream& st, http::Response rsp, bool i
       st.response_body->arrived() == std::optional<std::uint64_t>{0} &&
       st.response_body->trailers().empty();
   const bool no_body = is_head || rsp.status == 204 || rsp.status == 304 || empty;
-  NvList nv;
-  const std::string status = std::to_string(rsp.status);
-  nv.add(":status", status);
-  nv.add_fields(rsp.headers);
+  HeaderBlock nv;
+  std::array<char, 4> status_buf{};
+  nv.add(":status", status_text(rsp.status, status_buf));
+  add_fields(nv, rsp.headers);
   nghttp2_data_provider provider;
   provider.source.ptr = &st;
   provider.read_callback = &read_data;
@@ -302,8 +325,8 @@ bool ServerSession::submit_response(ServerStream& st, http::Response rsp, bool i
 }
 
 bool ServerSession::submit_trailers(ServerStream& st, const http::Headers& trailers) {
-  NvList nv;
-  nv.add_fields(trailers);
+  HeaderBlock nv;
+  add_fields(nv, trailers);
   if (nv.size() == 0) {
     return false;
   }
@@ -315,10 +338,10 @@ void ServerSession::submit_interim(ServerStream& st, const http::Response& rsp) 
       rsp.status == 101) {
     return;
   }
-  NvList nv;
-  const std::string status = std::to_string(rsp.status);
-  nv.add(":status", status);
-  nv.add_fields(rsp.headers);
+  HeaderBlock nv;
+  std::array<char, 4> status_buf{};
+  nv.add(":status", status_text(rsp.status, status_buf));
+  add_fields(nv, rsp.headers);
   nghttp2_submit_headers(session_.get(), NGHTTP2_FLAG_NONE, st.id, nullptr, nv.data(), nv.size(),
                          nullptr);
   writer_wakeup_.notify();
@@ -336,16 +359,20 @@ ssize_t ServerSession::read_data(nghttp2_session*, std::int32_t, std::uint8_t* b
                                  std::size_t length, std::uint32_t* flags,
                                  nghttp2_data_source* source, void* user) {
   auto& st = *static_cast<ServerStream*>(source->ptr);
+  std::size_t n = 0;
   if (!st.pending.empty()) {
-    std::size_t n = std::min(length, st.pending.size());
+    n = std::min(length, st.pending.size());
     std::memcpy(buf, st.pending.data(), n);
     st.pending.remove_prefix(n);
-    if (st.pending.empty()) {
-      st.pump_wakeup.notify();
+    if (!st.pending.empty()) {
+      return static_cast<ssize_t>(n);
     }
-    return static_cast<ssize_t>(n);
-  }
-  if (!st.body_eof) {
+    if (!st.body_eof) {
+      st.pump_wakeup.notify();
+      return static_cast<ssize_t>(n);
+    }
+    // The last piece: it ends the stream in the same DATA frame.
+  } else if (!st.body_eof) {
     return NGHTTP2_ERR_DEFERRED;  // the pump resumes the stream with the next piece
   }
   *flags |= NGHTTP2_DATA_FLAG_EOF;
@@ -353,7 +380,7 @@ ssize_t ServerSession::read_data(nghttp2_session*, std::int32_t, std::uint8_t* b
   if (!trailers.empty() && self_of(user).submit_trailers(st, trailers)) {
     *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
   }
-  return 0;
+  return static_cast<ssize_t>(n);
 }
 
 asio::awaitable<Result<std::string_view>> ServerSession::read_body(

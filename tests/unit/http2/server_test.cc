@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <future>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -70,6 +71,7 @@ class BrokenBody final : public http::Body {
 /// Routes on the path:
 ///   /big?n=N        N pieces of 16 KB ('x'), length unknown
 ///   /trailers       "hello world" in two pieces, trailer x-sum: 42
+///   /buffered-trailers   "hello world" from memory (whole at once), trailer x-sum: 42
 ///   /interim        a 103 (link: </a>) before 200 "after interim"
 ///   /slow           a 103, then waits 30 s; records whether the wait was cancelled
 ///   /hold           waits until /release (or /drain), then reads the body: 200 "held <bytes>"
@@ -98,6 +100,13 @@ class TestService final : public HttpService {
       trailers.add("X-Sum", "42");
       http::Response rsp;
       rsp.body = std::make_unique<RepeatBody>("hello world", 1, std::move(trailers));
+      co_return rsp;
+    }
+    if (path == "/buffered-trailers") {
+      http::Headers trailers;
+      trailers.add("X-Sum", "42");
+      http::Response rsp;
+      rsp.body = std::make_unique<http::BufferBody>("hello world", std::move(trailers));
       co_return rsp;
     }
     if (path == "/interim" || path == "/slow") {
@@ -345,6 +354,51 @@ TEST_F(Http2ServerTest, NghttpSeesTrailersAndInterimResponses) {
   EXPECT_NE(interim.output.find(":status: 103"), std::string::npos) << interim.output;
   EXPECT_NE(interim.output.find("link: </a>; rel=preload"), std::string::npos) << interim.output;
   EXPECT_NE(interim.output.find(":status: 200"), std::string::npos) << interim.output;
+}
+
+/// The `recv DATA frame` and `recv HEADERS frame` lines nghttp -v printed for stream 13 (its
+/// first request's stream: 1 to 11 are taken by its upgrade probes and priority streams).
+std::vector<std::string> frames_received(const std::string& output) {
+  std::vector<std::string> frames;
+  std::istringstream in(output);
+  std::string line;
+  while (std::getline(in, line)) {
+    if ((line.find("recv DATA frame") != std::string::npos ||
+         line.find("recv HEADERS frame") != std::string::npos) &&
+        line.find("stream_id=13>") != std::string::npos) {
+      frames.push_back(line.substr(line.find("recv ")));
+    }
+  }
+  return frames;
+}
+
+TEST_F(Http2ServerTest, EndsABodyThatArrivedWholeWithItsLastDataFrame) {
+  if (!have_tool("nghttp")) {
+    GTEST_SKIP() << "nghttp missing";
+  }
+  start();
+
+  // A body already in memory: its only piece carries END_STREAM, or its trailers follow it at
+  // once, without an empty DATA frame in between.
+  auto plain = run_tool({"nghttp", "-v", url("/count")});
+  auto trailers = run_tool({"nghttp", "-v", url("/buffered-trailers")});
+
+  ASSERT_EQ(plain.exit_code, 0) << plain.output;
+  auto frames = frames_received(plain.output);
+  ASSERT_EQ(frames.size(), 2u) << plain.output;
+  EXPECT_NE(frames[0].find("recv HEADERS frame <length="), std::string::npos) << plain.output;
+  EXPECT_NE(frames[0].find("flags=0x04"), std::string::npos) << plain.output;  // END_HEADERS
+  EXPECT_NE(frames[1].find("recv DATA frame <length="), std::string::npos) << plain.output;
+  EXPECT_NE(frames[1].find("flags=0x01"), std::string::npos) << plain.output;  // END_STREAM
+  ASSERT_EQ(trailers.exit_code, 0) << trailers.output;
+  EXPECT_NE(trailers.output.find("hello world"), std::string::npos) << trailers.output;
+  EXPECT_NE(trailers.output.find("x-sum: 42"), std::string::npos) << trailers.output;
+  frames = frames_received(trailers.output);
+  ASSERT_EQ(frames.size(), 3u) << trailers.output;
+  EXPECT_NE(frames[1].find("recv DATA frame <length=11, flags=0x00"), std::string::npos)
+      << trailers.output;
+  EXPECT_NE(frames[2].find("recv HEADERS frame <length="), std::string::npos) << trailers.output;
+  EXPECT_NE(frames[2].find("flags=0x05"), std::string::npos) << trailers.output;
 }
 
 TEST_F(Http2ServerTest, StreamsALargeBodyAndEchoesALargeUpload) {

@@ -1,0 +1,73 @@
+// http2::HeaderBlock: the nghttp2 header blocks the codec submits.
+
+#include "http2/header_block.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace meshd::http2 {
+namespace {
+
+std::string_view name_of(const nghttp2_nv& nv) {
+  return {reinterpret_cast<const char*>(nv.name), nv.namelen};
+}
+std::string_view value_of(const nghttp2_nv& nv) {
+  return {reinterpret_cast<const char*>(nv.value), nv.valuelen};
+}
+
+TEST(HeaderBlockTest, LowerCasesNamesAndKeepsLowerCaseOnesInPlace) {
+  const std::string lower = "content-type";
+  const std::string mixed = "X-Request-Id";
+  const std::string value = "Text/Plain";
+  HeaderBlock block;
+  block.add(lower, value);
+  block.add(mixed, "Abc");
+  ASSERT_EQ(block.size(), 2u);
+  EXPECT_EQ(name_of(block.data()[0]), "content-type");
+  EXPECT_EQ(reinterpret_cast<const char*>(block.data()[0].name), lower.data());  // not copied
+  EXPECT_EQ(reinterpret_cast<const char*>(block.data()[0].value), value.data());
+  EXPECT_EQ(value_of(block.data()[0]), "Text/Plain");  // values as they are
+  EXPECT_EQ(name_of(block.data()[1]), "x-request-id");
+  EXPECT_EQ(mixed, "X-Request-Id");  // the source is untouched
+  EXPECT_EQ(block.data()[1].flags, NGHTTP2_NV_FLAG_NONE);
+}
+
+TEST(HeaderBlockTest, PopBackRemovesTheLastField) {
+  HeaderBlock block;
+  block.add("a", "1");
+  block.add("b", "2");
+  EXPECT_EQ(name_of(block.back()), "b");
+  block.pop_back();
+  ASSERT_EQ(block.size(), 1u);
+  EXPECT_EQ(name_of(block.back()), "a");
+}
+
+TEST(HeaderBlockTest, ManyFieldsAndLongNamesSpillToTheHeap) {
+  std::vector<std::string> names;
+  std::vector<std::string> values;
+  const std::size_t n = HeaderBlock::kInlineFields * 3;
+  for (std::size_t i = 0; i < n; ++i) {
+    // Upper case and long: the lower-cased copies overflow the inline name buffer too.
+    names.push_back("X-Field-" + std::string(40, 'N') + std::to_string(i));
+    values.push_back("value-" + std::to_string(i));
+  }
+  HeaderBlock block;
+  for (std::size_t i = 0; i < n; ++i) {
+    block.add(names[i], values[i]);
+    if (i == HeaderBlock::kInlineFields) {
+      block.pop_back();  // popping after the spill keeps the rest intact
+      block.add(names[i], values[i]);
+    }
+  }
+  ASSERT_EQ(block.size(), n);
+  for (std::size_t i = 0; i < n; ++i) {
+    EXPECT_EQ(name_of(block.data()[i]), "x-field-" + std::string(40, 'n') + std::to_string(i));
+    EXPECT_EQ(value_of(block.data()[i]), values[i]);
+  }
+}
+
+}  // namespace
+}  // namespace meshd::http2
