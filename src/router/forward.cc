@@ -295,7 +295,7 @@ asio::awaitable<Result<http::Response>> RouterWorker::route(http::Request req, R
     rsp = make_error_code(errc::deadline_exceeded);
   }
   if (watch) {
-    rsp ? watch->response(*rsp) : watch->no_response();
+    rsp ? watch.response(*rsp) : watch.no_response();
   }
   const std::uint64_t latency = elapsed_ms(start);
   const auto& kind = service->policy.classifier;
@@ -511,7 +511,7 @@ asio::awaitable<Result<http::Response>> RouterWorker::attempt_on(http::Request& 
                                "excluding retries. Remote Info: Not Available";
     }
     if (watch) {
-      rsp ? watch->response(*rsp) : watch->no_response();
+      rsp ? watch.response(*rsp) : watch.no_response();
     }
     auto now = Clock::now();
     done.latency_ms = elapsed_ms(start);

@@ -222,9 +222,6 @@ asio::awaitable<Result<http::Response>> ServerService::call(http::Request req) {
   } else {
     rsp = co_await router_.route(std::move(req), &notes);
   }
-  if (watch) {
-    rsp ? watch->response(*rsp) : watch->no_response();
-  }
   const std::uint64_t latency = elapsed_ms(start);
   if (notes.classified_at_end && rsp) {
     // h2: the path stack's verdict comes as an `l5d-success-class` trailer at the stream's end.
@@ -257,6 +254,10 @@ asio::awaitable<Result<http::Response>> ServerService::call(http::Request req) {
         http::observe(rsp->body, [](http::BodyEnd& end) { end.trailers.remove_prefix("l5d-"); });
       }
     }
+  }
+  if (watch) {
+    // After clearContext, which may replace the body: the stream watched is the one sent.
+    rsp ? watch.response(*rsp) : watch.no_response();
   }
   co_return rsp;
 }

@@ -160,6 +160,28 @@ TEST_F(H2, AStreamingCallIsClassifiedByItsTrailersAtItsEnd) {
   }
 }
 
+TEST_F(H2, ClearContextStripsL5dTrailersAndKeepsTheStreamStats) {
+  auto server = grpc_server();
+  std::string config = grpc_config(std::stoi(server->first_line()), "io.l5d.h2.grpc.default");
+  const std::string plain = "port: 0}]";
+  config.replace(config.rfind(plain), plain.size(), "port: 0, clearContext: true}]");
+  Meshd meshd(dir_.path(), config);
+  ASSERT_TRUE(meshd.started());
+  const auto port = meshd.port("grpc");
+  const std::string server_scope = "rt/grpc/server/127.0.0.1/" + std::to_string(port) + "/";
+
+  auto out = grpc_call(port, "StreamThenFail", "2,13,300");
+  EXPECT_NE(out.find("\"code\": \"INTERNAL\""), std::string::npos) << out;
+  EXPECT_NE(out.find("\"success_class\": \"\""), std::string::npos) << out;
+  EXPECT_EQ(meshd.metric(server_scope + "failures"), 1) << "classified before the strip";
+  // A 502 from meshd itself (no such service): clearContext blanks its body, and the stream
+  // sent is the one watched.
+  out = grpc_call(port, "Nope.Svc/Call", "x");
+  EXPECT_NE(out.find("502"), std::string::npos) << out;
+  EXPECT_EQ(meshd.metric(server_scope + "response/stream/stream_success"), 2);
+  EXPECT_EQ(meshd.metric(server_scope + "response/stream/stream_failures"), 0);
+}
+
 TEST_F(H2, AResponseLargerThanRetryBufferSizeIsNotRetried) {
   auto server = grpc_server();
   const auto server_port = static_cast<std::uint16_t>(std::stoi(server->first_line()));

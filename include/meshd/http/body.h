@@ -89,7 +89,9 @@ class ObservedBody final : public Body {
  public:
   using Observer = std::function<void(BodyEnd&)>;
 
-  explicit ObservedBody(BodyPtr inner) : inner_(std::move(inner)) {}
+  explicit ObservedBody(BodyPtr inner) : inner_(std::move(inner)) {
+    observers_.reserve(4);  // an h2 router's server, service and client layers, clearContext
+  }
   ~ObservedBody() override;
   ObservedBody(const ObservedBody&) = delete;
   ObservedBody& operator=(const ObservedBody&) = delete;
