@@ -1,7 +1,11 @@
 #include "meshd/http1/client.h"
 
+#include <boost/asio/write.hpp>
+
+#include <tuple>
 #include <utility>
 
+#include "http1/pollable_body.h"
 #include "meshd/http1/writer.h"
 
 namespace meshd::http1 {
@@ -31,9 +35,7 @@ class Lease {
       return;
     }
     conn_->count_use();
-    if (release_) {
-      release_(std::move(conn_));
-    }
+    release_(std::move(conn_));
     conn_.reset();
   }
 
@@ -43,9 +45,7 @@ class Lease {
       return;
     }
     conn_.reset();
-    if (release_) {
-      release_(nullptr);
-    }
+    release_(nullptr);
   }
 
  private:
@@ -55,7 +55,7 @@ class Lease {
 };
 
 /// A response body that streams from the connection and gives it back at its end.
-class ResponseBody final : public http::Body {
+class ResponseBody final : public detail::PollableBody {
  public:
   /// `reusable`: the request went out whole, so the connection may serve another exchange.
   ResponseBody(Lease lease, bool reusable) : lease_(std::move(lease)), reusable_(reusable) {
@@ -64,25 +64,39 @@ class ResponseBody final : public http::Body {
   }
 
   asio::awaitable<Result<std::string_view>> read() override {
-    if (!lease_.holds()) {
-      co_return done_ ? Result<std::string_view>(std::string_view{})
-                      : Result<std::string_view>(make_error_code(errc::upstream_reset));
+    auto polled = poll();
+    if (polled) {
+      co_return *polled;
     }
     auto piece = co_await lease_.conn().reader().read_body();
+    co_return took(std::move(piece));
+  }
+
+  std::optional<Result<std::string_view>> poll() override {
+    if (!lease_.holds()) {
+      return done_ ? Result<std::string_view>(std::string_view{})
+                   : Result<std::string_view>(make_error_code(errc::upstream_reset));
+    }
+    auto piece = lease_.conn().reader().poll_body();
     if (!piece) {
-      lease_.close();  // the rest of this response cannot be recovered
-      co_return piece.error();
+      return std::nullopt;
     }
-    if (piece->empty()) {
-      finish();
-    }
-    co_return piece;
+    return took(std::move(*piece));
   }
 
   std::optional<std::uint64_t> length() const override { return length_; }
   const http::Headers& trailers() const override { return trailers_; }
 
  private:
+  Result<std::string_view> took(Result<std::string_view> piece) {
+    if (!piece) {
+      lease_.close();  // the rest of this response cannot be recovered
+    } else if (piece->empty()) {
+      finish();
+    }
+    return piece;
+  }
+
   void finish() {
     done_ = true;
     ClientConnection& conn = lease_.conn();
@@ -126,12 +140,22 @@ asio::awaitable<Result<http::Response>> exchange(ClientConnectionPtr conn, http:
   Lease lease(std::move(conn), std::move(release));
   Framing framing = request_framing(req);
   set_framing(req.headers, framing, false);
-  std::string head;
-  head.reserve(256 + req.headers.size() * 32);
+  std::string& head = lease.conn().head_buffer();
+  head.clear();
   serialize_request_head(req, framing, head);
   bool bodyless = framing == Framing::None;
-  auto written =
-      co_await write_message(lease.conn().stream(), std::move(head), req.body.get(), framing);
+  transport::Stream& stream = lease.conn().stream();
+  Result<void> written;
+  if (auto* socket = stream.plain_socket(); socket != nullptr && bodyless) {
+    // The common bodiless request: one write awaited on the socket itself.
+    auto [ec, n] = co_await asio::async_write(*socket, asio::buffer(head), transport::direct);
+    std::ignore = n;
+    if (ec) {
+      written = ec;
+    }
+  } else {
+    written = co_await write_message(stream, head, req.body.get(), framing);
+  }
   if (!written && written.error() == make_error_code(errc::client_gone)) {
     lease.close();
     co_return written.error();

@@ -1,5 +1,7 @@
 #include "meshd/http1/parser.h"
 
+#include <array>
+
 namespace meshd::http1 {
 namespace {
 
@@ -7,19 +9,23 @@ Parser& self(llhttp_t* p) { return *static_cast<Parser*>(p->data); }
 
 bool is_ows(char c) { return c == ' ' || c == '\t'; }
 
-/// RFC 9110 §5.6.2 tchar.
-bool is_tchar(unsigned char c) {
-  if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
-    return true;
+/// RFC 9110 §5.6.2 tchar, as a table (every byte of every header name is checked).
+constexpr std::array<bool, 256> kTchar = [] {
+  std::array<bool, 256> t{};
+  for (int c = '0'; c <= '9'; ++c) {
+    t[static_cast<std::size_t>(c)] = true;
   }
-  switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-':
-    case '.': case '^': case '_': case '`': case '|': case '~':
-      return true;
-    default:
-      return false;
+  for (int c = 'a'; c <= 'z'; ++c) {
+    t[static_cast<std::size_t>(c)] = true;
+    t[static_cast<std::size_t>(c - 'a' + 'A')] = true;
   }
-}
+  for (unsigned char c : std::string_view("!#$%&'*+-.^_`|~")) {
+    t[c] = true;
+  }
+  return t;
+}();
+
+bool is_tchar(unsigned char c) { return kTchar[c]; }
 
 }  // namespace
 

@@ -1,24 +1,24 @@
 #include "meshd/http1/reader.h"
 
+#include <tuple>
+
 namespace meshd::http1 {
 
 MessageReader::MessageReader(transport::Stream& stream, Parser::Kind kind, Limits limits)
     : stream_(stream), parser_(kind, limits) {}
 
-asio::awaitable<Result<std::size_t>> MessageReader::fill() {
+asio::mutable_buffer MessageReader::free_space() {
   if (begin_ == end_) {
     begin_ = end_ = 0;
   }
   if (!buf_) {
     buf_ = std::make_unique<char[]>(kBufferSize);
   }
-  auto n = co_await stream_.read_some(asio::buffer(buf_.get() + end_, kBufferSize - end_));
-  if (!n) {
-    co_return n.error();
-  }
-  end_ += *n;
-  co_return *n;
+  return asio::buffer(buf_.get() + end_, kBufferSize - end_);
 }
+
+// The reads below await the socket directly when the stream is plain TCP (one operation, no
+// coroutine frame); a TLS stream goes through its virtual read_some().
 
 asio::awaitable<Result<void>> MessageReader::read_head(bool skip_body) {
   if (failed_) {
@@ -38,56 +38,90 @@ asio::awaitable<Result<void>> MessageReader::read_head(bool skip_body) {
         co_return Result<void>{};
       }
     }
-    auto n = co_await fill();
-    if (!n) {
-      failed_ = true;
-      if (n.error() == asio::error::eof && !parser_.started()) {
-        co_return n.error();
+    boost::system::error_code ec;
+    std::size_t n = 0;
+    auto space = free_space();
+    if (auto* socket = stream_.plain_socket()) {
+      std::tie(ec, n) = co_await socket->async_read_some(space, transport::direct);
+    } else {
+      auto r = co_await stream_.read_some(space);
+      if (r) {
+        n = *r;
+      } else {
+        ec = r.error();
       }
-      if (n.error() == asio::error::eof || n.error() == asio::error::connection_reset) {
+    }
+    if (ec) {
+      failed_ = true;
+      if (ec == asio::error::eof && !parser_.started()) {
+        co_return ec;
+      }
+      if (ec == asio::error::eof || ec == asio::error::connection_reset) {
         co_return make_error_code(errc::upstream_reset);
       }
-      co_return n.error();
+      co_return ec;
     }
+    end_ += n;
   }
 }
 
-asio::awaitable<Result<std::string_view>> MessageReader::read_body() {
+std::optional<Result<std::string_view>> MessageReader::poll_body() {
   auto& pieces = parser_.pieces();
   for (;;) {
     if (piece_ < pieces.size()) {
-      co_return pieces[piece_++];
+      return pieces[piece_++];
     }
     pieces.clear();
     piece_ = 0;
     if (parser_.message_done()) {
-      co_return std::string_view{};
+      return std::string_view{};
     }
     if (failed_) {
-      co_return make_error_code(errc::protocol_error);
+      return make_error_code(errc::protocol_error);
     }
-    if (begin_ < end_) {
-      auto consumed = parser_.feed(buf_.get() + begin_, end_ - begin_);
-      if (!consumed) {
-        failed_ = true;
-        co_return make_error_code(errc::protocol_error);
-      }
-      begin_ += *consumed;
-      continue;
+    if (begin_ == end_) {
+      return std::nullopt;
     }
-    auto n = co_await fill();
-    if (!n) {
+    auto consumed = parser_.feed(buf_.get() + begin_, end_ - begin_);
+    if (!consumed) {
       failed_ = true;
-      if (n.error() == asio::error::eof && parser_.finish() && parser_.message_done()) {
-        continue;  // a close-delimited body ended normally
-      }
-      if (n.error() == asio::error::eof || n.error() == asio::error::connection_reset) {
-        co_return make_error_code(errc::upstream_reset);
-      }
-      co_return n.error();
+      return make_error_code(errc::protocol_error);
     }
+    begin_ += *consumed;
   }
 }
 
+asio::awaitable<Result<std::string_view>> MessageReader::read_body() {
+  for (;;) {
+    auto polled = poll_body();
+    if (polled) {
+      co_return *polled;
+    }
+    boost::system::error_code ec;
+    std::size_t n = 0;
+    auto space = free_space();
+    if (auto* socket = stream_.plain_socket()) {
+      std::tie(ec, n) = co_await socket->async_read_some(space, transport::direct);
+    } else {
+      auto r = co_await stream_.read_some(space);
+      if (r) {
+        n = *r;
+      } else {
+        ec = r.error();
+      }
+    }
+    if (ec) {
+      failed_ = true;
+      if (ec == asio::error::eof && parser_.finish() && parser_.message_done()) {
+        continue;  // a close-delimited body ended normally
+      }
+      if (ec == asio::error::eof || ec == asio::error::connection_reset) {
+        co_return make_error_code(errc::upstream_reset);
+      }
+      co_return ec;
+    }
+    end_ += n;
+  }
+}
 
 }  // namespace meshd::http1

@@ -1,6 +1,6 @@
 #include "meshd/http1/server.h"
 
-
+#include "http1/pollable_body.h"
 #include "meshd/core/log.h"
 #include "meshd/core/spawn.h"
 #include "meshd/http1/reader.h"
@@ -9,10 +9,16 @@
 namespace meshd::http1 {
 
 /// The body of a request being served: pulls pieces from the connection's reader.
-class ServerConnection::RequestBody final : public http::Body {
+class ServerConnection::RequestBody final : public detail::PollableBody {
  public:
   explicit RequestBody(std::shared_ptr<ServerConnection> conn) : conn_(std::move(conn)) {}
   asio::awaitable<Result<std::string_view>> read() override { return conn_->read_body(); }
+  std::optional<Result<std::string_view>> poll() override {
+    if (conn_->expect_continue_) {
+      return std::nullopt;  // read() answers the expectation first
+    }
+    return conn_->reader_->poll_body();  // a buffered piece is no reset: nothing to map
+  }
   std::optional<std::uint64_t> length() const override { return conn_->body_length(); }
   const http::Headers& trailers() const override { return conn_->trailers(); }
 
@@ -81,11 +87,72 @@ std::optional<std::uint64_t> ServerConnection::body_length() {
 
 asio::awaitable<void> ServerConnection::run(std::shared_ptr<ServerConnection> self) {
   // GCC 12 miscompiles `co_await` inside an `if`/`while` condition: keep awaits in statements.
-  bool more = true;
-  while (more && (!self->draining_ || self->reader_->has_buffered())) {
-    more = co_await self->serve_one();
+  ServerConnection& c = *self;
+  while (!c.draining_ || c.reader_->has_buffered()) {
+    c.idle_ = true;
+    auto head = co_await c.reader_->read_head();
+    c.idle_ = false;
+    if (!head) {
+      if (head.error() == make_error_code(errc::protocol_error)) {
+        co_await c.write_parse_failure();
+      }
+      break;
+    }
+    Parser& p = c.reader_->parser();
+    bool keep_alive = p.keep_alive();
+    http::Version version = p.version();
+    bool is_head = p.method() == "HEAD";
+    // While the request is in flight with its body fully read, the client may leave: then cancel
+    // the request so the upstream exchange is abandoned and its connection freed. Most requests
+    // finish quickly, so the watch starts only from the worker's tick once one has been in
+    // flight for kWatchAfter (no syscall on the fast path).
+    http::Request req = c.build_request();
+    if (c.reader_->message_done() && !c.reader_->has_buffered()) {
+      c.watchable_since_ = req.ctx.start;
+    }
+    Result<http::Response> rsp = make_error_code(errc::client_gone);
+    try {
+      rsp = co_await c.service_->call(std::move(req));
+    } catch (const boost::system::system_error&) {
+      // Asio surfaces the cancellation we emitted as an exception at the next co_await.
+      rsp = make_error_code(errc::client_gone);
+    }
+    if (!c.end_watch() || !rsp) {
+      break;  // the client went away, or an unmapped error: nothing to answer
+    }
+    if (!c.reader_->message_done()) {
+      keep_alive = false;  // the request body was not read to its end; its bytes cannot be skipped
+    }
+    keep_alive = keep_alive && !c.draining_;
+    Framing framing = c.prepare_response(*rsp, version, is_head, keep_alive);
+    auto w = co_await write_message(*c.stream_, c.head_, rsp->body.get(), framing);
+    if (!w) {
+      log::get("http1")->debug("response not completed peer={} error={}",
+                               c.stream_->remote_endpoint().address().to_string(),
+                               w.error().message());
+      break;  // closing tells the client the body was cut short
+    }
+    if (!keep_alive) {
+      break;
+    }
+    // The response's header storage serves the next request's head.
+    p.reuse_headers(std::move(rsp->headers));
   }
-  self->stream_->close();
+  c.stream_->close();
+}
+
+bool ServerConnection::end_watch() {
+  watchable_since_.reset();
+  if (watching_) {
+    watching_ = false;
+    stream_->socket().cancel();
+  }
+  if (client_gone_) {
+    log::get("http1")->debug("client went away mid-request peer={}",
+                             stream_->remote_endpoint().address().to_string());
+    return false;
+  }
+  return true;
 }
 
 http::Request ServerConnection::build_request() {
@@ -109,67 +176,13 @@ http::Request ServerConnection::build_request() {
     // `this` outlives the request: run() holds the connection until the call returns.
     req.ctx.interim = [this](const http::Response& rsp) { return write_interim(rsp); };
   }
-  expect_continue_ = has_body && req.version.minor >= 1 &&
-                     http::iequals(req.headers.get("Expect"), "100-continue");
-  if (expect_continue_ || req.headers.contains("Expect")) {
+  expect_continue_ = false;
+  if (req.headers.contains("Expect")) {
+    expect_continue_ = has_body && req.version.minor >= 1 &&
+                       http::iequals(req.headers.get("Expect"), "100-continue");
     req.headers.remove("Expect");
   }
   return req;
-}
-
-asio::awaitable<bool> ServerConnection::serve_one() {
-  idle_ = true;
-  auto head = co_await reader_->read_head();
-  idle_ = false;
-  if (!head) {
-    if (head.error() == make_error_code(errc::protocol_error)) {
-      co_await write_parse_failure();
-    }
-    co_return false;
-  }
-  Parser& p = reader_->parser();
-  bool keep_alive = p.keep_alive();
-  http::Version version = p.version();
-  bool is_head = p.method() == "HEAD";
-  auto rsp = co_await call_watching(build_request());
-  if (!rsp) {
-    co_return false;  // the client went away, or an unmapped error: nothing to answer
-  }
-  if (!reader_->message_done()) {
-    keep_alive = false;  // the request body was not read to its end; its bytes cannot be skipped
-  }
-  keep_alive = keep_alive && !draining_;
-  co_return co_await write_response(std::move(*rsp), version, is_head, keep_alive);
-}
-
-
-asio::awaitable<Result<http::Response>> ServerConnection::call_watching(http::Request req) {
-  // While the request is in flight with its body fully read, the client may leave: then cancel
-  // the request so the upstream exchange is abandoned and its connection freed. Most requests
-  // finish quickly, so the watch starts only from the worker's tick once one has been in flight
-  // for kWatchAfter (no syscall on the fast path).
-  bool watch = reader_->message_done() && !reader_->has_buffered();
-  if (watch) {
-    watchable_since_ = std::chrono::steady_clock::now();
-  }
-  Result<http::Response> rsp = make_error_code(errc::client_gone);
-  try {
-    rsp = co_await service_->call(std::move(req));
-  } catch (const boost::system::system_error&) {
-    // Asio surfaces the cancellation we emitted as an exception at the next co_await.
-    rsp = make_error_code(errc::client_gone);
-  }
-  watchable_since_.reset();
-  if (watching_) {
-    watching_ = false;
-    stream_->socket().cancel();
-  }
-  if (client_gone_) {
-    log::get("http1")->debug("client went away mid-request peer={}",
-                             stream_->remote_endpoint().address().to_string());
-    co_return make_error_code(errc::client_gone);
-  }
-  co_return rsp;
 }
 
 void ServerConnection::tick(std::chrono::steady_clock::time_point now) noexcept {
@@ -196,8 +209,8 @@ void ServerConnection::watch_client() {
                        });
 }
 
-asio::awaitable<bool> ServerConnection::write_response(http::Response rsp, http::Version version,
-                                                       bool is_head, bool keep_alive) {
+Framing ServerConnection::prepare_response(http::Response& rsp, http::Version version, bool is_head,
+                                           bool& keep_alive) {
   Framing framing;
   bool no_body = is_head || rsp.status / 100 == 1 || rsp.status == 204 || rsp.status == 304;
   if (no_body) {
@@ -212,17 +225,9 @@ asio::awaitable<bool> ServerConnection::write_response(http::Response rsp, http:
   }
   set_framing(rsp.headers, framing, is_head || rsp.status == 304);
   http::Version ours{1, version.minor >= 1 ? 1 : 0};
-  std::string head;
-  head.reserve(256 + rsp.headers.size() * 32);
-  serialize_response_head(rsp, ours, framing, keep_alive, head);
-  auto w = co_await write_message(*stream_, std::move(head), rsp.body.get(), framing);
-  if (!w) {
-    log::get("http1")->debug("response not completed peer={} error={}",
-                             stream_->remote_endpoint().address().to_string(),
-                             w.error().message());
-    co_return false;  // closing tells the client the body was cut short
-  }
-  co_return keep_alive;
+  head_.clear();
+  serialize_response_head(rsp, ours, framing, keep_alive, head_);
+  return framing;
 }
 
 asio::awaitable<void> ServerConnection::write_interim(const http::Response& rsp) {
@@ -237,7 +242,9 @@ asio::awaitable<void> ServerConnection::write_parse_failure() {
   log::get("http1")->debug("bad request peer={} status={} reason={}",
                            stream_->remote_endpoint().address().to_string(), f.status, f.reason);
   auto rsp = http::Response::text(f.status, f.reason + "\n");
-  co_await write_response(std::move(rsp), http::Version{1, 1}, false, false);
+  bool keep_alive = false;
+  Framing framing = prepare_response(rsp, http::Version{1, 1}, false, keep_alive);
+  co_await write_message(*stream_, head_, rsp.body.get(), framing);
 }
 
 }  // namespace meshd::http1

@@ -1,7 +1,15 @@
 #include "meshd/http1/writer.h"
 
+#include <boost/asio/write.hpp>
+
+#include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstdint>
+#include <optional>
+#include <tuple>
+
+#include "http1/pollable_body.h"
 
 namespace meshd::http1 {
 namespace {
@@ -36,14 +44,6 @@ std::size_t hex_size(std::size_t n, char* out) {
   return static_cast<std::size_t>(end - out);
 }
 
-asio::awaitable<Result<void>> write_trailers(transport::Stream& stream, const http::Headers& t) {
-  std::string last = "0\r\n";
-  t.serialize(last);
-  last.append("\r\n");
-  std::array<asio::const_buffer, 1> bufs{asio::buffer(last)};
-  co_return co_await stream.write(bufs);
-}
-
 }  // namespace
 
 void serialize_request_head(const http::Request& req, Framing framing, std::string& out) {
@@ -76,28 +76,51 @@ void serialize_response_head(const http::Response& rsp, http::Version version, F
   out.append("\r\n");
 }
 
-asio::awaitable<Result<void>> write_message(transport::Stream& stream, std::string head,
+asio::awaitable<Result<void>> write_message(transport::Stream& stream, std::string_view head,
                                             http::Body* body, Framing framing) {
-  if (framing == Framing::None || body == nullptr) {
-    std::array<asio::const_buffer, 1> bufs{asio::buffer(head)};
-    co_return co_await stream.write(bufs);
-  }
+  // This codec's own bodies usually have their next piece buffered: take it without a coroutine.
+  auto* pollable = dynamic_cast<detail::PollableBody*>(body);
+  // A plain TCP stream is written directly (one socket operation per write, no coroutine).
+  asio::ip::tcp::socket* socket = stream.plain_socket();
+  const bool has_body = framing != Framing::None && body != nullptr;
   bool head_pending = !head.empty();
   char chunk_head[20];
+  std::string last_chunk;
   for (;;) {
-    auto piece = co_await body->read();
-    if (!piece) {
-      co_return piece.error();
+    Result<std::string_view> piece = std::string_view{};
+    if (has_body) {
+      std::optional<Result<std::string_view>> polled;
+      if (pollable != nullptr) {
+        polled = pollable->poll();
+      }
+      if (!polled) {
+        polled = co_await body->read();
+      }
+      piece = std::move(*polled);
+      if (!piece) {
+        co_return piece.error();
+      }
     }
-    if (piece->empty()) {
-      break;
-    }
+    // One write per piece, with the head before the first and the last chunk after the end.
+    const bool end = piece->empty();
     std::array<asio::const_buffer, 4> bufs;
     std::size_t n = 0;
     if (head_pending) {
-      bufs[n++] = asio::buffer(head);
+      bufs[n++] = asio::buffer(head.data(), head.size());
     }
-    if (framing == Framing::Chunked) {
+    if (end) {
+      if (has_body && framing == Framing::Chunked) {
+        const http::Headers& trailers = body->trailers();
+        if (trailers.empty()) {
+          bufs[n++] = asio::buffer("0\r\n\r\n", 5);
+        } else {
+          last_chunk = "0\r\n";
+          trailers.serialize(last_chunk);
+          last_chunk.append("\r\n");
+          bufs[n++] = asio::buffer(last_chunk);
+        }
+      }
+    } else if (framing == Framing::Chunked) {
       std::size_t len = hex_size(piece->size(), chunk_head);
       chunk_head[len++] = '\r';
       chunk_head[len++] = '\n';
@@ -107,23 +130,26 @@ asio::awaitable<Result<void>> write_message(transport::Stream& stream, std::stri
     } else {
       bufs[n++] = asio::buffer(piece->data(), piece->size());
     }
-    auto w = co_await stream.write(std::span<const asio::const_buffer>(bufs.data(), n));
-    if (!w) {
-      co_return w;
+    if (n > 0) {
+      std::span<const asio::const_buffer> out(bufs.data(), n);
+      if (socket != nullptr) {
+        auto [ec, written] = co_await asio::async_write(*socket, out, transport::direct);
+        std::ignore = written;
+        if (ec) {
+          co_return ec;
+        }
+      } else {
+        auto w = co_await stream.write(out);
+        if (!w) {
+          co_return w;
+        }
+      }
     }
     head_pending = false;
-  }
-  if (head_pending) {
-    std::array<asio::const_buffer, 1> bufs{asio::buffer(head)};
-    auto w = co_await stream.write(bufs);
-    if (!w) {
-      co_return w;
+    if (end) {
+      co_return Result<void>{};
     }
   }
-  if (framing == Framing::Chunked) {
-    co_return co_await write_trailers(stream, body->trailers());
-  }
-  co_return Result<void>{};
 }
 
 void set_framing(http::Headers& headers, Framing framing, bool keep_length_without_body) {
@@ -134,12 +160,30 @@ void set_framing(http::Headers& headers, Framing framing, bool keep_length_witho
 }
 
 void strip_hop_by_hop(http::Headers& headers) {
+  // One pass finds which of these fields are there (most messages carry none, or Connection
+  // only), so that only those are removed: each removal is a pass of its own.
+  static constexpr std::array<std::string_view, 9> kHopByHop = {"Connection",
+                                                                "Keep-Alive",
+                                                                "TE",
+                                                                "Trailer",
+                                                                "Transfer-Encoding",
+                                                                "Upgrade",
+                                                                "Proxy-Authenticate",
+                                                                "Proxy-Authorization",
+                                                                "Proxy-Connection"};
+  std::uint32_t present = 0;  // bit i: a field named kHopByHop[i]
   // Fields named by Connection are hop-by-hop too. Collect the names first (removing while
   // iterating would be fine, but the names are views into the fields themselves).
   std::string named;
   headers.for_each([&](http::Headers::Field f) {
-    if (http::iequals(f.name, "Connection")) {
-      named.append(f.value).push_back(',');
+    for (std::size_t i = 0; i < kHopByHop.size(); ++i) {
+      if (f.name.size() == kHopByHop[i].size() && http::iequals(f.name, kHopByHop[i])) {
+        present |= 1U << i;
+        if (i == 0) {
+          named.append(f.value).push_back(',');
+        }
+        break;
+      }
     }
   });
   std::size_t pos = 0;
@@ -152,15 +196,18 @@ void strip_hop_by_hop(http::Headers& headers) {
     while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) {
       token.remove_suffix(1);
     }
-    if (!token.empty()) {
+    // A token naming a listed field (`keep-alive`) is removed below, when that field is there.
+    bool listed = std::any_of(kHopByHop.begin(), kHopByHop.end(),
+                              [&](std::string_view name) { return http::iequals(token, name); });
+    if (!token.empty() && !listed) {
       headers.remove(token);
     }
     pos = comma + 1;
   }
-  for (std::string_view name : {"Connection", "Keep-Alive", "TE", "Trailer", "Transfer-Encoding",
-                                "Upgrade", "Proxy-Authenticate", "Proxy-Authorization",
-                                "Proxy-Connection"}) {
-    headers.remove(name);
+  for (std::size_t i = 0; i < kHopByHop.size(); ++i) {
+    if ((present & (1U << i)) != 0) {
+      headers.remove(kHopByHop[i]);
+    }
   }
 }
 

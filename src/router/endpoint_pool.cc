@@ -283,14 +283,10 @@ asio::awaitable<Result<ClientConnectionPtr>> EndpointPool::wait(bool* reused) {
 }
 
 http1::Release EndpointPool::releaser() {
-  return [weak = weak_from_this()](ClientConnectionPtr conn) {
-    if (auto self = weak.lock()) {
-      self->release(std::move(conn));
-    }
-  };
+  return http1::Release(std::weak_ptr<http1::ConnectionHome>(weak_from_this()));
 }
 
-void EndpointPool::release(ClientConnectionPtr conn) {
+void EndpointPool::release(ClientConnectionPtr conn) noexcept {
   if (!conn) {
     free_slot();
     return;

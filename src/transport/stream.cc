@@ -11,7 +11,7 @@
 
 namespace meshd::transport {
 
-TcpStream::TcpStream(asio::ip::tcp::socket socket) : socket_(std::move(socket)) {
+TcpStream::TcpStream(asio::ip::tcp::socket socket) : Stream(&socket_), socket_(std::move(socket)) {
   boost::system::error_code ec;
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   remote_ = socket_.remote_endpoint(ec);
@@ -19,7 +19,7 @@ TcpStream::TcpStream(asio::ip::tcp::socket socket) : socket_(std::move(socket)) 
 }
 
 asio::awaitable<Result<std::size_t>> TcpStream::read_some(asio::mutable_buffer buf) {
-  auto [ec, n] = co_await socket_.async_read_some(buf, use_nothrow);
+  auto [ec, n] = co_await socket_.async_read_some(buf, direct);
   if (ec) {
     co_return ec;
   }
@@ -27,7 +27,7 @@ asio::awaitable<Result<std::size_t>> TcpStream::read_some(asio::mutable_buffer b
 }
 
 asio::awaitable<Result<void>> TcpStream::write(std::span<const asio::const_buffer> bufs) {
-  auto [ec, n] = co_await asio::async_write(socket_, bufs, use_nothrow);
+  auto [ec, n] = co_await asio::async_write(socket_, bufs, direct);
   (void)n;
   if (ec) {
     co_return ec;

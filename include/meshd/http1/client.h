@@ -4,6 +4,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <type_traits>
 
 #include "meshd/core/asio.h"
 #include "meshd/core/result.h"
@@ -27,15 +28,31 @@ class ClientConnection {
   void count_use() noexcept { ++uses_; }
   std::chrono::steady_clock::time_point idle_since() const noexcept { return idle_since_; }
   void mark_idle() noexcept { idle_since_ = std::chrono::steady_clock::now(); }
+  /// Where exchange() serialises a request head; kept across exchanges so that its memory is
+  /// reused.
+  std::string& head_buffer() noexcept { return head_; }
 
  private:
   transport::StreamPtr stream_;
   MessageReader reader_;
+  std::string head_;
   std::uint64_t uses_ = 0;
   std::chrono::steady_clock::time_point idle_since_{};
 };
 
 using ClientConnectionPtr = std::unique_ptr<ClientConnection>;
+
+/// Where connections come back when exchange() ends its use of them: implemented by a pool
+/// (router::EndpointPool), held weakly by `Release`.
+class ConnectionHome {
+ public:
+  /// A connection for reuse, or nullptr once one handed out was closed (its slot is free).
+  /// Must not throw.
+  virtual void release(ClientConnectionPtr conn) noexcept = 0;
+
+ protected:
+  ~ConnectionHome() = default;
+};
 
 /// How exchange() ends its use of a connection. For every connection handed to exchange() it is
 /// called exactly once: with the connection when it may serve another exchange (after a clean,
@@ -44,7 +61,35 @@ using ClientConnectionPtr = std::unique_ptr<ClientConnection>;
 /// cancellation, or a response or body dropped before its end). It is called on the executor
 /// that runs the exchange or reads the body, possibly from a destructor (a coroutine frame or a
 /// body being destroyed), so it must not throw. An empty `Release` just closes the connection.
-using Release = std::function<void(ClientConnectionPtr)>;
+///
+/// Either a `ConnectionHome` held weakly (a pool: no allocation per exchange; once the home is
+/// gone, connections just close) or any callable `void(ClientConnectionPtr)` (tests, wrappers).
+class Release {
+ public:
+  Release() = default;
+  /// Gives connections to `home` while it lives.
+  explicit Release(std::weak_ptr<ConnectionHome> home) noexcept : home_(std::move(home)) {}
+  /// Gives connections to `f`.
+  template <class F, class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, Release> &&
+                                              std::is_invocable_v<F&, ClientConnectionPtr>>>
+  Release(F f)  // NOLINT(google-explicit-constructor): a callable is a Release
+      : fn_(std::move(f)) {}
+
+  /// Ends the use of `conn` (see above): hands it to the callable or the home, or closes it.
+  void operator()(ClientConnectionPtr conn) const {
+    if (fn_) {
+      fn_(std::move(conn));
+    } else if (auto home = home_.lock()) {
+      home->release(std::move(conn));
+    }
+  }
+  /// False when a call would only close the connection: an empty `Release`, or its home is gone.
+  explicit operator bool() const noexcept { return fn_ || !home_.expired(); }
+
+ private:
+  std::weak_ptr<ConnectionHome> home_;
+  std::function<void(ClientConnectionPtr)> fn_;
+};
 
 /// Details of a failed exchange for the error responder and retry logic.
 struct ExchangeFailure {

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "meshd/http/headers.h"
@@ -42,6 +43,14 @@ class Parser {
   /// Prepares for the next message (call before feeding it; keeps nothing of the previous one).
   /// `skip_body` is for responses to HEAD: the head is the whole message.
   void start_message(bool skip_body = false);
+
+  /// Hands the parser storage for the next message's header fields: a message's `Headers` once
+  /// used (its fields are dropped, its memory is kept). Call between messages, after the current
+  /// head's fields were taken (moved out of `headers()`).
+  void reuse_headers(http::Headers headers) noexcept {
+    headers.clear();
+    headers_ = std::move(headers);
+  }
 
   /// Parses as much of `data` as belongs to the current message; returns how many bytes were
   /// consumed (the rest belongs to the next, pipelined, message), or nullopt on a parse error

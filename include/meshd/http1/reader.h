@@ -1,6 +1,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string_view>
 
 #include "meshd/core/asio.h"
@@ -29,6 +30,10 @@ class MessageReader {
   /// short by the peer returns `errc::upstream_reset` (never a clean end).
   asio::awaitable<Result<std::string_view>> read_body();
 
+  /// What `read_body()` would return when it can be had from the bytes already buffered, without
+  /// reading the stream (no coroutine); nullopt when a read is needed.
+  std::optional<Result<std::string_view>> poll_body();
+
   /// True once the current message has been read to its end.
   bool message_done() const noexcept { return parser_.message_done(); }
   /// True when bytes of a following (pipelined) message are already buffered.
@@ -36,7 +41,8 @@ class MessageReader {
   Parser& parser() noexcept { return parser_; }
 
  private:
-  asio::awaitable<Result<std::size_t>> fill();
+  /// Where the next read goes (the buffer is allocated on first use).
+  asio::mutable_buffer free_space();
 
   transport::Stream& stream_;
   Parser parser_;

@@ -4,11 +4,13 @@
 
 #include <functional>
 #include <memory>
+#include <string>
 
 #include "meshd/core/asio.h"
 #include "meshd/core/service.h"
 #include "meshd/http/message.h"
 #include "meshd/http1/parser.h"
+#include "meshd/http1/writer.h"
 #include "meshd/transport/drain.h"
 #include "meshd/transport/stream.h"
 
@@ -55,13 +57,17 @@ class ServerConnection final : public transport::Drainable,
  private:
   class RequestBody;
 
+  /// Serves requests until the connection ends. One coroutine frame per connection; a request
+  /// adds only `read_head`, the service call and `write_message` (no per-request helpers).
   static asio::awaitable<void> run(std::shared_ptr<ServerConnection> self);
-  asio::awaitable<bool> serve_one();
   http::Request build_request();
-  asio::awaitable<Result<http::Response>> call_watching(http::Request req);
+  /// Ends the watch of an answered request; false when the client went away meanwhile.
+  bool end_watch();
   void watch_client();
-  asio::awaitable<bool> write_response(http::Response rsp, http::Version version, bool is_head,
-                                       bool keep_alive);
+  /// Sets `rsp`'s framing and serialises its head into `head_`; returns the framing and clears
+  /// `keep_alive` when the framing needs a close.
+  Framing prepare_response(http::Response& rsp, http::Version version, bool is_head,
+                           bool& keep_alive);
   asio::awaitable<void> write_parse_failure();
   asio::awaitable<void> write_interim(const http::Response& rsp);
 
@@ -70,6 +76,8 @@ class ServerConnection final : public transport::Drainable,
   const ServerOptions& options_;
   transport::DrainGroup& drain_group_;
   std::unique_ptr<class MessageReader> reader_;
+  /// The response head being written; kept across requests so that its memory is reused.
+  std::string head_;
   /// Cancels the connection's coroutine (and so the in-flight request) when the client leaves.
   asio::cancellation_signal cancel_;
   std::uint64_t watch_id_ = 0;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "meshd/core/asio.h"
 #include "meshd/core/result.h"
@@ -30,10 +31,11 @@ void serialize_response_head(const http::Response& rsp, http::Version version, F
 void set_framing(http::Headers& headers, Framing framing, bool keep_length_without_body);
 
 /// Writes `head` and then streams `body` with `framing`, one piece at a time (the next piece is
-/// read only after the previous one was written). `head` may be empty when it was already sent.
-/// Errors from the body (a truncated upstream) and from the stream are returned as they are; the
-/// caller must then close the stream so the peer sees the truncation.
-asio::awaitable<Result<void>> write_message(transport::Stream& stream, std::string head,
+/// read only after the previous one was written); the head goes out with the first piece, in one
+/// write. `head` may be empty when it was already sent; its bytes must stay valid until the
+/// write completes. Errors from the body (a truncated upstream) and from the stream are returned
+/// as they are; the caller must then close the stream so the peer sees the truncation.
+asio::awaitable<Result<void>> write_message(transport::Stream& stream, std::string_view head,
                                             http::Body* body, Framing framing);
 
 /// Removes the hop-by-hop fields of RFC 9110 §7.6.1 as Linkerd does: Connection and every

@@ -62,7 +62,8 @@ struct PoolOptions {
 /// longer than `idle_timeout` (except the `min_idle` ones). At most `max_connections` are open;
 /// further acquires wait in FIFO order for one to come back. Worker-local: no locks; every
 /// member runs on the worker's executor. Must be owned by a `shared_ptr` (waiters keep it).
-class EndpointPool : public std::enable_shared_from_this<EndpointPool> {
+class EndpointPool : public http1::ConnectionHome,
+                     public std::enable_shared_from_this<EndpointPool> {
  public:
   EndpointPool(asio::ip::tcp::endpoint endpoint, PoolOptions options);
   ~EndpointPool();
@@ -96,7 +97,8 @@ class EndpointPool : public std::enable_shared_from_this<EndpointPool> {
 
   /// The `Release` of connections from `acquire()`: a connection comes back for reuse (to the
   /// first queued acquire, else the idle set), nullptr frees its slot (the first queued acquire
-  /// connects anew). Once the pool is gone, connections just close.
+  /// connects anew). Once the pool is gone, connections just close. It holds the pool weakly:
+  /// making one allocates nothing.
   http1::Release releaser();
 
   const asio::ip::tcp::endpoint& endpoint() const noexcept { return endpoint_; }
@@ -121,7 +123,8 @@ class EndpointPool : public std::enable_shared_from_this<EndpointPool> {
   /// A new TCP or TLS stream to the endpoint, counted in the pool stats.
   asio::awaitable<Result<transport::StreamPtr>> connect_stream();
   asio::awaitable<Result<http1::ClientConnectionPtr>> wait(bool* reused);
-  void release(http1::ClientConnectionPtr conn);
+  // http1::ConnectionHome
+  void release(http1::ClientConnectionPtr conn) noexcept override;
   void free_slot();
   void abandon(Waiter& waiter);
   bool expired(const http1::ClientConnection& conn,

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/deferred.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
 #include <chrono>
@@ -12,6 +14,12 @@
 #include "meshd/core/result.h"
 
 namespace meshd::transport {
+
+/// Completion token for awaiting one socket operation directly in an `asio::awaitable`
+/// coroutine, with `(error_code, ...)` returned as a tuple like `use_nothrow`, but without the
+/// coroutine frame `use_awaitable` creates per operation:
+/// `auto [ec, n] = co_await socket.async_read_some(buf, direct);`.
+inline constexpr auto direct = asio::as_tuple(asio::deferred);
 
 /// A byte stream to a peer: plain TCP now, TLS later, so the HTTP codecs do not care which.
 /// Lives on one worker; every operation must be awaited on that worker's executor. Cancellation
@@ -37,6 +45,22 @@ class Stream {
   /// The underlying TCP socket, for its executor, readiness waits and peeks (a closed peer);
   /// never for reading or writing, which would bypass a TLS layer.
   virtual asio::ip::tcp::socket& socket() noexcept = 0;
+
+  /// The socket to read and write directly when the stream is plain TCP, so that the codecs'
+  /// hot paths await one socket operation (see `direct`) instead of a virtual coroutine per
+  /// call; nullptr when a layer (TLS) sits between: then use `read_some` and `write`.
+  asio::ip::tcp::socket* plain_socket() noexcept { return plain_; }
+
+ protected:
+  Stream() = default;
+  /// For a plain TCP stream: `plain` is its socket (see `plain_socket`).
+  explicit Stream(asio::ip::tcp::socket* plain) noexcept : plain_(plain) {}
+  // A copy would point at the original's socket.
+  Stream(const Stream&) = delete;
+  Stream& operator=(const Stream&) = delete;
+
+ private:
+  asio::ip::tcp::socket* plain_ = nullptr;
 };
 
 using StreamPtr = std::unique_ptr<Stream>;

@@ -373,5 +373,48 @@ INSTANTIATE_TEST_SUITE_P(
         MalformedCase{"SpaceBeforeColon", "HTTP/1.1 200 OK\r\nContent-Length : 0\r\n\r\n"}),
     [](const auto& info) { return std::string(info.param.name); });
 
+// ---- Release ----------------------------------------------------------------------------------
+
+/// A pool stand-in that keeps what comes back.
+class KeepingHome final : public ConnectionHome {
+ public:
+  void release(ClientConnectionPtr conn) noexcept override {
+    ++calls;
+    kept = std::move(conn);
+  }
+  int calls = 0;
+  ClientConnectionPtr kept;
+};
+
+TEST_F(Exchange, ReleaseHandsConnectionsToItsHomeWhileItLives) {
+  script({{kOk}, {kOk}});
+  auto home = std::make_shared<KeepingHome>();
+  Release release{std::weak_ptr<ConnectionHome>(home)};
+  ASSERT_TRUE(release);
+
+  auto req = request("GET", "/1");
+  auto got = test::run(io_, round_trip(connect(), &req, release));
+
+  EXPECT_EQ(got.body, "ok");
+  EXPECT_EQ(home->calls, 1);
+  ASSERT_TRUE(home->kept);
+  EXPECT_EQ(home->kept->uses(), 1u);
+
+  // Once the home is gone the connection just closes: nobody is called.
+  ClientConnectionPtr reusable = std::move(home->kept);
+  home.reset();
+  EXPECT_FALSE(release);
+  auto second = request("GET", "/2");
+  auto again = test::run(io_, round_trip(std::move(reusable), &second, release));
+  EXPECT_EQ(again.body, "ok");
+}
+
+TEST(Release, AnEmptyOneJustCloses) {
+  Release release;
+
+  EXPECT_FALSE(release);
+  release(nullptr);  // nothing to call: must not crash
+}
+
 }  // namespace
 }  // namespace meshd::http1
