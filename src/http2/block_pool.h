@@ -39,6 +39,19 @@ class BlockPool {
   static std::size_t cached_bytes() noexcept;
 };
 
+/// Class-level `operator new`/`delete` over `BlockPool`, for objects made once per stream
+/// (derive from it).
+struct BlockPooled {
+  static void* operator new(std::size_t n) {
+    void* p = BlockPool::allocate(n);
+    if (p == nullptr) {
+      throw std::bad_alloc();
+    }
+    return p;
+  }
+  static void operator delete(void* p) noexcept { BlockPool::release(p); }
+};
+
 /// An nghttp2 allocator over `BlockPool`, for `nghttp2_session_*_new3` (nghttp2 copies it).
 nghttp2_mem* nghttp2_pool_mem() noexcept;
 

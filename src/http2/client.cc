@@ -37,7 +37,8 @@ class TakenBody final : public http::Body {
 /// The response body of a stream: takes what the stream received, crediting the stream window
 /// as it goes, so that a slow reader stops the server. Dropping it before its end resets the
 /// stream (CANCEL).
-class ResponseBody final : public http::Body {
+/// One per exchange: allocated from the codec's block cache.
+class ResponseBody final : public http::Body, public BlockPooled {
  public:
   ResponseBody(std::shared_ptr<Connection> conn, ClientStreamSharedPtr st,
                std::optional<std::uint64_t> length)
@@ -49,16 +50,6 @@ class ResponseBody final : public http::Body {
   }
   ResponseBody(const ResponseBody&) = delete;
   ResponseBody& operator=(const ResponseBody&) = delete;
-
-  // One per exchange: from the codec's block cache.
-  static void* operator new(std::size_t n) {
-    void* p = BlockPool::allocate(n);
-    if (p == nullptr) {
-      throw std::bad_alloc();
-    }
-    return p;
-  }
-  static void operator delete(void* p) noexcept { BlockPool::release(p); }
 
   // http::Body
   asio::awaitable<Result<std::string_view>> read() override {

@@ -23,7 +23,8 @@ namespace meshd::http2 {
 namespace {
 
 /// A stream's request body: DATA frames the session buffered, at most one window of them.
-class RequestBody final : public http::Body {
+/// One per request stream: allocated from the codec's block cache.
+class RequestBody final : public http::Body, public BlockPooled {
  public:
   RequestBody(std::shared_ptr<ServerSession> session, ServerStreamSharedPtr st,
               std::optional<std::uint64_t> length)
@@ -31,16 +32,6 @@ class RequestBody final : public http::Body {
   ~RequestBody() override { session_->drop_body(*st_); }
   RequestBody(const RequestBody&) = delete;
   RequestBody& operator=(const RequestBody&) = delete;
-
-  // One per request stream: from the codec's block cache.
-  static void* operator new(std::size_t n) {
-    void* p = BlockPool::allocate(n);
-    if (p == nullptr) {
-      throw std::bad_alloc();
-    }
-    return p;
-  }
-  static void operator delete(void* p) noexcept { BlockPool::release(p); }
 
   // http::Body
   asio::awaitable<Result<std::string_view>> read() override {
