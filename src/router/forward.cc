@@ -87,13 +87,6 @@ std::optional<filters::ResponseClass> verdict_now(const filters::ClassifierOptio
   return std::nullopt;
 }
 
-/// `verdict_now`, counting a response still streaming as a success: it goes on to the client
-/// and is not retried.
-filters::ResponseClass classify(const filters::ClassifierOptions& kind, const http::Request& req,
-                                bool chunked, const Result<http::Response>& rsp) {
-  return verdict_now(kind, req, chunked, rsp).value_or(filters::ResponseClass::Success);
-}
-
 /// The verdict on an h2 response that is decided at the end of its stream (Linkerd's stream
 /// classifier): what the classifier knew from the head, completed by the trailers' grpc-status
 /// or by the error that cut the stream off.
@@ -219,7 +212,7 @@ class NoteOnExit {
  public:
   NoteOnExit(const http::Request& req, RouteNotes* notes) : req_(req), notes_(notes) {}
   ~NoteOnExit() {
-    if (notes_ == nullptr) {
+    if (notes_ == nullptr || !notes_->details) {
       return;
     }
     notes_->service = req_.ctx.dst_show;
@@ -259,7 +252,7 @@ asio::awaitable<Result<http::Response>> RouterWorker::route(http::Request req, R
     }
     co_return error(400, unknown_destination(req, id.reason));
   }
-  req.ctx.dst_show = id.dst->show();
+  req.ctx.dst_show = dst_show_.show(*id.dst);
   req.ctx.dst = std::move(*id.dst);
   auto start = Clock::now();
   ServiceSharedPtr service = service_for(*req.ctx.dst, req.ctx.dst_show, req.ctx.start);
@@ -281,10 +274,11 @@ asio::awaitable<Result<http::Response>> RouterWorker::route(http::Request req, R
   bool chunked = !req.body->length();
 
   Result<http::Response> rsp = make_error_code(errc::timeout);
+  Verdict judged;
   if (!due) {
-    rsp = co_await dispatch(req, *service);
+    rsp = co_await dispatch(req, *service, start, &judged);
   } else if (*due > start) {
-    rsp = co_await with_timeout(dispatch(req, *service), *due - start);
+    rsp = co_await with_timeout(dispatch(req, *service, start, &judged), *due - start);
   }
   if (is_error(rsp, errc::timeout) && due && Clock::now() + std::chrono::milliseconds(1) >= *due) {
     // The whole request ran out of time (Finagle's GlobalRequestTimeoutException).
@@ -299,7 +293,9 @@ asio::awaitable<Result<http::Response>> RouterWorker::route(http::Request req, R
   }
   const std::uint64_t latency = elapsed_ms(start);
   const auto& kind = service->policy.classifier;
-  if (auto verdict = verdict_now(kind, req, chunked, rsp)) {
+  // A response is dispatch's own (a timeout replaces it with an error): its verdict holds.
+  const auto verdict = rsp && judged.known ? judged.cls : verdict_now(kind, req, chunked, rsp);
+  if (verdict) {
     service->stats().record(filters::is_success(*verdict), latency);
     if (rsp) {
       rsp->headers.set("l5d-success-class", filters::success_class_value(*verdict));
@@ -345,8 +341,8 @@ http::Response RouterWorker::error_for(const http::Request& req,
   return rsp;
 }
 
-asio::awaitable<Result<http::Response>> RouterWorker::dispatch(http::Request& req,
-                                                               Service& service) {
+asio::awaitable<Result<http::Response>> RouterWorker::dispatch(http::Request& req, Service& service,
+                                                               TimePoint start, Verdict* verdict) {
   // gRPC needs `te: trailers` end to end; it is the one TE value HTTP/2 allows (RFC 9113 §8.2.2).
   const bool te_trailers = options_->h2 && http::iequals(req.headers.get("te"), "trailers");
   http1::strip_hop_by_hop(req.headers);
@@ -389,25 +385,31 @@ asio::awaitable<Result<http::Response>> RouterWorker::dispatch(http::Request& re
     req.body = std::make_unique<http::BufferBody>(replay, replay_trailers);
   }
 
-  auto now = Clock::now();
+  auto now = start;
   service.budget.deposit(now);
   Backoff backoff(service.policy.retry_backoff);
   std::uint64_t retries = 0;
   Result<http::Response> rsp = make_error_code(errc::no_route);
+  Verdict judged;
   for (;;) {
     // Bound anew on every attempt: a retry may pick another branch of a union.
     bool wait = false;
-    Result<ClientSharedPtr> client = resolve_now(req, Clock::now(), &wait);
+    Result<ClientSharedPtr> client = resolve_now(req, now, &wait);
     if (wait) {
       client = co_await resolve_pending(req);
     }
+    judged = {};
     if (client) {
       ClientSharedPtr held = std::move(*client);  // the cache may evict it while in flight
-      rsp = co_await attempt_on(req, service, held, replayable);
+      rsp = co_await attempt_on(req, service, held, replayable, &judged);
     } else {
       rsp = client.error();
     }
-    auto cls = classify(service.policy.classifier, req, chunked, rsp);
+    if (!judged.known) {
+      judged = {true, verdict_now(service.policy.classifier, req, chunked, rsp)};
+    }
+    // A response still streaming goes on to the client and is not retried.
+    auto cls = judged.cls.value_or(filters::ResponseClass::Success);
     // h2: a response larger than retryBufferSize.responseBytes is not held back for a retry.
     const bool too_big = options_->h2 && rsp && rsp->body &&
                          rsp->body->buffered() > service.policy.retry_response_bytes;
@@ -435,8 +437,9 @@ asio::awaitable<Result<http::Response>> RouterWorker::dispatch(http::Request& re
     req.body = std::make_unique<http::BufferBody>(replay, replay_trailers);
   }
   service.retries_per_request->record(retries);
-  service.shared->cells.local().budget.store(service.budget.balance(Clock::now()),
+  service.shared->cells.local().budget.store(service.budget.balance(now),
                                              std::memory_order_relaxed);
+  *verdict = judged;
   co_return rsp;
 }
 
@@ -455,13 +458,16 @@ asio::awaitable<void> RouterWorker::discard(http::Response rsp) {
 asio::awaitable<Result<http::Response>> RouterWorker::attempt_on(http::Request& req,
                                                                  Service& service,
                                                                  const ClientSharedPtr& held,
-                                                                 bool may_retry) {
+                                                                 bool may_retry, Verdict* judged) {
   Client& client = *held;
   bool chunked = !req.body->length();
-  client.requeue_budget.deposit(Clock::now());
   Result<http::Response> rsp = make_error_code(errc::no_endpoints);
   for (int requeues = 0;; ++requeues) {
+    *judged = {};
     auto start = Clock::now();
+    if (requeues == 0) {
+      client.requeue_budget.deposit(start);
+    }
     auto* node = static_cast<Endpoint*>(client.balancer->pick(start));
     if (node == nullptr) {
       req.ctx.failure_detail = no_route(*req.ctx.dst, options_->base_dtab, req.ctx.local_dtab);
@@ -487,7 +493,10 @@ asio::awaitable<Result<http::Response>> RouterWorker::attempt_on(http::Request& 
     // Each try is a span of its own, a child of the server's (Finagle's client tracing).
     const TraceId try_id = trace::child_of(req.ctx.trace);
     options_->propagator->write(req.headers, try_id);
-    const auto wall_start = std::chrono::system_clock::now();
+    const bool traced =
+        options_->tracer->enabled() && (try_id.sampled.value_or(true) || try_id.debug);
+    const auto wall_start =
+        traced ? std::chrono::system_clock::now() : std::chrono::system_clock::time_point();
     PendingTry done{InFlight(*endpoint, client.shared->cells.local()), held, endpoint,
                     client.service_stats(req.ctx.dst_show), start};
     PendingGuard pending(*client.stats().pending);
@@ -514,10 +523,11 @@ asio::awaitable<Result<http::Response>> RouterWorker::attempt_on(http::Request& 
       rsp ? watch.response(*rsp) : watch.no_response();
     }
     auto now = Clock::now();
-    done.latency_ms = elapsed_ms(start);
+    done.latency_ms = ms_between(start, now);
     const auto& kind = service.policy.classifier;
     const auto verdict = verdict_now(kind, req, chunked, rsp);
-    if (options_->tracer->enabled() && (try_id.sampled.value_or(true) || try_id.debug)) {
+    *judged = {true, verdict};
+    if (traced) {
       trace_try(try_id, req, client, *endpoint, rsp,
                 verdict.value_or(filters::ResponseClass::Success), wall_start);
     }

@@ -74,6 +74,15 @@ RouterWorker::ServiceSharedPtr RouterWorker::service_for(const dtab::Path& dst,
   return services_.put(name, std::move(fresh), now);
 }
 
+const std::string& RouterWorker::ShowMemo::show(const dtab::Path& p) {
+  if (!valid || !(p == path)) {
+    path = p;
+    text = p.show();
+    valid = true;
+  }
+  return text;
+}
+
 std::string RouterWorker::binding_key(const std::string& name, const dtab::Dtab& local) {
   return local.empty() ? name : name + " " + local.show();
 }
@@ -103,8 +112,11 @@ Result<RouterWorker::ClientSharedPtr> RouterWorker::resolve_now(http::Request& r
     return make_error_code(e);
   };
   *wait = false;
-  BoundTree tree = cached_binding(dst, binding_key(req.ctx.dst_show, req.ctx.local_dtab),
-                                  req.ctx.local_dtab, now);
+  // The key is the name itself unless the request carries a local dtab (no copy then).
+  const bool plain = req.ctx.local_dtab.empty();
+  const std::string keyed =
+      plain ? std::string() : binding_key(req.ctx.dst_show, req.ctx.local_dtab);
+  BoundTree tree = cached_binding(dst, plain ? req.ctx.dst_show : keyed, req.ctx.local_dtab, now);
   if (tree.state == BoundTree::State::Pending) {
     *wait = true;  // still being resolved on the control thread
     return ClientSharedPtr{};
@@ -132,7 +144,7 @@ Result<RouterWorker::ClientSharedPtr> RouterWorker::resolve_now(http::Request& r
   if (leaf->residual.empty()) {
     req.headers.remove("l5d-dst-residual");
   } else {
-    req.headers.set("l5d-dst-residual", leaf->residual.show());
+    req.headers.set("l5d-dst-residual", residual_show_.show(leaf->residual));
   }
   return client;
 }

@@ -1,3 +1,4 @@
+#include <charconv>
 #include <cstdlib>
 
 #include "meshd/core/log.h"
@@ -53,6 +54,13 @@ std::string failure_stage_name(http::FailureStage stage) {
   return "";
 }
 
+/// An `l5d-success-class` value above 0 (a decimal number, as Linkerd writes it).
+bool success_class_positive(std::string_view value) {
+  double v = 0;
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+  return ec == std::errc() && v > 0;
+}
+
 }  // namespace
 
 ServerService::ServerService(RouterWorker& router, ServerSettings settings, ServerStats& stats)
@@ -73,6 +81,15 @@ std::optional<http::Response> ServerService::read_context(http::Request& req) co
   if (settings_.clear_context) {
     // clearContext: the client may not steer routing or inject context; drop every l5d-* header.
     req.headers.remove_prefix("l5d-");
+    return std::nullopt;
+  }
+  // An application's own request carries no l5d-* field at all: one pass tells, and then there
+  // is no deadline or dtab to read.
+  bool l5d = false;
+  req.headers.for_each([&l5d](http::Headers::Field f) {
+    l5d = l5d || (f.name.size() > 4 && http::iequals(f.name.substr(0, 4), "l5d-"));
+  });
+  if (!l5d) {
     return std::nullopt;
   }
   // The deadline the caller gives us (the strictest of its values; bad ones are ignored).
@@ -103,7 +120,7 @@ bool ServerService::is_success(const Result<http::Response>& rsp) {
   // The path stack's classifier said (l5d-success-class > 0); else 5xx is a failure.
   auto cls = rsp->headers.get("l5d-success-class");
   if (!cls.empty()) {
-    return std::strtod(std::string(cls).c_str(), nullptr) > 0;
+    return success_class_positive(cls);
   }
   return rsp->status < 500;
 }
@@ -197,13 +214,15 @@ asio::awaitable<Result<http::Response>> ServerService::call(http::Request req) {
   // each telemeter's own rate.
   const bool traced =
       options.tracer->enabled() && (trace_id.sampled.value_or(true) || trace_id.debug);
-  std::optional<RequestFacts> facts;
+  // On the heap, and only when wanted: it is large, and the frame of every request holds it.
+  std::unique_ptr<RequestFacts> facts;
   if (traced || options.access_log) {
-    facts = request_facts(req, options.label);
+    facts = std::make_unique<RequestFacts>(request_facts(req, options.label));
     facts->exchange.server = settings_.label;
   }
   auto watch = StreamWatch::start(stats_.h2, req, start);
   RouteNotes notes;
+  notes.details = facts && traced;
   Result<http::Response> rsp = make_error_code(errc::overloaded);
   if (settings_.max_concurrent_requests && now_in_flight > *settings_.max_concurrent_requests &&
       options.h2) {
@@ -227,8 +246,7 @@ asio::awaitable<Result<http::Response>> ServerService::call(http::Request req) {
     // h2: the path stack's verdict comes as an `l5d-success-class` trailer at the stream's end.
     http::observe(rsp->body, [&stats = stats_, latency](http::BodyEnd& end) {
       auto cls = end.trailers.get("l5d-success-class");
-      stats.record(!end.error && !cls.empty() && std::strtod(std::string(cls).c_str(), nullptr) > 0,
-                   latency);
+      stats.record(!end.error && !cls.empty() && success_class_positive(cls), latency);
     });
   } else {
     stats_.record(is_success(rsp), latency);

@@ -59,12 +59,16 @@ std::string java_double(double v) {
 
 }  // namespace
 
-std::string hex16(std::uint64_t id) {
-  std::string out(16, '0');
+void hex16_into(std::uint64_t id, char* out) noexcept {
   for (int i = 15; i >= 0; --i) {
-    out[static_cast<std::size_t>(i)] = kHexDigits[id & 0xf];
+    out[i] = kHexDigits[id & 0xf];
     id >>= 4;
   }
+}
+
+std::string hex16(std::uint64_t id) {
+  std::string out(16, '0');
+  hex16_into(id, out.data());
   return out;
 }
 
@@ -87,18 +91,17 @@ std::optional<std::uint64_t> parse_hex64(std::string_view text) {
   return value;
 }
 
-std::string base64_encode(std::string_view bytes) {
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
+std::size_t base64_encode_into(std::string_view bytes, char* out) noexcept {
+  char* o = out;
   std::size_t i = 0;
   for (; i + 3 <= bytes.size(); i += 3) {
     std::uint32_t n = static_cast<std::uint8_t>(bytes[i]) << 16 |
                       static_cast<std::uint8_t>(bytes[i + 1]) << 8 |
                       static_cast<std::uint8_t>(bytes[i + 2]);
-    out += kBase64Alphabet[n >> 18];
-    out += kBase64Alphabet[(n >> 12) & 0x3f];
-    out += kBase64Alphabet[(n >> 6) & 0x3f];
-    out += kBase64Alphabet[n & 0x3f];
+    *o++ = kBase64Alphabet[n >> 18];
+    *o++ = kBase64Alphabet[(n >> 12) & 0x3f];
+    *o++ = kBase64Alphabet[(n >> 6) & 0x3f];
+    *o++ = kBase64Alphabet[n & 0x3f];
   }
   std::size_t rest = bytes.size() - i;
   if (rest > 0) {
@@ -106,11 +109,17 @@ std::string base64_encode(std::string_view bytes) {
     if (rest == 2) {
       n |= static_cast<std::uint8_t>(bytes[i + 1]) << 8;
     }
-    out += kBase64Alphabet[n >> 18];
-    out += kBase64Alphabet[(n >> 12) & 0x3f];
-    out += rest == 2 ? kBase64Alphabet[(n >> 6) & 0x3f] : '=';
-    out += '=';
+    *o++ = kBase64Alphabet[n >> 18];
+    *o++ = kBase64Alphabet[(n >> 12) & 0x3f];
+    *o++ = rest == 2 ? kBase64Alphabet[(n >> 6) & 0x3f] : '=';
+    *o++ = '=';
   }
+  return static_cast<std::size_t>(o - out);
+}
+
+std::string base64_encode(std::string_view bytes) {
+  std::string out((bytes.size() + 2) / 3 * 4, '\0');
+  out.resize(base64_encode_into(bytes, out.data()));
   return out;
 }
 

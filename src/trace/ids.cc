@@ -40,9 +40,9 @@ std::uint64_t process_salt() {
   return salt;
 }
 
-void put64(std::string& out, std::uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) {
-    out += static_cast<char>((v >> shift) & 0xff);
+void put64(char* out, std::uint64_t v) noexcept {
+  for (int i = 0; i < 8; ++i) {
+    out[i] = static_cast<char>((v >> (56 - 8 * i)) & 0xff);
   }
 }
 
@@ -114,20 +114,8 @@ TraceId child_of(const TraceId& parent) {
 std::string request_id(const TraceId& id) { return detail::hex16(id.trace_id); }
 
 std::string encode_ctx_trace(const TraceId& id) {
-  std::uint64_t flags = id.debug ? kFlagDebug : 0;
-  if (id.sampled) {
-    flags |= *id.sampled ? kFlagSamplingKnown | kFlagSampled : kFlagSamplingKnown;
-  }
-  std::string bytes;
-  bytes.reserve(kCtxBytes128);
-  put64(bytes, id.span_id);
-  put64(bytes, id.parent_id.value_or(id.span_id));
-  put64(bytes, id.trace_id);
-  put64(bytes, flags);
-  if (id.trace_id_high != 0) {
-    put64(bytes, id.trace_id_high);
-  }
-  return detail::base64_encode(bytes);
+  detail::CtxTraceText text;
+  return std::string(detail::encode_ctx_trace_into(id, text));
 }
 
 std::optional<TraceId> decode_ctx_trace(std::string_view value) {
@@ -181,5 +169,27 @@ std::optional<double> parse_sample_rate(std::string_view value) {
 bool sampled_at(double rate, std::uint64_t trace_id) {
   return detail::sampled_with_salt(rate, trace_id, process_salt());
 }
+
+namespace detail {
+
+std::string_view encode_ctx_trace_into(const TraceId& id, CtxTraceText& out) noexcept {
+  std::uint64_t flags = id.debug ? kFlagDebug : 0;
+  if (id.sampled) {
+    flags |= *id.sampled ? kFlagSamplingKnown | kFlagSampled : kFlagSamplingKnown;
+  }
+  std::array<char, kCtxBytes128> bytes;
+  put64(bytes.data(), id.span_id);
+  put64(bytes.data() + 8, id.parent_id.value_or(id.span_id));
+  put64(bytes.data() + 16, id.trace_id);
+  put64(bytes.data() + 24, flags);
+  std::size_t size = kCtxBytes;
+  if (id.trace_id_high != 0) {
+    put64(bytes.data() + 32, id.trace_id_high);
+    size = kCtxBytes128;
+  }
+  return {out.data(), base64_encode_into({bytes.data(), size}, out.data())};
+}
+
+}  // namespace detail
 
 }  // namespace meshd::trace

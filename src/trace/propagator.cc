@@ -105,8 +105,12 @@ class LinkerdPropagator final : public Propagator {
   }
 
   void write(http::Headers& headers, const TraceId& id) const override {
-    headers.set(kCtxTrace, encode_ctx_trace(id));
-    headers.set(kRequestId, request_id(id));
+    // Once per request and try: encoded on the stack.
+    detail::CtxTraceText ctx;
+    headers.set(kCtxTrace, detail::encode_ctx_trace_into(id, ctx));
+    std::array<char, 16> reqid;
+    detail::hex16_into(id.trace_id, reqid.data());
+    headers.set(kRequestId, std::string_view(reqid.data(), reqid.size()));
   }
 };
 

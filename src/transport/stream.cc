@@ -3,6 +3,8 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <tuple>
+#include <vector>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/write.hpp>
@@ -14,12 +16,26 @@ namespace meshd::transport {
 TcpStream::TcpStream(asio::ip::tcp::socket socket) : Stream(&socket_), socket_(std::move(socket)) {
   boost::system::error_code ec;
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  // Reads and writes are tried at once (see `read_some`, `write`): never block the worker.
+  socket_.non_blocking(true, ec);
   remote_ = socket_.remote_endpoint(ec);
   local_ = socket_.local_endpoint(ec);
 }
 
 asio::awaitable<Result<std::size_t>> TcpStream::read_some(asio::mutable_buffer buf) {
-  auto [ec, n] = co_await socket_.async_read_some(buf, direct);
+  // What has arrived already is taken at once; only an empty socket waits for the reactor.
+  // Every few immediate reads go through the reactor anyway, so that a peer that keeps the
+  // socket full cannot hold the worker from its other connections.
+  boost::system::error_code ec = asio::error::would_block;
+  std::size_t n = 0;
+  if (++immediate_ < kImmediateLimit) {
+    n = socket_.read_some(buf, ec);
+  } else {
+    immediate_ = 0;
+  }
+  if (ec == asio::error::would_block || ec == asio::error::try_again) {
+    std::tie(ec, n) = co_await socket_.async_read_some(buf, direct);
+  }
   if (ec) {
     co_return ec;
   }
@@ -27,10 +43,34 @@ asio::awaitable<Result<std::size_t>> TcpStream::read_some(asio::mutable_buffer b
 }
 
 asio::awaitable<Result<void>> TcpStream::write(std::span<const asio::const_buffer> bufs) {
-  auto [ec, n] = co_await asio::async_write(socket_, bufs, direct);
-  (void)n;
-  if (ec) {
+  // Most writes fit the socket's send buffer: sent at once, without an operation and a trip
+  // through the scheduler. The rest (a full buffer) is awaited.
+  boost::system::error_code ec;
+  std::size_t sent = 0;
+  if (++immediate_ < kImmediateLimit) {
+    sent = socket_.write_some(bufs, ec);
+  } else {
+    immediate_ = 0;
+  }
+  if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
     co_return ec;
+  }
+  const std::size_t total = asio::buffer_size(bufs);
+  if (sent < total) {
+    std::vector<asio::const_buffer> rest;
+    for (const auto& b : bufs) {
+      if (sent >= b.size()) {
+        sent -= b.size();
+        continue;
+      }
+      rest.push_back(b + sent);
+      sent = 0;
+    }
+    std::size_t n = 0;
+    std::tie(ec, n) = co_await asio::async_write(socket_, rest, direct);
+    if (ec) {
+      co_return ec;
+    }
   }
   co_return Result<void>{};
 }

@@ -80,6 +80,9 @@ struct RouteNotes {
   /// h2: the response's class waits for the end of its stream (its trailers); the router then
   /// appends `l5d-success-class` as a trailer instead of setting it in the head.
   bool classified_at_end = false;
+  /// Fill in the texts above (service, client, residual, dtab_local, failure_detail): only the
+  /// server span reads them, so an untraced request skips building them.
+  bool details = true;
 };
 
 using RouterOptionsConstSharedPtr = std::shared_ptr<const RouterOptions>;
@@ -140,12 +143,25 @@ class RouterWorker {
   using BoundTree = dtab::Activity<dtab::NameTree<dtab::BoundName>>;
   using TimePoint = std::chrono::steady_clock::time_point;
 
+  /// The service classifier's verdict on a response, handed from the layer that judged it to
+  /// the layers above so that each does not classify the same response again. `known` false:
+  /// not judged (the caller classifies); `cls` empty: an h2 response judged at its end.
+  struct Verdict {
+    bool known = false;
+    std::optional<filters::ResponseClass> cls;
+  };
+
   // Path stack (forward.cc).
-  asio::awaitable<Result<http::Response>> dispatch(http::Request& req, Service& service);
+  /// Retries under the service's budget; `start` is when the request reached the router, and
+  /// `*verdict` receives the class of the response returned.
+  asio::awaitable<Result<http::Response>> dispatch(http::Request& req, Service& service,
+                                                   TimePoint start, Verdict* verdict);
   /// One attempt on one of `client`'s endpoints. `may_retry`: the request's body was kept, so
   /// on h2 routers the response may be held up to classificationTimeoutMs for its trailers.
+  /// `*verdict` receives the class of the response returned.
   asio::awaitable<Result<http::Response>> attempt_on(http::Request& req, Service& service,
-                                                     const ClientSharedPtr& held, bool may_retry);
+                                                     const ClientSharedPtr& held, bool may_retry,
+                                                     Verdict* verdict);
   /// What is left to record of one try once its class is known (at the response head, or at
   /// the end of an h2 response stream): failure accrual, the client's and its per-service
   /// request stats (forward.cc).
@@ -207,6 +223,15 @@ class RouterWorker {
   LruCache<dtab::Path, ClientSharedPtr> clients_;     ///< by bound id
   TimePoint last_expire_{};
   std::minstd_rand random_{std::random_device{}()};
+  /// `Path::show` of the last path shown, kept: a worker's requests mostly repeat a few names.
+  struct ShowMemo {
+    const std::string& show(const dtab::Path& path);
+    dtab::Path path;
+    std::string text;
+    bool valid = false;
+  };
+  ShowMemo dst_show_;       ///< identified names (`l5d-dst-service`)
+  ShowMemo residual_show_;  ///< residuals of bound names (`l5d-dst-residual`)
 };
 
 /// Per-server settings (`servers[]`).

@@ -18,11 +18,16 @@
 
 namespace meshd::router {
 
+/// Milliseconds from `start` to `end`, as the latency stats record them.
+inline std::uint64_t ms_between(std::chrono::steady_clock::time_point start,
+                                std::chrono::steady_clock::time_point end) {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(end - start).count());
+}
+
 /// Milliseconds since `start`, as the latency stats record them.
 inline std::uint64_t elapsed_ms(std::chrono::steady_clock::time_point start) {
-  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                        std::chrono::steady_clock::now() - start)
-                                        .count());
+  return ms_between(start, std::chrono::steady_clock::now());
 }
 
 /// Linkerd's StreamStatsFilter metrics of one h2 stream in a scope (`request/stream/`,

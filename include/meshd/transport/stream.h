@@ -83,9 +83,13 @@ class TcpStream final : public Stream {
   asio::ip::tcp::socket& socket() noexcept override { return socket_; }
 
  private:
+  /// Reads and writes in a row done at once, without the reactor (see `read_some`).
+  static constexpr unsigned kImmediateLimit = 16;
+
   asio::ip::tcp::socket socket_;
   asio::ip::tcp::endpoint remote_;
   asio::ip::tcp::endpoint local_;
+  unsigned immediate_ = 0;
 };
 
 /// Connects to `endpoint` from the current executor, giving up after `timeout` (zero: none).
