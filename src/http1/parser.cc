@@ -25,7 +25,22 @@ constexpr std::array<bool, 256> kTchar = [] {
   return t;
 }();
 
-bool is_tchar(unsigned char c) { return kTchar[c]; }
+/// Whether `s` is a token (RFC 9110 §5.6.2): one or more tchars. Every byte of every header name
+/// goes through here: four at a time.
+bool is_token(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  std::size_t n = s.size();
+  unsigned all = n > 0 ? 1 : 0;
+  std::size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    all &= static_cast<unsigned>(kTchar[p[i]] & kTchar[p[i + 1]] & kTchar[p[i + 2]] &
+                                 kTchar[p[i + 3]]);
+  }
+  for (; i < n; ++i) {
+    all &= static_cast<unsigned>(kTchar[p[i]]);
+  }
+  return all != 0;
+}
 
 }  // namespace
 
@@ -57,8 +72,6 @@ void Parser::start_message(bool skip_body) {
   target_.clear();
   status_ = 0;
   reason_.clear();
-  field_.clear();
-  value_.clear();
   headers_.clear();
   trailers_.clear();
   content_length_.reset();
@@ -151,7 +164,7 @@ int Parser::on_status(llhttp_t* p, const char* at, std::size_t len) {
 
 int Parser::on_header_field(llhttp_t* p, const char* at, std::size_t len) {
   Parser& s = self(p);
-  s.field_.append(at, len);
+  s.fields().append_pending(std::string_view(at, len));
   if (!s.add_head_bytes(len)) {
     return s.fail(s.kind_ == Kind::Request ? 431 : 502, "headers larger than maxHeadersKB");
   }
@@ -161,15 +174,13 @@ int Parser::on_header_field(llhttp_t* p, const char* at, std::size_t len) {
 int Parser::on_header_field_complete(llhttp_t* p) {
   // llhttp accepts an empty name, and without LLHTTP_STRICT_MODE also spaces ("Host : h").
   Parser& s = self(p);
-  bool token = !s.field_.empty();
-  for (char c : s.field_) {
-    token = token && is_tchar(static_cast<unsigned char>(c));
-  }
-  if (!token) {
+  http::Headers& fields = s.fields();
+  if (!is_token(fields.pending_part())) {
     return s.fail(s.kind_ == Kind::Request ? 400 : 502,
                   s.kind_ == Kind::Request ? "invalid request: invalid header name"
                                            : "invalid response: invalid header name");
   }
+  fields.end_pending_name();
   return 0;
 }
 
@@ -190,7 +201,7 @@ int Parser::on_header_value(llhttp_t* p, const char* at, std::size_t len) {
                   s.kind_ == Kind::Request ? "invalid request: obsolete line folding"
                                            : "invalid response: obsolete line folding");
   }
-  s.value_.append(at, len);
+  s.fields().append_pending(std::string_view(at, len));
   if (!s.add_head_bytes(len)) {
     return s.fail(s.kind_ == Kind::Request ? 431 : 502, "headers larger than maxHeadersKB");
   }
@@ -198,13 +209,12 @@ int Parser::on_header_value(llhttp_t* p, const char* at, std::size_t len) {
 }
 
 int Parser::on_header_value_complete(llhttp_t* p) {
-  Parser& s = self(p);
-  while (!s.value_.empty() && is_ows(s.value_.back())) {
-    s.value_.pop_back();  // trailing OWS is not part of the value (RFC 9110 §5.5)
+  http::Headers& fields = self(p).fields();
+  std::string_view value = fields.pending_part();
+  while (!value.empty() && is_ows(value.back())) {
+    value.remove_suffix(1);  // trailing OWS is not part of the value (RFC 9110 §5.5)
   }
-  (s.head_done_ ? s.trailers_ : s.headers_).add(s.field_, s.value_);
-  s.field_.clear();
-  s.value_.clear();
+  fields.commit_pending(value.size());
   return 0;
 }
 

@@ -15,10 +15,10 @@ namespace meshd::http1 {
 namespace {
 
 void append_version(http::Version v, std::string& out) {
-  out.append("HTTP/");
-  out.push_back(static_cast<char>('0' + v.major));
-  out.push_back('.');
-  out.push_back(static_cast<char>('0' + v.minor));
+  char text[] = "HTTP/x.y";  // one append of 8 bytes
+  text[5] = static_cast<char>('0' + v.major);
+  text[7] = static_cast<char>('0' + v.minor);
+  out.append(text, 8);
 }
 
 void append_number(std::uint64_t n, std::string& out) {
@@ -160,8 +160,6 @@ void set_framing(http::Headers& headers, Framing framing, bool keep_length_witho
 }
 
 void strip_hop_by_hop(http::Headers& headers) {
-  // One pass finds which of these fields are there (most messages carry none, or Connection
-  // only), so that only those are removed: each removal is a pass of its own.
   static constexpr std::array<std::string_view, 9> kHopByHop = {"Connection",
                                                                 "Keep-Alive",
                                                                 "TE",
@@ -171,44 +169,64 @@ void strip_hop_by_hop(http::Headers& headers) {
                                                                 "Proxy-Authenticate",
                                                                 "Proxy-Authorization",
                                                                 "Proxy-Connection"};
-  std::uint32_t present = 0;  // bit i: a field named kHopByHop[i]
-  // Fields named by Connection are hop-by-hop too. Collect the names first (removing while
-  // iterating would be fine, but the names are views into the fields themselves).
-  std::string named;
-  headers.for_each([&](http::Headers::Field f) {
-    for (std::size_t i = 0; i < kHopByHop.size(); ++i) {
-      if (f.name.size() == kHopByHop[i].size() && http::iequals(f.name, kHopByHop[i])) {
-        present |= 1U << i;
-        if (i == 0) {
-          named.append(f.value).push_back(',');
+  // Bit n: some name above is n bytes long (all are shorter than 32), so that most fields are
+  // ruled out by their length alone.
+  static constexpr std::uint32_t kLengths = [] {
+    std::uint32_t bits = 0;
+    for (std::string_view name : kHopByHop) {
+      bits |= 1U << name.size();
+    }
+    return bits;
+  }();
+  auto listed = [](std::string_view name) {
+    if (name.size() >= 32 || (kLengths & (1U << name.size())) == 0) {
+      return false;
+    }
+    return std::any_of(kHopByHop.begin(), kHopByHop.end(), [&](std::string_view hop) {
+      return hop.size() == name.size() && http::ascii_lower(hop[0]) == http::ascii_lower(name[0]) &&
+             http::iequals(name, hop);
+    });
+  };
+  // One pass removes them, and collects the names their Connection fields list that are not
+  // above (`close`, `x-foo`), each followed by a comma: those fields are hop-by-hop too. A
+  // removed field's bytes stay where they are, so its value can still be read.
+  std::string unlisted;
+  headers.remove_if([&](http::Headers::Field f) {
+    if (!listed(f.name)) {
+      return false;
+    }
+    if (http::iequals(f.name, kHopByHop[0])) {
+      std::string_view rest = f.value;
+      while (!rest.empty()) {
+        std::size_t comma = std::min(rest.find(','), rest.size());
+        std::string_view token = rest.substr(0, comma);
+        rest.remove_prefix(std::min(comma + 1, rest.size()));
+        while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) {
+          token.remove_prefix(1);
         }
-        break;
+        while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) {
+          token.remove_suffix(1);
+        }
+        if (!token.empty() && !listed(token)) {
+          unlisted.append(token).push_back(',');
+        }
       }
     }
+    return true;
   });
-  std::size_t pos = 0;
-  while (pos < named.size()) {
-    std::size_t comma = named.find(',', pos);
-    std::string_view token(named.data() + pos, comma - pos);
-    while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) {
-      token.remove_prefix(1);
-    }
-    while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) {
-      token.remove_suffix(1);
-    }
-    // A token naming a listed field (`keep-alive`) is removed below, when that field is there.
-    bool listed = std::any_of(kHopByHop.begin(), kHopByHop.end(),
-                              [&](std::string_view name) { return http::iequals(token, name); });
-    if (!token.empty() && !listed) {
-      headers.remove(token);
-    }
-    pos = comma + 1;
+  if (unlisted.empty()) {
+    return;  // the usual case: one pass
   }
-  for (std::size_t i = 0; i < kHopByHop.size(); ++i) {
-    if ((present & (1U << i)) != 0) {
-      headers.remove(kHopByHop[i]);
+  headers.remove_if([&](http::Headers::Field f) {
+    for (std::size_t at = 0; at < unlisted.size();) {
+      std::size_t comma = unlisted.find(',', at);
+      if (http::iequals(f.name, std::string_view(unlisted).substr(at, comma - at))) {
+        return true;
+      }
+      at = comma + 1;
     }
-  }
+    return false;
+  });
 }
 
 }  // namespace meshd::http1

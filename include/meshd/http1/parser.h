@@ -102,6 +102,9 @@ class Parser {
   bool add_head_bytes(std::size_t len);
   void note_last_byte(const char* data, std::size_t len);
   bool may_keep_alive();
+  /// Where the field being parsed goes: the head's fields, then the trailers. Each field is
+  /// built in place there (no copy of its pieces elsewhere first).
+  http::Headers& fields() noexcept { return head_done_ ? trailers_ : headers_; }
 
   Kind kind_;
   Limits limits_;
@@ -122,8 +125,6 @@ class Parser {
   int status_ = 0;
   std::string reason_;
   http::Version version_;
-  std::string field_;
-  std::string value_;
   http::Headers headers_;
   http::Headers trailers_;
   std::optional<std::uint64_t> content_length_;

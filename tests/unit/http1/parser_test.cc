@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
@@ -177,6 +179,61 @@ TEST(Parser, StartMessageForgetsThePreviousMessage) {
   EXPECT_TRUE(p.trailers().empty());
   EXPECT_FALSE(p.chunked());
   EXPECT_FALSE(p.content_length());
+}
+
+TEST(Parser, BuildsFieldsInTheHeadersItIsGiven) {
+  // Fields are built in place in the parser's headers: in storage handed back by a message
+  // (with removed fields), one byte at a time, the result is as if each was added whole.
+  const std::string bytes =
+      "GET / HTTP/1.1\r\nHost:h\r\nX-A: \t a b \t \r\nX-Empty:\r\nx-a: 2\r\n\r\n";
+  for (std::size_t step : {kWhole, std::size_t{1}, std::size_t{3}}) {
+    Parser p(Parser::Kind::Request, {});
+    http::Headers used;
+    used.add("Old", std::string(600, 'o'));
+    used.add("Gone", "1");
+    used.remove("old");
+    p.reuse_headers(std::move(used));
+    p.start_message();
+    std::size_t at = 0;
+    while (at < bytes.size() && !p.message_done()) {
+      auto n = p.feed(bytes.data() + at, std::min(step, bytes.size() - at));
+      ASSERT_TRUE(n) << p.failure().reason;
+      at += *n;
+    }
+    ASSERT_TRUE(p.message_done()) << step_name(step);
+    std::string wire;
+    p.headers().serialize(wire);
+    EXPECT_EQ(wire, "Host: h\r\nX-A: a b\r\nX-Empty: \r\nx-a: 2\r\n") << step_name(step);
+    EXPECT_EQ(p.headers().get_all("x-a"), (std::vector<std::string_view>{"a b", "2"}));
+    EXPECT_FALSE(p.headers().contains("Gone"));
+    EXPECT_EQ(p.headers().size(), 4u);
+  }
+}
+
+TEST(Parser, ChecksEveryByteOfEveryHeaderName) {
+  // Tokens of each length (the name check goes four bytes at a time, then one) and every tchar
+  // are accepted; the same names with a space or a separator at any position are rejected (by
+  // llhttp or by the check).
+  auto parses = [](const std::string& name) {
+    Parser p(Parser::Kind::Request, {});
+    p.start_message();
+    std::string bytes = "GET / HTTP/1.1\r\n" + name + ": v\r\n\r\n";
+    auto n = p.feed(bytes.data(), bytes.size());
+    return n && p.message_done() && p.headers().get(name) == "v";
+  };
+  const std::string letters = "abcdefghijklmnopq";
+  for (std::size_t len = 1; len <= letters.size(); ++len) {
+    std::string name = letters.substr(0, len);
+    EXPECT_TRUE(parses(name)) << name;
+    for (std::size_t at = 0; at <= len; ++at) {
+      for (char c : {' ', '(', '"'}) {
+        std::string bad = name;
+        bad.insert(at, 1, c);
+        EXPECT_FALSE(parses(bad)) << '"' << bad << '"';
+      }
+    }
+  }
+  EXPECT_TRUE(parses("!#$%&'*+-.^_`|~09AZaz"));
 }
 
 // ---- Responses --------------------------------------------------------------------------------

@@ -79,7 +79,23 @@ INSTANTIATE_TEST_SUITE_P(
                   "A: b\n"},
         StripCase{"ContentLengthStays", {{"Content-Length", "3"}, {"Connection", "close"}},
                   "Content-Length: 3\n"},
-        StripCase{"NothingToStrip", {{"Host", "h"}, {"Accept", "*/*"}}, "Host: h\nAccept: */*\n"}),
+        StripCase{"NothingToStrip", {{"Host", "h"}, {"Accept", "*/*"}}, "Host: h\nAccept: */*\n"},
+        StripCase{"ConnectionAfterTheFieldsItNames",
+                  {{"X-Hop", "1"},
+                   {"Host", "h"},
+                   {"x-hop", "2"},
+                   {"Connection", "X-HOP, keep-alive"},
+                   {"Keep-Alive", "timeout=5"}},
+                  "Host: h\n"},
+        StripCase{"LookAlikesStay",
+                  {{"User-Agent", "u"},
+                   {"Connectiox", "1"},
+                   {"TF", "1"},
+                   {"Proxy-Connectiom", "1"},
+                   {"Trailers", "1"},
+                   {"Upgrade-Insecure-Requests", "1"}},
+                  "User-Agent: u\nConnectiox: 1\nTF: 1\nProxy-Connectiom: 1\nTrailers: 1\n"
+                  "Upgrade-Insecure-Requests: 1\n"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 // ---- set_framing ------------------------------------------------------------------------------
