@@ -53,7 +53,7 @@ void ObservedBody::finish(boost::system::error_code ec) noexcept {
   if (ec) {
     trailers_ = Headers();
   }
-  BodyEnd end{ec, bytes_, trailers_};
+  BodyEnd end{ec, bytes_, trailers_, std::chrono::steady_clock::now()};
   for (auto& observer : observers_) {
     observer(end);
   }
@@ -61,7 +61,7 @@ void ObservedBody::finish(boost::system::error_code ec) noexcept {
 }
 
 void observe(BodyPtr& body, ObservedBody::Observer observer) {
-  auto* observed = dynamic_cast<ObservedBody*>(body.get());
+  auto* observed = body ? body->as_observed() : nullptr;
   if (observed == nullptr || observed->ended()) {
     auto wrapper = std::make_unique<ObservedBody>(std::move(body));
     observed = wrapper.get();

@@ -540,7 +540,7 @@ asio::awaitable<Result<http::Response>> RouterWorker::attempt_on(http::Request& 
       auto pending_try = std::make_shared<PendingTry>(std::move(done));
       http::observe(rsp->body, [this, pending_try,
                                 verdict = EndVerdict(kind, req, chunked, rsp)](http::BodyEnd& end) {
-        finish_try(*pending_try, Clock::now(), filters::is_success(verdict.classify(end)), true);
+        finish_try(*pending_try, end.at, filters::is_success(verdict.classify(end)), true);
       });
       break;
     }

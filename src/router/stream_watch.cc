@@ -10,7 +10,7 @@ void StreamWatch::Handle::response(http::Response& rsp) {
 
 void StreamWatch::Handle::no_response() {
   if (auto* watch = std::exchange(watch_, nullptr)) {
-    watch->part_ended(false);
+    watch->part_ended(false, Clock::now());
   }
 }
 
@@ -21,8 +21,8 @@ StreamWatch::Handle StreamWatch::start(H2StreamStatsSharedPtr stats, http::Reque
   }
   auto* watch = new StreamWatch(std::move(stats), start);
   http::observe(req.body, [watch](http::BodyEnd& end) {
-    watch->stats_->request.record(!end.error, elapsed_ms(watch->start_), end.bytes);
-    watch->part_ended(!end.error);
+    watch->stats_->request.record(!end.error, ms_between(watch->start_, end.at), end.bytes);
+    watch->part_ended(!end.error, end.at);
   });
   return Handle(watch);
 }
@@ -30,20 +30,20 @@ StreamWatch::Handle StreamWatch::start(H2StreamStatsSharedPtr stats, http::Reque
 void StreamWatch::response(http::Response& rsp) {
   if (!rsp.body) {
     stats_->response.record(true, 0, 0);
-    part_ended(true);
+    part_ended(true, Clock::now());
     return;
   }
   head_ = Clock::now();
   http::observe(rsp.body, [watch = this](http::BodyEnd& end) {
-    watch->stats_->response.record(!end.error, elapsed_ms(watch->head_), end.bytes);
-    watch->part_ended(!end.error);
+    watch->stats_->response.record(!end.error, ms_between(watch->head_, end.at), end.bytes);
+    watch->part_ended(!end.error, end.at);
   });
 }
 
-void StreamWatch::part_ended(bool ok) {
+void StreamWatch::part_ended(bool ok, Clock::time_point now) {
   ok_ = ok_ && ok;
   if (--parts_left_ == 0) {
-    stats_->total.record(ok_, elapsed_ms(start_));
+    stats_->total.record(ok_, ms_between(start_, now));
     delete this;
   }
 }

@@ -55,9 +55,9 @@ class StreamWatch {
       : stats_(std::move(stats)), start_(start) {}
 
   void response(http::Response& rsp);
-  /// One of the two parts (the request stream, the response stream or its absence) ended,
-  /// cleanly when `ok`; the exchange ends, and the watch goes, with the second.
-  void part_ended(bool ok);
+  /// One of the two parts (the request stream, the response stream or its absence) ended at
+  /// `now`, cleanly when `ok`; the exchange ends, and the watch goes, with the second.
+  void part_ended(bool ok, Clock::time_point now);
 
   H2StreamStatsSharedPtr stats_;
   Clock::time_point start_;

@@ -4,6 +4,7 @@
 
 #include <boost/system/error_code.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -16,6 +17,8 @@
 #include "meshd/http/headers.h"
 
 namespace meshd::http {
+
+class ObservedBody;
 
 /// A message body that streams: the reader pulls one piece at a time, so a slow reader slows the
 /// producer (backpressure) and no more than one piece is held in memory.
@@ -46,6 +49,10 @@ class Body {
   /// bound what it holds while it waits for the end of a response (h2
   /// `retryBufferSize.responseBytes`).
   virtual std::uint64_t buffered() const { return 0; }
+
+  /// This body as an `ObservedBody`, or null (what `observe` asks, cheaper than a
+  /// dynamic_cast on every h2 stream).
+  virtual ObservedBody* as_observed() noexcept { return nullptr; }
 };
 
 using BodyPtr = std::unique_ptr<Body>;
@@ -77,6 +84,8 @@ struct BodyEnd {
   /// The final trailers, empty after an error. An observer may add fields: observers later in
   /// the chain, and the body's reader, see them.
   Headers& trailers;
+  /// When it ended: one clock read for every observer.
+  std::chrono::steady_clock::time_point at;
 };
 
 /// A body that tells observers how it ended, exactly once: at its clean end (before the reader
@@ -109,6 +118,7 @@ class ObservedBody final : public Body {
     return ended_ ? std::optional<std::uint64_t>{0} : inner_->arrived();
   }
   std::uint64_t buffered() const override { return ended_ ? 0 : inner_->buffered(); }
+  ObservedBody* as_observed() noexcept override { return this; }
 
  private:
   void finish(boost::system::error_code ec) noexcept;
