@@ -14,7 +14,7 @@ set -euo pipefail
 build_packages=(
   cmake g++ make pkg-config ccache
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  node-llhttp libnghttp2-dev libssl-dev libyaml-cpp-dev libspdlog-dev
+  node-llhttp libnghttp2-dev libssl-dev libyaml-cpp-dev libspdlog-dev libjemalloc-dev
   libgtest-dev libgmock-dev
   curl wrk python3 python3-yaml openssl zlib1g-dev chromium
   nghttp2-client nghttp2-server python3-grpcio python3-h2
