@@ -42,7 +42,9 @@ struct Worker {
   std::vector<std::shared_ptr<router::ServerService>> services;
   std::deque<http1::ServerOptions> server_options;  // stable addresses: connections refer to them
   std::deque<http2::ServerOptions> h2_server_options;  // likewise, for h2 routers' servers
-  asio::io_context io{1};
+  // One thread runs it and only that thread touches its sockets (the control thread posts), so
+  // the reactor's per-socket locks are off; posting from other threads stays safe.
+  asio::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard;
   asio::steady_timer tick_timer{io};
   std::thread thread;
