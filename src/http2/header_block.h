@@ -35,7 +35,8 @@ class HeaderBlock {
     std::string_view lower = lower_name(name);
     nghttp2_nv nv{reinterpret_cast<std::uint8_t*>(const_cast<char*>(lower.data())),
                   reinterpret_cast<std::uint8_t*>(const_cast<char*>(value.data())), lower.size(),
-                  value.size(), NGHTTP2_NV_FLAG_NONE};
+                  value.size(), unique_per_message(lower) ? NGHTTP2_NV_FLAG_NO_INDEX
+                                                          : NGHTTP2_NV_FLAG_NONE};
     if (spilled_.empty() && size_ < kInlineFields) {
       inline_[size_] = nv;
     } else {
@@ -63,6 +64,14 @@ class HeaderBlock {
   std::size_t size() const noexcept { return size_; }
 
  private:
+  /// Fields whose value differs in every message: never worth a place in the HPACK dynamic
+  /// table, and indexing them would fill it with entries of one name that every later lookup of
+  /// that name walks (nghttp2 already leaves `:path`, `content-length` and the like out).
+  static bool unique_per_message(std::string_view lower) noexcept {
+    return lower.size() >= 9 && lower.starts_with("l5d-") &&
+           (lower == "l5d-reqid" || lower == "l5d-ctx-trace" || lower == "l5d-ctx-deadline");
+  }
+
   /// `name` itself when it has no upper-case letter, else a lower-cased copy kept here.
   std::string_view lower_name(std::string_view name) {
     bool lower = true;

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -67,6 +68,40 @@ TEST(HeaderBlockTest, ManyFieldsAndLongNamesSpillToTheHeap) {
     EXPECT_EQ(name_of(block.data()[i]), "x-field-" + std::string(40, 'n') + std::to_string(i));
     EXPECT_EQ(value_of(block.data()[i]), values[i]);
   }
+}
+
+TEST(HeaderBlockTest, PerMessageFieldsStayOutOfTheHpackTable) {
+  // l5d-reqid, l5d-ctx-trace and l5d-ctx-deadline differ in every request: indexing them would
+  // only evict useful entries and lengthen nghttp2's lookups.
+  HeaderBlock flags;
+  flags.add("L5d-Reqid", "a");
+  flags.add("l5d-ctx-trace", "b");
+  flags.add("l5d-ctx-deadline", "c");
+  flags.add("l5d-dst-service", "/svc/a");
+  flags.add("l5d-req", "d");
+  ASSERT_EQ(flags.size(), 5u);
+  EXPECT_EQ(flags.data()[0].flags, NGHTTP2_NV_FLAG_NO_INDEX);
+  EXPECT_EQ(flags.data()[1].flags, NGHTTP2_NV_FLAG_NO_INDEX);
+  EXPECT_EQ(flags.data()[2].flags, NGHTTP2_NV_FLAG_NO_INDEX);
+  EXPECT_EQ(flags.data()[3].flags, NGHTTP2_NV_FLAG_NONE);
+  EXPECT_EQ(flags.data()[4].flags, NGHTTP2_NV_FLAG_NONE);
+
+  // Through a real HPACK encoder: a hundred requests leave one dynamic entry per repeated field.
+  nghttp2_hd_deflater* deflater = nullptr;
+  ASSERT_EQ(nghttp2_hd_deflate_new(&deflater, 4096), 0);
+  std::vector<std::uint8_t> out(1024);
+  for (int i = 0; i < 100; ++i) {
+    const std::string id = "req-" + std::to_string(i);
+    const std::string trace = "trace-" + std::to_string(i * 7919);
+    HeaderBlock block;
+    block.add("l5d-dst-service", "/svc/hello");
+    block.add("l5d-reqid", id);
+    block.add("l5d-ctx-trace", trace);
+    ASSERT_GT(nghttp2_hd_deflate_hd(deflater, out.data(), out.size(), block.data(), block.size()),
+              0);
+  }
+  EXPECT_EQ(nghttp2_hd_deflate_get_num_table_entries(deflater), 61u + 1u);  // static + one
+  nghttp2_hd_deflate_del(deflater);
 }
 
 }  // namespace
