@@ -107,6 +107,15 @@ std::size_t EndpointPool::open_sessions() const noexcept {
       sessions_.begin(), sessions_.end(), [](const auto& s) { return s->is_open(); }));
 }
 
+http2::ClientSessionSharedPtr EndpointPool::ready_session() const {
+  for (const auto& s : sessions_) {
+    if (s->is_open() && has_room(*s)) {
+      return s;
+    }
+  }
+  return nullptr;
+}
+
 asio::awaitable<Result<http2::ClientSessionSharedPtr>> EndpointPool::session(bool fresh) {
   auto self = shared_from_this();
   if (fresh) {
@@ -180,8 +189,7 @@ asio::awaitable<Result<ClientConnectionPtr>> EndpointPool::acquire(bool* reused,
   // While acquires are queued, no connection is idle and all slots are taken (release() hands
   // connections and slots straight to them), so a newcomer cannot overtake them.
   if (!fresh) {
-    if (auto conn = take_idle()) {
-      ++leased_;
+    if (auto conn = acquire_idle()) {
       *reused = true;
       co_return conn;
     }
@@ -196,6 +204,14 @@ asio::awaitable<Result<ClientConnectionPtr>> EndpointPool::acquire(bool* reused,
     co_return make_error_code(errc::overloaded);
   }
   co_return co_await wait(reused);
+}
+
+ClientConnectionPtr EndpointPool::acquire_idle() {
+  auto conn = take_idle();
+  if (conn) {
+    ++leased_;
+  }
+  return conn;
 }
 
 ClientConnectionPtr EndpointPool::take_idle() {

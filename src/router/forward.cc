@@ -4,6 +4,8 @@
 // client choice per attempt) → attempt_on (balancer, failure accrual, requeues, attempt
 // timeout) → exchange_on (connection pool, HTTP/1.1 exchange).
 
+#include <array>
+#include <string_view>
 #include <utility>
 
 #include "meshd/core/duration.h"
@@ -31,18 +33,27 @@ constexpr int kMaxTries = 25;
 constexpr std::uint64_t kMaxDrainBytes = 64 * 1024;
 
 void append_via(http::Headers& headers, http::Version v) {
-  std::string via(headers.get("Via"));
-  if (!via.empty()) {
-    via.append(", ");
-  }
+  std::array<char, 16> buf{};
+  std::size_t n = 0;
   if (v.major == 2) {
-    via.append("h2");  // Linkerd's h2 router: `via: h2 linkerd`
+    buf[n++] = 'h';  // Linkerd's h2 router: `via: h2 linkerd`
+    buf[n++] = '2';
   } else {
-    via.push_back(static_cast<char>('0' + v.major));
-    via.push_back('.');
-    via.push_back(static_cast<char>('0' + v.minor));
+    buf[n++] = static_cast<char>('0' + v.major);
+    buf[n++] = '.';
+    buf[n++] = static_cast<char>('0' + v.minor);
   }
-  via.append(" linkerd");
+  constexpr std::string_view kUs = " linkerd";
+  kUs.copy(buf.data() + n, kUs.size());
+  const std::string_view ours(buf.data(), n + kUs.size());
+  const std::string_view before = headers.get("Via");
+  if (before.empty()) {
+    headers.set("Via", ours);  // the usual case: no heap, one field
+    return;
+  }
+  std::string via;
+  via.reserve(before.size() + 2 + ours.size());
+  via.append(before).append(", ").append(ours);
   headers.set("Via", via);
 }
 
@@ -273,13 +284,9 @@ asio::awaitable<Result<http::Response>> RouterWorker::route(http::Request req, R
   req.ctx.deadline = due;
   bool chunked = !req.body->length();
 
-  Result<http::Response> rsp = make_error_code(errc::timeout);
   Verdict judged;
-  if (!due) {
-    rsp = co_await dispatch(req, *service, start, &judged);
-  } else if (*due > start) {
-    rsp = co_await with_timeout(dispatch(req, *service, start, &judged), *due - start);
-  }
+  // Initialised from the await (no assignment): a response is moved as few times as can be.
+  Result<http::Response> rsp = co_await dispatch_within(req, *service, start, due, &judged);
   if (is_error(rsp, errc::timeout) && due && Clock::now() + std::chrono::milliseconds(1) >= *due) {
     // The whole request ran out of time (Finagle's GlobalRequestTimeoutException).
     auto allowed = std::chrono::duration_cast<std::chrono::milliseconds>(*due - start);
@@ -323,6 +330,25 @@ asio::awaitable<Result<http::Response>> RouterWorker::route(http::Request req, R
     co_return error_for(req, ec);
   }
   co_return rsp;
+}
+
+asio::awaitable<Result<http::Response>> RouterWorker::dispatch_within(http::Request& req,
+                                                                      Service& service,
+                                                                      TimePoint start,
+                                                                      std::optional<TimePoint> due,
+                                                                      Verdict* verdict) {
+  // Not a coroutine itself (but for a deadline already past): `route` awaits `dispatch`.
+  if (!due) {
+    return dispatch(req, service, start, verdict);
+  }
+  if (*due > start) {
+    return with_timeout(dispatch(req, service, start, verdict), *due - start);
+  }
+  return timed_out();
+}
+
+asio::awaitable<Result<http::Response>> RouterWorker::timed_out() {
+  co_return make_error_code(errc::timeout);
 }
 
 http::Response RouterWorker::error_for(const http::Request& req,
@@ -646,72 +672,82 @@ boost::system::error_code RouterWorker::acquisition_failed(http::Request& req,
   return make_error_code(errc::connect_failed);
 }
 
-Result<http::Response> RouterWorker::finish_exchange(http::Request& req, const EndpointPool& pool,
-                                                     Result<http::Response> rsp,
-                                                     const std::string& detail) const {
+void RouterWorker::finish_exchange(http::Request& req, const EndpointPool& pool,
+                                   Result<http::Response>& rsp, const std::string& detail) const {
   if (!rsp) {
     if (rsp.error() == make_error_code(errc::client_gone) ||
         rsp.error() == asio::error::operation_aborted) {
-      return rsp.error();
+      return;
     }
     req.ctx.failure_stage = http::FailureStage::Service;
     std::string message = detail.empty() ? rsp.error().message() : detail;
     log::get("router")->debug("exchange failed endpoint={} error={}", pool.label(), message);
     req.ctx.failure_detail = "exchange with " + pool.label() + " failed: " + message;
-    return rsp.error();
+    return;
   }
   http1::strip_hop_by_hop(rsp->headers);
   append_via(rsp->headers, rsp->version);
-  return rsp;
 }
 
 asio::awaitable<Result<http::Response>> RouterWorker::exchange_h2(http::Request& req,
                                                                   Endpoint& endpoint,
                                                                   Client& client) {
   EndpointPool& pool = *endpoint.pool;
-  Result<http::Response> rsp = make_error_code(errc::connect_failed);
-  http2::ExchangeFailure failure;
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    auto session = co_await pool.session();
+  for (int attempt = 0;; ++attempt) {
+    http2::ClientSessionSharedPtr session = pool.ready_session();
     if (!session) {
-      co_return acquisition_failed(req, pool, client, session.error());
+      auto made = co_await pool.session();
+      if (!made) {
+        co_return acquisition_failed(req, pool, client, made.error());
+      }
+      session = std::move(*made);
     }
-    failure = {};
-    rsp = co_await (*session)->exchange(req, &failure);
+    http2::ExchangeFailure failure;
+    // Initialised from the await (no assignment): a response is moved as few times as can be.
+    Result<http::Response> rsp = co_await session->exchange(req, &failure);
     // A stream the server refused, or one a GOAWAY cut off, is sent again once (on a new
     // session if that one closed) when nothing of its body can have been consumed.
     const bool bodiless = req.body->length() == std::optional<std::uint64_t>{0};
-    if (rsp || !failure.replayable || !bodiless) {
-      break;
+    if (rsp || !failure.replayable || !bodiless || attempt == 1) {
+      finish_exchange(req, pool, rsp, failure.detail);
+      co_return std::move(rsp);
     }
   }
-  co_return finish_exchange(req, pool, std::move(rsp), failure.detail);
 }
 
 asio::awaitable<Result<http::Response>> RouterWorker::exchange_on(http::Request& req,
                                                                   Endpoint& endpoint,
                                                                   Client& client) {
-  if (options_->h2) {
-    co_return co_await exchange_h2(req, endpoint, client);
-  }
+  // Not a coroutine: the caller awaits the protocol's own, one frame less per try.
+  return options_->h2 ? exchange_h2(req, endpoint, client) : exchange_h1(req, endpoint, client);
+}
+
+asio::awaitable<Result<http::Response>> RouterWorker::exchange_h1(http::Request& req,
+                                                                  Endpoint& endpoint,
+                                                                  Client& client) {
   EndpointPool& pool = *endpoint.pool;
-  Result<http::Response> rsp = make_error_code(errc::connect_failed);
-  http1::ExchangeFailure failure;
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    bool reused = false;
+  for (int attempt = 0;; ++attempt) {
     // A replay must not meet another stale pooled connection: it always connects afresh.
-    auto conn = co_await pool.acquire(&reused, attempt > 0);
+    http1::ClientConnectionPtr conn = attempt == 0 ? pool.acquire_idle() : nullptr;
     if (!conn) {
-      co_return acquisition_failed(req, pool, client, conn.error());
+      bool reused = false;
+      auto got = co_await pool.acquire(&reused, attempt > 0);
+      if (!got) {
+        co_return acquisition_failed(req, pool, client, got.error());
+      }
+      conn = std::move(*got);
     }
-    failure = {};
-    rsp = co_await http1::exchange(std::move(*conn), req, pool.releaser(), &failure);
+    http1::ExchangeFailure failure;
+    // Initialised from the await (no assignment): a response is moved as few times as can be.
+    Result<http::Response> rsp =
+        co_await http1::exchange(std::move(conn), req, pool.releaser(), &failure);
     bool cancelled = !rsp && rsp.error() == asio::error::operation_aborted;
-    if (rsp || !failure.replayable || cancelled) {
-      break;  // a stale pooled connection is retried once on a fresh one; nothing else is
+    // A stale pooled connection is retried once on a fresh one; nothing else is.
+    if (rsp || !failure.replayable || cancelled || attempt == 1) {
+      finish_exchange(req, pool, rsp, failure.detail);
+      co_return std::move(rsp);
     }
   }
-  co_return finish_exchange(req, pool, std::move(rsp), failure.detail);
 }
 
 }  // namespace meshd::router

@@ -84,6 +84,9 @@ class EndpointPool : public http1::ConnectionHome,
   /// connection that reached it goes to the next in line or the idle set; nothing is lost). Runs on
   /// the pool's worker.
   asio::awaitable<Result<http1::ClientConnectionPtr>> acquire(bool* reused, bool fresh = false);
+  /// `acquire()`'s common case without its coroutine: an idle pooled connection, leased (give it
+  /// back through `releaser()`), or nullptr when there is none (then `acquire()`).
+  http1::ClientConnectionPtr acquire_idle();
 
   /// HTTP/2 (`PoolOptions::h2`): a session to the endpoint with room for one more stream.
   /// Usually the one multiplexed session of this worker (Linkerd's one connection per
@@ -94,6 +97,9 @@ class EndpointPool : public http1::ConnectionHome,
   /// and connects anew. Errors as `acquire()`'s connect errors, `errc::overloaded` with 64
   /// full sessions, and `operation_aborted` when cancelled.
   asio::awaitable<Result<http2::ClientSessionSharedPtr>> session(bool fresh = false);
+  /// `session()`'s common case without its coroutine: an open session with room for one more
+  /// stream, or nullptr (then `session()`, which also connects and cleans up).
+  http2::ClientSessionSharedPtr ready_session() const;
 
   /// The `Release` of connections from `acquire()`: a connection comes back for reuse (to the
   /// first queued acquire, else the idle set), nullptr frees its slot (the first queued acquire

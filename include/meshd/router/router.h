@@ -156,6 +156,12 @@ class RouterWorker {
   /// `*verdict` receives the class of the response returned.
   asio::awaitable<Result<http::Response>> dispatch(http::Request& req, Service& service,
                                                    TimePoint start, Verdict* verdict);
+  /// `dispatch` bounded by `due` (none: unbounded; already past: `errc::timeout` at once).
+  asio::awaitable<Result<http::Response>> dispatch_within(http::Request& req, Service& service,
+                                                          TimePoint start,
+                                                          std::optional<TimePoint> due,
+                                                          Verdict* verdict);
+  static asio::awaitable<Result<http::Response>> timed_out();
   /// One attempt on one of `client`'s endpoints. `may_retry`: the request's body was kept, so
   /// on h2 routers the response may be held up to classificationTimeoutMs for its trailers.
   /// `*verdict` receives the class of the response returned.
@@ -174,7 +180,11 @@ class RouterWorker {
                  const Endpoint& endpoint, const Result<http::Response>& rsp,
                  filters::ResponseClass verdict,
                  std::chrono::system_clock::time_point started) const;
+  /// One try on `endpoint`: `exchange_h1` or `exchange_h2` by the router's protocol.
   asio::awaitable<Result<http::Response>> exchange_on(http::Request& req, Endpoint& endpoint,
+                                                      Client& client);
+  /// `exchange_on` for HTTP/1 routers: a pooled connection (a stale one is replaced once).
+  asio::awaitable<Result<http::Response>> exchange_h1(http::Request& req, Endpoint& endpoint,
                                                       Client& client);
   /// The error of a request whose connection (or h2 session) could not be had, with Linkerd's
   /// text in `req.ctx.failure_detail`: `errc::connect_failed`, `errc::overloaded`, or
@@ -182,11 +192,10 @@ class RouterWorker {
   boost::system::error_code acquisition_failed(http::Request& req, const EndpointPool& pool,
                                                const Client& client,
                                                boost::system::error_code ec) const;
-  /// The end of an exchange: a response stripped of hop-by-hop headers with Via appended, or
-  /// the failure described (`detail` from the codec) in `req.ctx`.
-  Result<http::Response> finish_exchange(http::Request& req, const EndpointPool& pool,
-                                         Result<http::Response> rsp,
-                                         const std::string& detail) const;
+  /// The end of an exchange, in place: a response stripped of hop-by-hop headers with Via
+  /// appended, or the failure described (`detail` from the codec) in `req.ctx`.
+  void finish_exchange(http::Request& req, const EndpointPool& pool, Result<http::Response>& rsp,
+                       const std::string& detail) const;
   /// `exchange_on` for h2 routers: a stream on the endpoint's session.
   asio::awaitable<Result<http::Response>> exchange_h2(http::Request& req, Endpoint& endpoint,
                                                       Client& client);

@@ -525,6 +525,32 @@ TEST_F(EndpointPoolTest, ReusesTheWarmestIdleConnectionFirst) {
   EXPECT_EQ(pool->idle(), 1u);
 }
 
+TEST_F(EndpointPoolTest, AcquireIdleLeasesAnIdleConnectionAtOnceOrGivesNothing) {
+  PoolOptions options;
+  options.max_connections = 1;
+  auto pool = make_pool(options);
+  EXPECT_EQ(pool->acquire_idle(), nullptr);  // nothing pooled: acquire() would connect
+  EXPECT_EQ(pool->open(), 0u);
+
+  Got a = acquire(pool);
+  ClientConnection* first = a.get();
+  EXPECT_EQ(pool->acquire_idle(), nullptr);  // the one connection is leased
+  pool->releaser()(a.take());
+  ASSERT_EQ(pool->idle(), 1u);
+
+  ClientConnectionPtr again = pool->acquire_idle();
+  EXPECT_EQ(again.get(), first);
+  EXPECT_EQ(pool->idle(), 0u);
+  EXPECT_EQ(pool->open(), 1u);  // leased: counted against max_connections
+  Got b;
+  start(pool, b);
+  settle();
+  EXPECT_FALSE(b.done());  // queued behind the lease
+  pool->releaser()(std::move(again));
+  settle();
+  EXPECT_EQ(b.get(), first);  // handed straight to the waiter
+}
+
 TEST_F(EndpointPoolTest, MaxIdleClosesTheExtraConnections) {
   PoolOptions options;
   options.max_idle = 1;
