@@ -9,6 +9,8 @@
 #   DURATION=8          seconds per measurement
 #   CLIENTS=50 STREAMS=10   h2load connections and concurrent streams per connection
 #   PROXY_CPU=0 BACKEND_CPU=1 LOAD_CPU=1   taskset CPU lists
+#   ROUNDS=5 ROUND_DURATION=5   interleaved rounds after the table (0: none): every target up at
+#                       once, taking turns in rotated order; medians and per-round ratios
 #   BENCH_DOC=docs/benchmarks.md   where the table is appended; BENCH_DOC= to skip
 set -euo pipefail
 
@@ -23,6 +25,8 @@ PROXY_CPU=${PROXY_CPU:-0}
 BACKEND_CPU=${BACKEND_CPU:-1}
 LOAD_CPU=${LOAD_CPU:-1}
 BENCH_DOC=${BENCH_DOC-$root/docs/benchmarks.md}
+ROUNDS=${ROUNDS:-5}
+ROUND_DURATION=${ROUND_DURATION:-5}
 
 log() { printf 'bench-h2: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -225,6 +229,42 @@ for t in $TARGETS; do
   table+=$'\n'"| $t | ${rps[$t]} | $ratio | ${cpu[$t]} | ${rss[$t]} | ${hs[$t]} |"
 done
 echo "$table"
+
+# Interleaved rounds: a single measurement per target is at the mercy of whatever else the
+# machine does meanwhile; here all targets stay up and take turns.
+rounds_table=""
+if ((ROUNDS > 0)); then
+  declare -A round_url round_pid
+  round_targets=()
+  for t in $TARGETS; do
+    "start_$t"
+    [[ -z "$proxy_pid" ]] || { pids+=("$proxy_pid"); wait_h2 "$url" "$proxy_pid" || die "$t did not start"; }
+    round_url[$t]=$url
+    round_pid[$t]=$proxy_pid
+    round_targets+=("$t")
+    taskset -c "$LOAD_CPU" h2load -c"$CLIENTS" -m"$STREAMS" -t1 -D 2 "$url" >/dev/null 2>&1
+  done
+  rounds_tsv=$work/rounds.tsv
+  : >"$rounds_tsv"
+  n=${#round_targets[@]}
+  for ((r = 0; r < ROUNDS; r++)); do
+    for ((i = 0; i < n; i++)); do
+      t=${round_targets[$(((i + r) % n))]}
+      pid=${round_pid[$t]} before=0 after=0
+      [[ -z "$pid" ]] || before=$(cpu_ticks "$pid")
+      out=$(taskset -c "$LOAD_CPU" h2load -c"$CLIENTS" -m"$STREAMS" -t1 -D "$ROUND_DURATION" "${round_url[$t]}" 2>&1)
+      [[ -z "$pid" ]] || after=$(cpu_ticks "$pid")
+      printf '%s\t%s\t%s\t%s\t%s\n' "$r" "$t" \
+        "$(awk '/^finished in/ {gsub(",", "", $4); printf "%d", $4}' <<<"$out")" \
+        "$(awk '/^requests:/ {print $8}' <<<"$out")" "$((after - before))" >>"$rounds_tsv"
+    done
+    log "round $((r + 1))/$ROUNDS: $(awk -F'\t' -v r="$r" '$1 == r {printf "%s %s  ", $2, $3}' "$rounds_tsv")"
+  done
+  rounds_table=$(python3 "$root/bench/rounds.py" "$rounds_tsv" "$clk_tck" \
+    "Interleaved: $ROUNDS rounds of \`h2load -c$CLIENTS -m$STREAMS -t1 -D $ROUND_DURATION\` per target, all targets up at once, order rotated each round.")
+  echo
+  echo "$rounds_table"
+fi
 if [[ -n "$BENCH_DOC" ]]; then
   {
     echo
@@ -236,5 +276,9 @@ if [[ -n "$BENCH_DOC" ]]; then
     echo "from a forked worker). Handshakes: openssl s_time -new, EC P-256, full handshakes."
     echo
     echo "$table"
+    if [[ -n "$rounds_table" ]]; then
+      echo
+      echo "$rounds_table"
+    fi
   } >>"$BENCH_DOC"
 fi

@@ -12,6 +12,10 @@
 #   RATE_CONNS=20            connections used by the fixed-rate load generator
 #   MESHD_WORKERS=1          meshd `workers:`, one like the single-threaded HAProxy and nginx
 #   PROXY_CPU, BACKEND_CPU, LOAD_CPU   CPU lists for taskset (defaults depend on nproc)
+#   ROUNDS=5 ROUND_DURATION=5          interleaved throughput rounds after the table (0: none):
+#                            every target stays up and they take turns, order rotated each
+#                            round, so that a slow minute of a shared machine hits all of them;
+#                            the report gives medians and the median of the per-round ratios
 #   BENCH_DOC=docs/benchmarks.md       where the results are appended; BENCH_DOC= to skip
 set -euo pipefail
 
@@ -25,6 +29,8 @@ RATES=${RATES:-1000 5000}
 RATE_CONNS=${RATE_CONNS:-20}
 MESHD_WORKERS=${MESHD_WORKERS:-1}
 BENCH_DOC=${BENCH_DOC-$root/docs/benchmarks.md}
+ROUNDS=${ROUNDS:-5}
+ROUND_DURATION=${ROUND_DURATION:-5}
 WARMUP=2
 
 log() { printf 'bench: %s\n' "$*" >&2; }
@@ -412,6 +418,47 @@ for target in $TARGETS; do
   [[ -z "$proxy_pid" ]] || stop_pid "$proxy_pid"
 done
 
+# --- interleaved rounds -------------------------------------------------------------------------
+# One long measurement per target is at the mercy of whatever else the machine does during it.
+# Here every target runs at once (idle but for its turn) and they take turns for ROUNDS rounds.
+rounds_table=""
+if ((ROUNDS > 0)); then
+  declare -A round_url round_pid
+  round_targets=()
+  for target in $TARGETS; do
+    skip_reason=""
+    proxy_pid=""
+    if "start_$target"; then
+      round_url[$target]=$proxy_url
+      round_pid[$target]=$proxy_pid
+      round_targets+=("$target")
+      taskset -c "$LOAD_CPU" wrk -t"$THREADS" -c"$CONNS" -d"${WARMUP}s" "$proxy_url" >/dev/null
+    fi
+  done
+  rounds_tsv=$results/rounds.tsv
+  : >"$rounds_tsv"
+  n=${#round_targets[@]}
+  for ((r = 0; r < ROUNDS; r++)); do
+    for ((i = 0; i < n; i++)); do
+      target=${round_targets[$(((i + r) % n))]}
+      pid=${round_pid[$target]} before=0 after=0
+      out=$results/round-$r-$target-wrk.txt
+      [[ -z "$pid" ]] || before=$(cpu_ticks "$pid")
+      taskset -c "$LOAD_CPU" wrk -t"$THREADS" -c"$CONNS" -d"${ROUND_DURATION}s" "${round_url[$target]}" >"$out"
+      [[ -z "$pid" ]] || after=$(cpu_ticks "$pid")
+      printf '%s\t%s\t%s\t%s\t%s\n' "$r" "$target" \
+        "$(awk '/^Requests\/sec:/ {printf "%d", $2 + 0.5}' "$out")" \
+        "$(awk '/requests in/ {print $1}' "$out")" "$((after - before))" >>"$rounds_tsv"
+    done
+    log "round $((r + 1))/$ROUNDS: $(awk -F'\t' -v r="$r" '$1 == r {printf "%s %s  ", $2, $3}' "$rounds_tsv")"
+  done
+  for target in "${round_targets[@]}"; do
+    [[ -z "${round_pid[$target]}" ]] || stop_pid "${round_pid[$target]}"
+  done
+  rounds_table=$(python3 "$root/bench/rounds.py" "$rounds_tsv" "$clk_tck" \
+    "Interleaved: $ROUNDS rounds of \`wrk -t$THREADS -c$CONNS -d${ROUND_DURATION}s\` per target, all targets up at once, order rotated each round.")
+fi
+
 # --- report -------------------------------------------------------------------------------------
 cpu_model=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 last_rate=${RATES##* }
@@ -438,6 +485,10 @@ report=$results/report.md
     for note in "${notes[@]}"; do
       echo "- Note: $note"
     done
+    echo
+  fi
+  if [[ -n "$rounds_table" ]]; then
+    echo "$rounds_table"
     echo
   fi
 } >"$report"
