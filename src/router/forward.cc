@@ -415,8 +415,6 @@ asio::awaitable<Result<http::Response>> RouterWorker::dispatch(http::Request& re
   service.budget.deposit(now);
   Backoff backoff(service.policy.retry_backoff);
   std::uint64_t retries = 0;
-  Result<http::Response> rsp = make_error_code(errc::no_route);
-  Verdict judged;
   for (;;) {
     // Bound anew on every attempt: a retry may pick another branch of a union.
     bool wait = false;
@@ -424,13 +422,13 @@ asio::awaitable<Result<http::Response>> RouterWorker::dispatch(http::Request& re
     if (wait) {
       client = co_await resolve_pending(req);
     }
-    judged = {};
-    if (client) {
-      ClientSharedPtr held = std::move(*client);  // the cache may evict it while in flight
-      rsp = co_await attempt_on(req, service, held, replayable, &judged);
-    } else {
-      rsp = client.error();
-    }
+    Verdict judged;
+    // The cache may evict the client while in flight: held here.
+    ClientSharedPtr held = client ? std::move(*client) : nullptr;
+    // Initialised from the await (no assignment): a response is moved as few times as can be.
+    Result<http::Response> rsp = co_await attempt_or_fail(
+        req, service, held, client ? boost::system::error_code() : client.error(), replayable,
+        &judged);
     if (!judged.known) {
       judged = {true, verdict_now(service.policy.classifier, req, chunked, rsp)};
     }
@@ -439,14 +437,21 @@ asio::awaitable<Result<http::Response>> RouterWorker::dispatch(http::Request& re
     // h2: a response larger than retryBufferSize.responseBytes is not held back for a retry.
     const bool too_big = options_->h2 && rsp && rsp->body &&
                          rsp->body->buffered() > service.policy.retry_response_bytes;
-    if (cls != filters::ResponseClass::RetryableFailure || !replayable || too_big ||
-        is_error(rsp, errc::client_gone)) {
-      break;
+    bool again = cls == filters::ResponseClass::RetryableFailure && replayable && !too_big &&
+                 !is_error(rsp, errc::client_gone);
+    if (again) {
+      now = Clock::now();
+      if (!service.budget.try_withdraw(now)) {
+        service.budget_exhausted->incr();
+        again = false;
+      }
     }
-    now = Clock::now();
-    if (!service.budget.try_withdraw(now)) {
-      service.budget_exhausted->incr();
-      break;
+    if (!again) {
+      service.retries_per_request->record(retries);
+      service.shared->cells.local().budget.store(service.budget.balance(now),
+                                                 std::memory_order_relaxed);
+      *verdict = judged;
+      co_return std::move(rsp);
     }
     if (rsp) {
       co_await discard(std::move(*rsp));
@@ -462,11 +467,20 @@ asio::awaitable<Result<http::Response>> RouterWorker::dispatch(http::Request& re
     req.ctx.failure_detail.clear();
     req.body = std::make_unique<http::BufferBody>(replay, replay_trailers);
   }
-  service.retries_per_request->record(retries);
-  service.shared->cells.local().budget.store(service.budget.balance(now),
-                                             std::memory_order_relaxed);
-  *verdict = judged;
-  co_return rsp;
+}
+
+asio::awaitable<Result<http::Response>> RouterWorker::attempt_or_fail(
+    http::Request& req, Service& service, const ClientSharedPtr& held,
+    boost::system::error_code failed, bool may_retry, Verdict* verdict) {
+  // Not a coroutine itself (but for the failure): `dispatch` awaits `attempt_on`.
+  if (!held) {
+    return fail_with(failed);
+  }
+  return attempt_on(req, service, held, may_retry, verdict);
+}
+
+asio::awaitable<Result<http::Response>> RouterWorker::fail_with(boost::system::error_code ec) {
+  co_return ec;
 }
 
 asio::awaitable<void> RouterWorker::discard(http::Response rsp) {
@@ -487,7 +501,6 @@ asio::awaitable<Result<http::Response>> RouterWorker::attempt_on(http::Request& 
                                                                  bool may_retry, Verdict* judged) {
   Client& client = *held;
   bool chunked = !req.body->length();
-  Result<http::Response> rsp = make_error_code(errc::no_endpoints);
   for (int requeues = 0;; ++requeues) {
     *judged = {};
     auto start = Clock::now();
@@ -528,11 +541,8 @@ asio::awaitable<Result<http::Response>> RouterWorker::attempt_on(http::Request& 
     PendingGuard pending(*client.stats().pending);
     PendingGuard service_pending(*done.service_stats->pending);
     auto watch = StreamWatch::start(client.stats().h2, req, start);
-    if (attempt_timeout) {
-      rsp = co_await with_timeout(exchange_on(req, *endpoint, client), *attempt_timeout);
-    } else {
-      rsp = co_await exchange_on(req, *endpoint, client);
-    }
+    // Initialised from the await (no assignment): a response is moved as few times as can be.
+    Result<http::Response> rsp = co_await exchange_within(req, *endpoint, client, attempt_timeout);
     if (options_->h2 && may_retry) {
       co_await await_stream_end(service.policy.classifier, req, chunked, rsp,
                                 service.policy.classification_timeout,
@@ -568,7 +578,7 @@ asio::awaitable<Result<http::Response>> RouterWorker::attempt_on(http::Request& 
                                 verdict = EndVerdict(kind, req, chunked, rsp)](http::BodyEnd& end) {
         finish_try(*pending_try, end.at, filters::is_success(verdict.classify(end)), true);
       });
-      break;
+      co_return std::move(rsp);
     }
     // A full wait queue or a client that left mid-upload says nothing about the endpoint's
     // health: the try is then forgotten by the balancer (as if abandoned), not judged.
@@ -580,15 +590,24 @@ asio::awaitable<Result<http::Response>> RouterWorker::attempt_on(http::Request& 
     // accrual has marked every endpoint dead, the failure goes back as it is.
     if (!is_error(rsp, errc::connect_failed) || requeues + 1 >= kMaxTries ||
         client.balancer->counts(now).available == 0) {
-      break;
+      co_return std::move(rsp);
     }
     if (!client.requeue_budget.try_withdraw(now)) {
       client.requeue_budget_exhausted->incr();
-      break;
+      co_return std::move(rsp);
     }
     client.requeues->incr();
   }
-  co_return rsp;
+}
+
+asio::awaitable<Result<http::Response>> RouterWorker::exchange_within(
+    http::Request& req, Endpoint& endpoint, Client& client,
+    std::optional<std::chrono::milliseconds> timeout) {
+  // Not a coroutine: `attempt_on` awaits the exchange (bounded when the client says so).
+  if (timeout) {
+    return with_timeout(exchange_on(req, endpoint, client), *timeout);
+  }
+  return exchange_on(req, endpoint, client);
 }
 
 void RouterWorker::finish_try(PendingTry& t, TimePoint now, bool ok, bool judged) {

@@ -162,6 +162,12 @@ class RouterWorker {
                                                           std::optional<TimePoint> due,
                                                           Verdict* verdict);
   static asio::awaitable<Result<http::Response>> timed_out();
+  /// `attempt_on(req, service, held, …)`, or `failed` at once when no client was had.
+  asio::awaitable<Result<http::Response>> attempt_or_fail(http::Request& req, Service& service,
+                                                          const ClientSharedPtr& held,
+                                                          boost::system::error_code failed,
+                                                          bool may_retry, Verdict* verdict);
+  static asio::awaitable<Result<http::Response>> fail_with(boost::system::error_code ec);
   /// One attempt on one of `client`'s endpoints. `may_retry`: the request's body was kept, so
   /// on h2 routers the response may be held up to classificationTimeoutMs for its trailers.
   /// `*verdict` receives the class of the response returned.
@@ -180,6 +186,10 @@ class RouterWorker {
                  const Endpoint& endpoint, const Result<http::Response>& rsp,
                  filters::ResponseClass verdict,
                  std::chrono::system_clock::time_point started) const;
+  /// `exchange_on`, bounded by `timeout` (requestAttemptTimeoutMs) when there is one.
+  asio::awaitable<Result<http::Response>> exchange_within(
+      http::Request& req, Endpoint& endpoint, Client& client,
+      std::optional<std::chrono::milliseconds> timeout);
   /// One try on `endpoint`: `exchange_h1` or `exchange_h2` by the router's protocol.
   asio::awaitable<Result<http::Response>> exchange_on(http::Request& req, Endpoint& endpoint,
                                                       Client& client);
