@@ -8,6 +8,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -15,6 +16,63 @@
 #include "meshd/http/headers.h"
 
 namespace meshd::http2 {
+
+/// What nghttp2 accepts in a regular (not pseudo) field name once lower-cased: RFC 9110 tchars
+/// without upper-case letters; non-empty. Same answer as `nghttp2_check_header_name` for names
+/// that do not start with ':', one table lookup per byte.
+inline bool valid_field_name(std::string_view lower) noexcept {
+  static constexpr auto kNameChar = [] {
+    std::array<bool, 256> t{};
+    for (int c = '0'; c <= '9'; ++c) {
+      t[static_cast<std::size_t>(c)] = true;
+    }
+    for (int c = 'a'; c <= 'z'; ++c) {
+      t[static_cast<std::size_t>(c)] = true;
+    }
+    for (unsigned char c : std::string_view("!#$%&'*+-.^_`|~")) {
+      t[c] = true;
+    }
+    return t;
+  }();
+  bool ok = !lower.empty();
+  for (unsigned char c : lower) {
+    ok &= kNameChar[c];
+  }
+  return ok;
+}
+
+/// What nghttp2 accepts in a field value (`nghttp2_check_header_value`): HTAB, SP through '~'
+/// and obs-text; no other control byte, no DEL. Eight bytes at a time: a word with no byte
+/// below 0x20 and none equal to 0x7f is fine as it is; the rare other word is looked at byte by
+/// byte (a tab is allowed).
+inline bool valid_field_value(std::string_view value) noexcept {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+  const auto* p = reinterpret_cast<const unsigned char*>(value.data());
+  const std::size_t n = value.size();
+  auto byte_ok = [](unsigned char c) { return c == '\t' || (c >= 0x20 && c != 0x7f); };
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t x;
+    std::memcpy(&x, p + i, sizeof x);
+    const std::uint64_t below_space = (x - kOnes * 0x20) & ~x & kHigh;
+    const std::uint64_t y = x ^ (kOnes * 0x7f);
+    const std::uint64_t del = (y - kOnes) & ~y & kHigh;
+    if ((below_space | del) != 0) {
+      for (std::size_t j = i; j < i + 8; ++j) {
+        if (!byte_ok(p[j])) {
+          return false;
+        }
+      }
+    }
+  }
+  for (; i < n; ++i) {
+    if (!byte_ok(p[i])) {
+      return false;
+    }
+  }
+  return true;
+}
 
 /// An `nghttp2_nv` array over fields whose names are lower-cased on the way in. Values, and
 /// names that are already lower case, are not copied: they must outlive the submit call (nghttp2

@@ -68,9 +68,8 @@ void add_fields(HeaderBlock& block, const http::Headers& headers) {
     }
     block.add(f.name, f.value);
     const nghttp2_nv& nv = block.back();
-    if (is_connection_specific({reinterpret_cast<const char*>(nv.name), nv.namelen}) ||
-        nghttp2_check_header_name(nv.name, nv.namelen) == 0 ||
-        nghttp2_check_header_value(nv.value, nv.valuelen) == 0) {
+    const std::string_view name(reinterpret_cast<const char*>(nv.name), nv.namelen);
+    if (is_connection_specific(name) || !valid_field_name(name) || !valid_field_value(f.value)) {
       block.pop_back();
     }
   });

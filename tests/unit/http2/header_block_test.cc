@@ -104,5 +104,46 @@ TEST(HeaderBlockTest, PerMessageFieldsStayOutOfTheHpackTable) {
   nghttp2_hd_deflate_del(deflater);
 }
 
+TEST(HeaderBlockTest, FieldChecksAgreeWithNghttp2) {
+  auto name_ok = [](const std::string& s) {
+    return nghttp2_check_header_name(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()) !=
+           0;
+  };
+  auto value_ok = [](const std::string& s) {
+    return nghttp2_check_header_value(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()) !=
+           0;
+  };
+  std::vector<std::string> cases = {"", "a", "content-type", "x-b3-traceid", "l5d-dst-service"};
+  // Every byte alone, and at every place of a 0..19 byte string (the 8-byte words and the tail).
+  for (int c = 0; c < 256; ++c) {
+    const char b = static_cast<char>(c);
+    cases.emplace_back(1, b);
+    for (std::size_t len = 1; len < 20; ++len) {
+      for (std::size_t at = 0; at < len; ++at) {
+        std::string s(len, 'a');
+        s[at] = b;
+        cases.push_back(s);
+      }
+    }
+  }
+  std::uint32_t seed = 12345;  // a fixed LCG: mixed bytes, mostly printable
+  for (int k = 0; k < 2000; ++k) {
+    std::string s;
+    const std::size_t len = (seed >> 8) % 40;
+    for (std::size_t i = 0; i < len; ++i) {
+      seed = seed * 1103515245 + 12345;
+      const std::uint32_t r = seed >> 16;
+      s.push_back(static_cast<char>(r % 7 == 0 ? r % 256 : 0x20 + r % 95));
+    }
+    cases.push_back(s);
+  }
+  for (const std::string& s : cases) {
+    if (s.empty() || s[0] != ':') {  // pseudo-fields never reach the check
+      EXPECT_EQ(valid_field_name(s), name_ok(s)) << "name bytes: " << ::testing::PrintToString(s);
+    }
+    EXPECT_EQ(valid_field_value(s), value_ok(s)) << "value bytes: " << ::testing::PrintToString(s);
+  }
+}
+
 }  // namespace
 }  // namespace meshd::http2
