@@ -29,6 +29,8 @@ ROUNDS=${ROUNDS:-5}
 ROUND_DURATION=${ROUND_DURATION:-5}
 
 log() { printf 'bench-h2: %s\n' "$*" >&2; }
+# shellcheck source=bench/rounds.sh
+source "$root/bench/rounds.sh"
 die() { log "error: $*"; exit 1; }
 for tool in h2load nghttpx haproxy nginx openssl curl python3 taskset; do
   command -v "$tool" >/dev/null 2>&1 || die "$tool not found: scripts/bootstrap.sh --bench"
@@ -244,22 +246,13 @@ if ((ROUNDS > 0)); then
     round_targets+=("$t")
     taskset -c "$LOAD_CPU" h2load -c"$CLIENTS" -m"$STREAMS" -t1 -D 2 "$url" >/dev/null 2>&1
   done
+  measure_turn() { # ROUND TARGET URL
+    local out
+    out=$(taskset -c "$LOAD_CPU" h2load -c"$CLIENTS" -m"$STREAMS" -t1 -D "$ROUND_DURATION" "$3" 2>&1)
+    echo "$(awk '/^finished in/ {gsub(",", "", $4); printf "%d", $4}' <<<"$out") $(awk '/^requests:/ {print $8}' <<<"$out")"
+  }
   rounds_tsv=$work/rounds.tsv
-  : >"$rounds_tsv"
-  n=${#round_targets[@]}
-  for ((r = 0; r < ROUNDS; r++)); do
-    for ((i = 0; i < n; i++)); do
-      t=${round_targets[$(((i + r) % n))]}
-      pid=${round_pid[$t]} before=0 after=0
-      [[ -z "$pid" ]] || before=$(cpu_ticks "$pid")
-      out=$(taskset -c "$LOAD_CPU" h2load -c"$CLIENTS" -m"$STREAMS" -t1 -D "$ROUND_DURATION" "${round_url[$t]}" 2>&1)
-      [[ -z "$pid" ]] || after=$(cpu_ticks "$pid")
-      printf '%s\t%s\t%s\t%s\t%s\n' "$r" "$t" \
-        "$(awk '/^finished in/ {gsub(",", "", $4); printf "%d", $4}' <<<"$out")" \
-        "$(awk '/^requests:/ {print $8}' <<<"$out")" "$((after - before))" >>"$rounds_tsv"
-    done
-    log "round $((r + 1))/$ROUNDS: $(awk -F'\t' -v r="$r" '$1 == r {printf "%s %s  ", $2, $3}' "$rounds_tsv")"
-  done
+  run_rounds "$rounds_tsv"
   rounds_table=$(python3 "$root/bench/rounds.py" "$rounds_tsv" "$clk_tck" \
     "Interleaved: $ROUNDS rounds of \`h2load -c$CLIENTS -m$STREAMS -t1 -D $ROUND_DURATION\` per target, all targets up at once, order rotated each round.")
   echo

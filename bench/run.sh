@@ -45,6 +45,9 @@ for tool in wrk h2load nginx haproxy curl python3 taskset; do
 done
 [[ "$MESHD" == /* ]] || MESHD=$root/$MESHD
 
+# shellcheck source=bench/rounds.sh
+source "$root/bench/rounds.sh"
+
 # --- CPU pinning -------------------------------------------------------------------------------
 ncpu=$(nproc)
 if ((ncpu >= 3)); then
@@ -435,23 +438,13 @@ if ((ROUNDS > 0)); then
       taskset -c "$LOAD_CPU" wrk -t"$THREADS" -c"$CONNS" -d"${WARMUP}s" "$proxy_url" >/dev/null
     fi
   done
+  measure_turn() { # ROUND TARGET URL
+    local out=$results/round-$1-$2-wrk.txt
+    taskset -c "$LOAD_CPU" wrk -t"$THREADS" -c"$CONNS" -d"${ROUND_DURATION}s" "$3" >"$out"
+    echo "$(awk '/^Requests\/sec:/ {printf "%d", $2 + 0.5}' "$out") $(awk '/requests in/ {print $1}' "$out")"
+  }
   rounds_tsv=$results/rounds.tsv
-  : >"$rounds_tsv"
-  n=${#round_targets[@]}
-  for ((r = 0; r < ROUNDS; r++)); do
-    for ((i = 0; i < n; i++)); do
-      target=${round_targets[$(((i + r) % n))]}
-      pid=${round_pid[$target]} before=0 after=0
-      out=$results/round-$r-$target-wrk.txt
-      [[ -z "$pid" ]] || before=$(cpu_ticks "$pid")
-      taskset -c "$LOAD_CPU" wrk -t"$THREADS" -c"$CONNS" -d"${ROUND_DURATION}s" "${round_url[$target]}" >"$out"
-      [[ -z "$pid" ]] || after=$(cpu_ticks "$pid")
-      printf '%s\t%s\t%s\t%s\t%s\n' "$r" "$target" \
-        "$(awk '/^Requests\/sec:/ {printf "%d", $2 + 0.5}' "$out")" \
-        "$(awk '/requests in/ {print $1}' "$out")" "$((after - before))" >>"$rounds_tsv"
-    done
-    log "round $((r + 1))/$ROUNDS: $(awk -F'\t' -v r="$r" '$1 == r {printf "%s %s  ", $2, $3}' "$rounds_tsv")"
-  done
+  run_rounds "$rounds_tsv"
   for target in "${round_targets[@]}"; do
     [[ -z "${round_pid[$target]}" ]] || stop_pid "${round_pid[$target]}"
   done
