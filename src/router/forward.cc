@@ -344,11 +344,7 @@ asio::awaitable<Result<http::Response>> RouterWorker::dispatch_within(http::Requ
   if (*due > start) {
     return with_timeout(dispatch(req, service, start, verdict), *due - start);
   }
-  return timed_out();
-}
-
-asio::awaitable<Result<http::Response>> RouterWorker::timed_out() {
-  co_return make_error_code(errc::timeout);
+  return fail_with(make_error_code(errc::timeout));
 }
 
 http::Response RouterWorker::error_for(const http::Request& req,

@@ -161,12 +161,12 @@ class RouterWorker {
                                                           TimePoint start,
                                                           std::optional<TimePoint> due,
                                                           Verdict* verdict);
-  static asio::awaitable<Result<http::Response>> timed_out();
   /// `attempt_on(req, service, held, …)`, or `failed` at once when no client was had.
   asio::awaitable<Result<http::Response>> attempt_or_fail(http::Request& req, Service& service,
                                                           const ClientSharedPtr& held,
                                                           boost::system::error_code failed,
                                                           bool may_retry, Verdict* verdict);
+  /// An awaitable that fails with `ec` at once.
   static asio::awaitable<Result<http::Response>> fail_with(boost::system::error_code ec);
   /// One attempt on one of `client`'s endpoints. `may_retry`: the request's body was kept, so
   /// on h2 routers the response may be held up to classificationTimeoutMs for its trailers.
