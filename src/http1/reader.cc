@@ -2,6 +2,8 @@
 
 #include <tuple>
 
+#include "meshd/transport/drain_buffer.h"
+
 namespace meshd::http1 {
 
 MessageReader::MessageReader(transport::Stream& stream, Parser::Kind kind, Limits limits)
@@ -17,8 +19,20 @@ asio::mutable_buffer MessageReader::free_space() {
   return asio::buffer(buf_.get() + end_, kBufferSize - end_);
 }
 
-// The reads below await the socket directly when the stream is plain TCP (one operation, no
-// coroutine frame); a TLS stream goes through its virtual read_some().
+// The reads below use the socket directly when the stream is plain TCP (no coroutine frame); a
+// TLS stream goes through its virtual read_some(). A read for a new message awaits the reactor,
+// which tries the socket at once only when its last read did not drain it (see DrainBuffer):
+// the peer has seldom answered yet. The rest of a message is tried at once first (`read_now`),
+// which also sees a reset that came with the message's first bytes.
+
+bool MessageReader::read_now(asio::ip::tcp::socket& socket, asio::mutable_buffer space,
+                             boost::system::error_code& ec, std::size_t& n) noexcept {
+  if (++immediate_ >= kImmediateLimit) {
+    return false;
+  }
+  n = socket.read_some(space, ec);
+  return ec != asio::error::would_block && ec != asio::error::try_again;
+}
 
 asio::awaitable<Result<void>> MessageReader::read_head(bool skip_body) {
   if (failed_) {
@@ -42,7 +56,12 @@ asio::awaitable<Result<void>> MessageReader::read_head(bool skip_body) {
     std::size_t n = 0;
     auto space = free_space();
     if (auto* socket = stream_.plain_socket()) {
-      std::tie(ec, n) = co_await socket->async_read_some(space, transport::direct);
+      const bool read = parser_.started() && read_now(*socket, space, ec, n);
+      if (!read) {
+        std::tie(ec, n) =
+            co_await socket->async_read_some(transport::DrainBuffer{space}, transport::direct);
+        immediate_ = 0;
+      }
     } else {
       auto r = co_await stream_.read_some(space);
       if (r) {
@@ -101,7 +120,12 @@ asio::awaitable<Result<std::string_view>> MessageReader::read_body() {
     std::size_t n = 0;
     auto space = free_space();
     if (auto* socket = stream_.plain_socket()) {
-      std::tie(ec, n) = co_await socket->async_read_some(space, transport::direct);
+      const bool read = read_now(*socket, space, ec, n);
+      if (!read) {
+        std::tie(ec, n) =
+            co_await socket->async_read_some(transport::DrainBuffer{space}, transport::direct);
+        immediate_ = 0;
+      }
     } else {
       auto r = co_await stream_.read_some(space);
       if (r) {

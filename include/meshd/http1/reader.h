@@ -43,6 +43,14 @@ class MessageReader {
  private:
   /// Where the next read goes (the buffer is allocated on first use).
   asio::mutable_buffer free_space();
+  /// Reads what has arrived on a plain TCP socket at once: true with `ec` and `n` set when it
+  /// read or failed; false when the socket is dry, or after a run of such reads (so that a peer
+  /// that keeps the socket full cannot hold the worker), and the reactor must be awaited.
+  bool read_now(asio::ip::tcp::socket& socket, asio::mutable_buffer space,
+                boost::system::error_code& ec, std::size_t& n) noexcept;
+
+  /// Reads in a row done at once (see `read_now`).
+  static constexpr unsigned kImmediateLimit = 16;
 
   transport::Stream& stream_;
   Parser parser_;
@@ -50,6 +58,7 @@ class MessageReader {
   std::size_t begin_ = 0;
   std::size_t end_ = 0;
   std::size_t piece_ = 0;
+  unsigned immediate_ = 0;
   bool failed_ = false;
 };
 
