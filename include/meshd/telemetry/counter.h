@@ -9,7 +9,7 @@
 namespace meshd::telemetry {
 
 /// A monotonic count (Finagle's Counter): requests, failures, retries. Updates touch only the
-/// calling worker's cache line with one relaxed atomic add and never lock; `value()` sums the
+/// calling worker's cache line (see `PerWorker::add_local`) and never lock; `value()` sums the
 /// slots, so a scrape concurrent with updates sees some of them, never a torn value.
 /// Thread-safe; usually created through `Registry::counter` and held by its owner.
 class Counter {
@@ -18,9 +18,7 @@ class Counter {
   explicit Counter(std::size_t slots = 1) : cells_(slots) {}
 
   /// Adds `n`. Hot path: lock-free, allocation-free, any thread.
-  void incr(std::uint64_t n = 1) noexcept {
-    cells_.local().fetch_add(n, std::memory_order_relaxed);
-  }
+  void incr(std::uint64_t n = 1) noexcept { cells_.add_local(n); }
 
   /// The sum over all workers. Any thread.
   std::uint64_t value() const noexcept {

@@ -30,9 +30,7 @@ class Gauge {
   void set(double value) noexcept { base_.store(value, std::memory_order_relaxed); }
 
   /// Adds `delta` (may be negative) in the calling worker's cell. Hot path.
-  void add(std::int64_t delta) noexcept {
-    deltas_.local().fetch_add(delta, std::memory_order_relaxed);
-  }
+  void add(std::int64_t delta) noexcept { deltas_.add_local(delta); }
   /// `add(1)` / `add(-1)`: one more / one fewer (connections, pending requests). Hot path.
   void incr() noexcept { add(1); }
   void decr() noexcept { add(-1); }

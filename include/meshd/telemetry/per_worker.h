@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <memory>
 
@@ -39,6 +40,21 @@ class PerWorker {
   T& local() noexcept {
     std::size_t slot = worker_slot();
     return cells_[slot < size_ ? slot : 0].value;
+  }
+
+  /// Adds `delta` to the calling thread's cell, which must hold an atomic integer. A worker owns
+  /// its cell, so its add is a load and a store (no locked instruction; readers on other threads
+  /// still see whole values); threads without a cell of their own share cell 0 with an atomic
+  /// add.
+  template <class D>
+  void add_local(D delta) noexcept {
+    const std::size_t slot = worker_slot();
+    if (slot != 0 && slot < size_) {
+      T& cell = cells_[slot].value;
+      cell.store(cell.load(std::memory_order_relaxed) + delta, std::memory_order_relaxed);
+    } else {
+      cells_[0].value.fetch_add(delta, std::memory_order_relaxed);
+    }
   }
 
   /// Number of cells.
