@@ -34,6 +34,22 @@ boost::asio::awaitable<Result<std::string_view>> ObservedBody::read() {
     co_return std::string_view{};
   }
   auto piece = co_await inner_->read();
+  note(piece);
+  co_return piece;
+}
+
+std::optional<Result<std::string_view>> ObservedBody::poll() {
+  if (ended_) {
+    return Result<std::string_view>(std::string_view{});
+  }
+  auto piece = inner_->poll();
+  if (piece) {
+    note(*piece);
+  }
+  return piece;
+}
+
+void ObservedBody::note(const Result<std::string_view>& piece) {
   if (!piece) {
     finish(piece.error());
   } else if (piece->empty()) {
@@ -42,7 +58,6 @@ boost::asio::awaitable<Result<std::string_view>> ObservedBody::read() {
   } else {
     bytes_ += piece->size();
   }
-  co_return piece;
 }
 
 void ObservedBody::finish(boost::system::error_code ec) noexcept {

@@ -5,7 +5,6 @@
 #include <tuple>
 #include <utility>
 
-#include "http1/pollable_body.h"
 #include "meshd/http1/writer.h"
 
 namespace meshd::http1 {
@@ -55,7 +54,7 @@ class Lease {
 };
 
 /// A response body that streams from the connection and gives it back at its end.
-class ResponseBody final : public detail::PollableBody {
+class ResponseBody final : public http::Body {
  public:
   /// `reusable`: the request went out whole, so the connection may serve another exchange.
   ResponseBody(Lease lease, bool reusable) : lease_(std::move(lease)), reusable_(reusable) {

@@ -1,6 +1,5 @@
 #include "meshd/http1/server.h"
 
-#include "http1/pollable_body.h"
 #include "meshd/core/log.h"
 #include "meshd/core/spawn.h"
 #include "meshd/http1/reader.h"
@@ -9,7 +8,7 @@
 namespace meshd::http1 {
 
 /// The body of a request being served: pulls pieces from the connection's reader.
-class ServerConnection::RequestBody final : public detail::PollableBody {
+class ServerConnection::RequestBody final : public http::Body {
  public:
   explicit RequestBody(std::shared_ptr<ServerConnection> conn) : conn_(std::move(conn)) {}
   asio::awaitable<Result<std::string_view>> read() override { return conn_->read_body(); }

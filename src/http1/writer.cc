@@ -9,10 +9,11 @@
 #include <optional>
 #include <tuple>
 
-#include "http1/pollable_body.h"
-
 namespace meshd::http1 {
 namespace {
+
+/// Pieces of one write up to this many bytes in all are copied into one buffer.
+constexpr std::size_t kJoinLimit = 4096;
 
 void append_version(http::Version v, std::string& out) {
   char text[] = "HTTP/x.y";  // one append of 8 bytes
@@ -78,21 +79,19 @@ void serialize_response_head(const http::Response& rsp, http::Version version, F
 
 asio::awaitable<Result<void>> write_message(transport::Stream& stream, std::string_view head,
                                             http::Body* body, Framing framing) {
-  // This codec's own bodies usually have their next piece buffered: take it without a coroutine.
-  auto* pollable = dynamic_cast<detail::PollableBody*>(body);
   // A plain TCP stream is written directly (one socket operation per write, no coroutine).
   asio::ip::tcp::socket* socket = stream.plain_socket();
   const bool has_body = framing != Framing::None && body != nullptr;
   bool head_pending = !head.empty();
   char chunk_head[20];
   std::string last_chunk;
+  std::string joined;
   for (;;) {
     Result<std::string_view> piece = std::string_view{};
     if (has_body) {
-      std::optional<Result<std::string_view>> polled;
-      if (pollable != nullptr) {
-        polled = pollable->poll();
-      }
+      // This codec's own bodies usually have their next piece buffered: taken without a
+      // coroutine.
+      std::optional<Result<std::string_view>> polled = body->poll();
       if (!polled) {
         polled = co_await body->read();
       }
@@ -130,7 +129,23 @@ asio::awaitable<Result<void>> write_message(transport::Stream& stream, std::stri
     } else {
       bufs[n++] = asio::buffer(piece->data(), piece->size());
     }
-    if (n > 0) {
+    if (n > 1 && asio::buffer_size(std::span(bufs.data(), n)) <= kJoinLimit) {
+      // A small head and piece go out as one buffer: `send` rather than `sendmsg` with an
+      // array of pieces, which costs the kernel more than the copy costs here.
+      joined.clear();
+      for (std::size_t i = 0; i < n; ++i) {
+        joined.append(static_cast<const char*>(bufs[i].data()), bufs[i].size());
+      }
+      bufs[0] = asio::buffer(joined);
+      n = 1;
+    }
+    if (n == 1 && socket != nullptr) {
+      auto [ec, written] = co_await asio::async_write(*socket, bufs[0], transport::direct);
+      std::ignore = written;
+      if (ec) {
+        co_return ec;
+      }
+    } else if (n > 0) {
       std::span<const asio::const_buffer> out(bufs.data(), n);
       if (socket != nullptr) {
         auto [ec, written] = co_await asio::async_write(*socket, out, transport::direct);

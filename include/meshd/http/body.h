@@ -33,6 +33,11 @@ class Body {
   /// connection the body comes from; cancellation aborts the read and poisons the body.
   virtual boost::asio::awaitable<Result<std::string_view>> read() = 0;
 
+  /// What `read()` would return when it needs no wait, consumed likewise; nullopt when `read()`
+  /// must be awaited (always, for a body that cannot tell). Lets a writer take pieces that have
+  /// arrived already without a coroutine.
+  virtual std::optional<Result<std::string_view>> poll() { return std::nullopt; }
+
   /// The total length when known in advance (Content-Length), else nullopt.
   virtual std::optional<std::uint64_t> length() const = 0;
 
@@ -112,6 +117,7 @@ class ObservedBody final : public Body {
 
   // http::Body
   boost::asio::awaitable<Result<std::string_view>> read() override;
+  std::optional<Result<std::string_view>> poll() override;
   std::optional<std::uint64_t> length() const override { return inner_->length(); }
   const Headers& trailers() const override { return ended_ ? trailers_ : inner_->trailers(); }
   std::optional<std::uint64_t> arrived() const override {
@@ -121,6 +127,8 @@ class ObservedBody final : public Body {
   ObservedBody* as_observed() noexcept override { return this; }
 
  private:
+  /// Counts a piece read or polled from `inner_`, or reports the end it brings.
+  void note(const Result<std::string_view>& piece);
   void finish(boost::system::error_code ec) noexcept;
 
   BodyPtr inner_;
