@@ -146,9 +146,13 @@ asio::awaitable<Result<http::Response>> exchange(ClientConnectionPtr conn, http:
   transport::Stream& stream = lease.conn().stream();
   Result<void> written;
   if (auto* socket = stream.plain_socket(); socket != nullptr && bodyless) {
-    // The common bodiless request: one write awaited on the socket itself.
-    auto [ec, n] = co_await asio::async_write(*socket, asio::buffer(head), transport::direct);
-    std::ignore = n;
+    // The common bodiless request: sent at once, or the rest awaited on the socket itself.
+    boost::system::error_code ec;
+    const std::size_t sent = transport::send_now(*socket, asio::buffer(head), ec);
+    if (!ec && sent < head.size()) {
+      std::tie(ec, std::ignore) = co_await asio::async_write(
+          *socket, asio::buffer(head.data() + sent, head.size() - sent), transport::direct);
+    }
     if (ec) {
       written = ec;
     }

@@ -140,8 +140,13 @@ asio::awaitable<Result<void>> write_message(transport::Stream& stream, std::stri
       n = 1;
     }
     if (n == 1 && socket != nullptr) {
-      auto [ec, written] = co_await asio::async_write(*socket, bufs[0], transport::direct);
-      std::ignore = written;
+      // Sent at once when the socket takes it all; the rest is awaited.
+      boost::system::error_code ec;
+      const std::size_t sent = transport::send_now(*socket, bufs[0], ec);
+      if (!ec && sent < bufs[0].size()) {
+        std::tie(ec, std::ignore) =
+            co_await asio::async_write(*socket, bufs[0] + sent, transport::direct);
+      }
       if (ec) {
         co_return ec;
       }

@@ -45,6 +45,16 @@ asio::awaitable<Result<std::size_t>> TcpStream::read_some(asio::mutable_buffer b
   co_return n;
 }
 
+std::size_t send_now(asio::ip::tcp::socket& socket, asio::const_buffer buf,
+                     boost::system::error_code& ec) noexcept {
+  std::size_t sent = socket.write_some(buf, ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) {
+    ec.clear();
+    sent = 0;
+  }
+  return sent;
+}
+
 asio::awaitable<Result<void>> TcpStream::write(std::span<const asio::const_buffer> bufs) {
   // Most writes fit the socket's send buffer: sent at once, without an operation and a trip
   // through the scheduler. The rest (a full buffer) is awaited.

@@ -92,6 +92,12 @@ class TcpStream final : public Stream {
   unsigned immediate_ = 0;
 };
 
+/// Sends from `buf` what a non-blocking TCP socket takes at once, without an operation or a trip
+/// through the scheduler: the bytes sent (all of a small message, usually). `ec` is set for an
+/// error, not for a full socket: the caller awaits `async_write` for the rest.
+std::size_t send_now(asio::ip::tcp::socket& socket, asio::const_buffer buf,
+                     boost::system::error_code& ec) noexcept;
+
 /// Connects to `endpoint` from the current executor, giving up after `timeout` (zero: none).
 /// Errors: `errc::connect_failed` (refused, unreachable), `errc::timeout`.
 asio::awaitable<Result<StreamPtr>> connect(asio::ip::tcp::endpoint endpoint,
