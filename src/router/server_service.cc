@@ -56,6 +56,13 @@ std::string failure_stage_name(http::FailureStage stage) {
 
 /// An `l5d-success-class` value above 0 (a decimal number, as Linkerd writes it).
 bool success_class_positive(std::string_view value) {
+  // The values the classifiers write, without the general parse.
+  if (value == "1.0") {
+    return true;
+  }
+  if (value == "0.0") {
+    return false;
+  }
   double v = 0;
   auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
   return ec == std::errc() && v > 0;
