@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "meshd/core/clock.h"
 #include "meshd/transport/stream.h"
 
 namespace meshd::router {
@@ -215,7 +216,8 @@ ClientConnectionPtr EndpointPool::acquire_idle() {
 }
 
 ClientConnectionPtr EndpointPool::take_idle() {
-  auto now = std::chrono::steady_clock::now();
+  // Idle times count in seconds: the coarse clock, read on every request, is precise enough.
+  auto now = coarse_now();
   while (!idle_.empty()) {
     auto conn = std::move(idle_.back());
     idle_.pop_back();
@@ -320,7 +322,7 @@ void EndpointPool::release(ClientConnectionPtr conn) noexcept {
   }
   // Reuse is LIFO (the warmest connection first), so the oldest are at the front; the ones idle
   // too long close here, except the `min_idle` kept in any case.
-  auto now = std::chrono::steady_clock::now();
+  auto now = coarse_now();
   std::size_t total = idle_.size() + 1;
   std::size_t droppable = total > options_.min_idle ? total - options_.min_idle : 0;
   auto end = idle_.begin();
@@ -332,7 +334,7 @@ void EndpointPool::release(ClientConnectionPtr conn) noexcept {
   if (idle_.size() >= options_.max_idle) {
     return;  // conn closes as it goes out of scope
   }
-  conn->mark_idle();
+  conn->mark_idle(now);
   idle_.push_back(std::move(conn));
 }
 

@@ -248,7 +248,9 @@ asio::awaitable<Result<http::Response>> ServerService::call(http::Request req) {
   } else {
     rsp = co_await router_.route(std::move(req), &notes);
   }
-  const std::uint64_t latency = elapsed_ms(start);
+  const std::uint64_t latency = notes.finished != std::chrono::steady_clock::time_point{}
+                                    ? ms_between(start, notes.finished)
+                                    : elapsed_ms(start);
   if (notes.classified_at_end && rsp) {
     // h2: the path stack's verdict comes as an `l5d-success-class` trailer at the stream's end.
     http::observe(rsp->body, [&stats = stats_, latency](http::BodyEnd& end) {

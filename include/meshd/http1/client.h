@@ -27,7 +27,8 @@ class ClientConnection {
   std::uint64_t uses() const noexcept { return uses_; }
   void count_use() noexcept { ++uses_; }
   std::chrono::steady_clock::time_point idle_since() const noexcept { return idle_since_; }
-  void mark_idle() noexcept { idle_since_ = std::chrono::steady_clock::now(); }
+  /// Stamps the start of a rest in the pool (`now`: the pool's coarse clock, see coarse_now).
+  void mark_idle(std::chrono::steady_clock::time_point now) noexcept { idle_since_ = now; }
   /// Where exchange() serialises a request head; kept across exchanges so that its memory is
   /// reused.
   std::string& head_buffer() noexcept { return head_; }

@@ -83,6 +83,9 @@ struct RouteNotes {
   /// Fill in the texts above (service, client, residual, dtab_local, failure_detail): only the
   /// server span reads them, so an untraced request skips building them.
   bool details = true;
+  /// When the router was done with the request (its last try's end), for the server's
+  /// latency; unset when the router did not say.
+  std::chrono::steady_clock::time_point finished{};
 };
 
 using RouterOptionsConstSharedPtr = std::shared_ptr<const RouterOptions>;
@@ -149,6 +152,9 @@ class RouterWorker {
   struct Verdict {
     bool known = false;
     std::optional<filters::ResponseClass> cls;
+    /// When the try that was judged ended (the clock read for its stats, reused by the layers
+    /// above for theirs); unset when no try ended.
+    TimePoint at{};
   };
 
   // Path stack (forward.cc).
@@ -165,15 +171,17 @@ class RouterWorker {
   asio::awaitable<Result<http::Response>> attempt_or_fail(http::Request& req, Service& service,
                                                           const ClientSharedPtr& held,
                                                           boost::system::error_code failed,
-                                                          bool may_retry, Verdict* verdict);
+                                                          bool may_retry, TimePoint now,
+                                                          Verdict* verdict);
   /// An awaitable that fails with `ec` at once.
   static asio::awaitable<Result<http::Response>> fail_with(boost::system::error_code ec);
   /// One attempt on one of `client`'s endpoints. `may_retry`: the request's body was kept, so
   /// on h2 routers the response may be held up to classificationTimeoutMs for its trailers.
+  /// `now`: the time just read by the caller, or unset (the attempt reads the clock).
   /// `*verdict` receives the class of the response returned.
   asio::awaitable<Result<http::Response>> attempt_on(http::Request& req, Service& service,
                                                      const ClientSharedPtr& held, bool may_retry,
-                                                     Verdict* verdict);
+                                                     TimePoint now, Verdict* verdict);
   /// What is left to record of one try once its class is known (at the response head, or at
   /// the end of an h2 response stream): failure accrual, the client's and its per-service
   /// request stats (forward.cc).
