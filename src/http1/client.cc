@@ -131,7 +131,10 @@ Framing request_framing(const http::Request& req) {
 }  // namespace
 
 ClientConnection::ClientConnection(transport::StreamPtr stream, Limits limits)
-    : stream_(std::move(stream)), reader_(*stream_, Parser::Kind::Response, limits) {}
+    // The next read for a new response always follows a request written here (see
+    // MessageReader::ShortReads).
+    : stream_(std::move(stream)),
+      reader_(*stream_, Parser::Kind::Response, limits, MessageReader::ShortReads::Drain) {}
 
 asio::awaitable<Result<http::Response>> exchange(ClientConnectionPtr conn, http::Request& req,
                                                  Release release, ExchangeFailure* failure) {

@@ -1,13 +1,18 @@
 #include "meshd/http1/reader.h"
 
+#include <boost/asio/post.hpp>
+
 #include <tuple>
 
 #include "meshd/transport/drain_buffer.h"
 
 namespace meshd::http1 {
 
-MessageReader::MessageReader(transport::Stream& stream, Parser::Kind kind, Limits limits)
-    : stream_(stream), parser_(kind, limits) {}
+MessageReader::MessageReader(transport::Stream& stream, Parser::Kind kind, Limits limits,
+                             ShortReads short_reads)
+    : stream_(stream),
+      parser_(kind, limits),
+      short_read_drains_(short_reads == ShortReads::Drain) {}
 
 asio::mutable_buffer MessageReader::free_space() {
   if (begin_ == end_) {
@@ -19,19 +24,30 @@ asio::mutable_buffer MessageReader::free_space() {
   return asio::buffer(buf_.get() + end_, kBufferSize - end_);
 }
 
-// The reads below use the socket directly when the stream is plain TCP (no coroutine frame); a
-// TLS stream goes through its virtual read_some(). A read for a new message awaits the reactor,
-// which tries the socket at once only when its last read did not drain it (see DrainBuffer):
-// the peer has seldom answered yet. The rest of a message is tried at once first (`read_now`),
-// which also sees a reset that came with the message's first bytes.
+// The reads below use the socket directly when the stream is plain TCP; a TLS stream goes
+// through its virtual read_some(). A read for a new message awaits the reactor, which tries the
+// socket at once only when its last read did not drain it (see DrainBuffer): the peer has
+// seldom answered yet. The rest of a message is always tried at once first (`read_more`),
+// which also sees a reset, or a FIN, that came with the message's first bytes.
 
 bool MessageReader::read_now(asio::ip::tcp::socket& socket, asio::mutable_buffer space,
                              boost::system::error_code& ec, std::size_t& n) noexcept {
-  if (++immediate_ >= kImmediateLimit) {
-    return false;
-  }
   n = socket.read_some(space, ec);
   return ec != asio::error::would_block && ec != asio::error::try_again;
+}
+
+asio::awaitable<void> MessageReader::read_more(asio::ip::tcp::socket& socket,
+                                               asio::mutable_buffer space,
+                                               boost::system::error_code& ec, std::size_t& n) {
+  if (++immediate_ >= kImmediateLimit) {
+    immediate_ = 0;
+    co_await asio::post(socket.get_executor(), transport::direct);
+  }
+  if (!read_now(socket, space, ec, n)) {
+    std::tie(ec, n) = co_await socket.async_read_some(
+        transport::DrainBuffer{space, short_read_drains_}, transport::direct);
+    immediate_ = 0;
+  }
 }
 
 asio::awaitable<Result<void>> MessageReader::read_head(bool skip_body) {
@@ -55,13 +71,13 @@ asio::awaitable<Result<void>> MessageReader::read_head(bool skip_body) {
     boost::system::error_code ec;
     std::size_t n = 0;
     auto space = free_space();
-    if (auto* socket = stream_.plain_socket()) {
-      const bool read = parser_.started() && read_now(*socket, space, ec, n);
-      if (!read) {
-        std::tie(ec, n) =
-            co_await socket->async_read_some(transport::DrainBuffer{space}, transport::direct);
-        immediate_ = 0;
-      }
+    auto* socket = stream_.plain_socket();
+    if (socket != nullptr && parser_.started()) {
+      co_await read_more(*socket, space, ec, n);
+    } else if (socket != nullptr) {
+      std::tie(ec, n) = co_await socket->async_read_some(
+          transport::DrainBuffer{space, short_read_drains_}, transport::direct);
+      immediate_ = 0;
     } else {
       auto r = co_await stream_.read_some(space);
       if (r) {
@@ -120,12 +136,7 @@ asio::awaitable<Result<std::string_view>> MessageReader::read_body() {
     std::size_t n = 0;
     auto space = free_space();
     if (auto* socket = stream_.plain_socket()) {
-      const bool read = read_now(*socket, space, ec, n);
-      if (!read) {
-        std::tie(ec, n) =
-            co_await socket->async_read_some(transport::DrainBuffer{space}, transport::direct);
-        immediate_ = 0;
-      }
+      co_await read_more(*socket, space, ec, n);
     } else {
       auto r = co_await stream_.read_some(space);
       if (r) {

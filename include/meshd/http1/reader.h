@@ -19,7 +19,18 @@ class MessageReader {
  public:
   static constexpr std::size_t kBufferSize = 16 * 1024;
 
-  MessageReader(transport::Stream& stream, Parser::Kind kind, Limits limits);
+  /// How a read of a plain TCP socket tells that it drained the socket (see DrainBuffer).
+  enum class ShortReads {
+    /// Asks the kernel (TCP_INQ): right for every reader.
+    Ask,
+    /// Takes a short read as drained, which a plain `recv` tells for less: only for a reader
+    /// that writes to the socket before it waits for a new message (an HTTP/1 client
+    /// connection; a server's client may send its FIN with a request and wait for the answer).
+    Drain,
+  };
+
+  MessageReader(transport::Stream& stream, Parser::Kind kind, Limits limits,
+                ShortReads short_reads = ShortReads::Ask);
 
   /// Reads the next message head. Errors: `asio::error::eof` when the peer closed cleanly before
   /// any byte of a message; `errc::protocol_error` for malformed bytes or limits (details in
@@ -44,12 +55,17 @@ class MessageReader {
   /// Where the next read goes (the buffer is allocated on first use).
   asio::mutable_buffer free_space();
   /// Reads what has arrived on a plain TCP socket at once: true with `ec` and `n` set when it
-  /// read or failed; false when the socket is dry, or after a run of such reads (so that a peer
-  /// that keeps the socket full cannot hold the worker), and the reactor must be awaited.
-  bool read_now(asio::ip::tcp::socket& socket, asio::mutable_buffer space,
-                boost::system::error_code& ec, std::size_t& n) noexcept;
+  /// read or failed; false when the socket is dry and the reactor must be awaited.
+  static bool read_now(asio::ip::tcp::socket& socket, asio::mutable_buffer space,
+                       boost::system::error_code& ec, std::size_t& n) noexcept;
+  /// Reads the rest of a message from a plain TCP socket: at once when bytes (or the end) are
+  /// there, else from the reactor. Every few reads in a row it lets the worker's other work go
+  /// first (so that a peer that keeps the socket full cannot hold the worker), and then tries
+  /// at once again: a read that starts at the reactor after a drained one waits for an event.
+  asio::awaitable<void> read_more(asio::ip::tcp::socket& socket, asio::mutable_buffer space,
+                                  boost::system::error_code& ec, std::size_t& n);
 
-  /// Reads in a row done at once (see `read_now`).
+  /// Reads in a row done at once (see `read_more`).
   static constexpr unsigned kImmediateLimit = 16;
 
   transport::Stream& stream_;
@@ -60,6 +76,7 @@ class MessageReader {
   std::size_t piece_ = 0;
   unsigned immediate_ = 0;
   bool failed_ = false;
+  bool short_read_drains_ = false;
 };
 
 }  // namespace meshd::http1
