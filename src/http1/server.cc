@@ -1,5 +1,7 @@
 #include "meshd/http1/server.h"
 
+#include <sys/socket.h>
+
 #include "meshd/core/log.h"
 #include "meshd/core/spawn.h"
 #include "meshd/http1/reader.h"
@@ -26,13 +28,16 @@ class ServerConnection::RequestBody final : public http::Body {
 };
 
 ServerConnection::ServerConnection(transport::StreamPtr stream, HttpServiceSharedPtr service,
-                                   const ServerOptions& options,
-                                   transport::DrainGroup& drain_group)
+                                   const ServerOptions& options, transport::DrainGroup& drain_group)
     : stream_(std::move(stream)),
       service_(std::move(service)),
       options_(options),
       drain_group_(drain_group),
-      reader_(std::make_unique<MessageReader>(*stream_, Parser::Kind::Request, options.limits)) {
+      // A plain recv tells a drained socket for less than asking the kernel, but not a FIN that
+      // came with a request: the tick checks a connection that stays idle (kIdleCheckTicks),
+      // and the watch of a request in flight peeks at once (watch_client).
+      reader_(std::make_unique<MessageReader>(*stream_, Parser::Kind::Request, options.limits,
+                                              MessageReader::ShortReads::Drain)) {
   drain_group_.add(this);
   if (options_.on_connection) {
     options_.on_connection(1);
@@ -91,6 +96,7 @@ asio::awaitable<void> ServerConnection::run(std::shared_ptr<ServerConnection> se
     c.idle_ = true;
     auto head = co_await c.reader_->read_head();
     c.idle_ = false;
+    ++c.requests_;
     if (!head) {
       if (head.error() == make_error_code(errc::protocol_error)) {
         co_await c.write_parse_failure();
@@ -188,9 +194,32 @@ void ServerConnection::tick(std::chrono::steady_clock::time_point now) noexcept 
   if (watchable_since_ && !watching_ && now - *watchable_since_ >= kWatchAfter) {
     watch_client();
   }
+  // Idle since the last tick at least: once per idle spell, look for a FIN that came with the
+  // last request (a FIN that comes later raises its own event and ends the read).
+  if (idle_ && requests_ == requests_at_tick_) {
+    if (idle_ticks_ < kIdleCheckTicks && ++idle_ticks_ == kIdleCheckTicks && peek_client() == 0) {
+      stream_->cancel();  // the pending read ends; run() closes the connection
+    }
+  } else {
+    idle_ticks_ = 0;
+  }
+  requests_at_tick_ = requests_;
+}
+
+int ServerConnection::peek_client() noexcept {
+  const ssize_t n =
+      ::recv(stream_->socket().native_handle(), &peek_byte_, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n > 0 ? 1 : n == 0 ? 0 : -1;
 }
 
 void ServerConnection::watch_client() {
+  // First a look at once: a FIN that came with the request raises no event of its own.
+  if (peek_client() == 0) {
+    watchable_since_.reset();
+    client_gone_ = true;
+    cancel_.emit(asio::cancellation_type::terminal);
+    return;
+  }
   // A peeking receive: it completes when the client sends bytes (left in the socket for the next
   // request) or closes (eof/reset), without consuming anything. Unlike a readiness wait it needs
   // no epoll_ctl per request.

@@ -48,6 +48,11 @@ class ServerConnection final : public transport::Drainable,
 
   /// A request in flight longer than this gets its client watched for a close.
   static constexpr std::chrono::milliseconds kWatchAfter{100};
+  /// A connection found waiting for its next request at this many ticks in a row (and no
+  /// request served in between) has its socket checked once for a FIN that came with its last
+  /// request (see the reader's ShortReads::Drain): closed then, not kept until the client's
+  /// next request that never comes.
+  static constexpr unsigned kIdleCheckTicks = 2;
 
   // Used by the request body.
   asio::awaitable<Result<std::string_view>> read_body();
@@ -64,6 +69,9 @@ class ServerConnection final : public transport::Drainable,
   /// Ends the watch of an answered request; false when the client went away meanwhile.
   bool end_watch();
   void watch_client();
+  /// What the client's side of the socket holds, peeked without waiting: 0 after its FIN, 1
+  /// when bytes are there, -1 when nothing (or an error: left to the reads).
+  int peek_client() noexcept;
   /// Sets `rsp`'s framing and serialises its head into `head_`; returns the framing and clears
   /// `keep_alive` when the framing needs a close.
   Framing prepare_response(http::Response& rsp, http::Version version, bool is_head,
@@ -87,6 +95,10 @@ class ServerConnection final : public transport::Drainable,
   char peek_byte_ = 0;
   bool client_gone_ = false;
   bool idle_ = true;
+  /// Request heads read so far, and the count and idle ticks the tick last saw.
+  std::uint64_t requests_ = 0;
+  std::uint64_t requests_at_tick_ = 0;
+  unsigned idle_ticks_ = 0;
   bool draining_ = false;
   bool expect_continue_ = false;
 };

@@ -5,6 +5,7 @@
 #include <boost/asio/detached.hpp>
 
 #include <atomic>
+#include <future>
 #include <memory>
 #include <string>
 #include <thread>
@@ -335,6 +336,56 @@ TEST_F(ServerFixture, CancelsTheServiceCallWhenTheClientCloses) {
 
   ASSERT_TRUE(slow_->ended.wait()) << "the service call was not cancelled";
   EXPECT_TRUE(slow_->cancelled);
+}
+
+/// Holds the server's worker (its only thread) until the returned object is destroyed, so
+/// that what a client sends meanwhile is found in one readiness event.
+class WorkerHold {
+ public:
+  explicit WorkerHold(asio::io_context& io) {
+    asio::post(io, [held = held_, released = released_.get_future().share()] {
+      held->set_value();
+      released.wait_for(std::chrono::seconds(5));
+    });
+    held_->get_future().wait_for(std::chrono::seconds(5));
+  }
+  ~WorkerHold() { released_.set_value(); }
+
+ private:
+  std::shared_ptr<std::promise<void>> held_ = std::make_shared<std::promise<void>>();
+  std::promise<void> released_;
+};
+
+TEST_F(ServerFixture, CancelsTheServiceCallWhenTheClientClosedRightAfterItsRequest) {
+  // The request and the FIN arrive together (the worker is held meanwhile): one readiness
+  // event, and the request's short read counts as draining the socket without seeing the FIN
+  // (ShortReads::Drain). The watch of the request in flight must find it.
+  RawClient c(port_);
+  c.send(kGet);
+  ASSERT_TRUE(c.read_until("GET /a "));  // the next request's read now waits for an event
+  {
+    WorkerHold hold(io_);
+    c.send("GET /slow HTTP/1.1\r\nHost: h\r\n\r\n");
+    c.close();
+  }
+  ASSERT_TRUE(slow_->started.wait());
+  ASSERT_TRUE(slow_->ended.wait()) << "the service call was not cancelled";
+  EXPECT_TRUE(slow_->cancelled);
+}
+
+TEST_F(ServerFixture, ClosesAKeepAliveConnectionWhoseClientSentItsFinWithTheRequest) {
+  // A client that half-closes right after a keep-alive request gets its answer, and then the
+  // connection is closed (within a few ticks), not kept waiting for a request that cannot come.
+  RawClient c(port_);
+  c.send(kGet);
+  ASSERT_TRUE(c.read_until("GET /a "));
+  {
+    WorkerHold hold(io_);
+    c.send("GET /b HTTP/1.1\r\nHost: h\r\n\r\n");
+    c.shutdown_write();
+  }
+  ASSERT_TRUE(c.read_to_close()) << "the connection stayed open: " << c.received();
+  EXPECT_EQ(c.occurrences("GET /b "), 1) << c.received();
 }
 
 TEST_F(ServerFixture, ClosesAnIdleConnectionWhenDraining) {
