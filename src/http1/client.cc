@@ -131,10 +131,9 @@ Framing request_framing(const http::Request& req) {
 }  // namespace
 
 ClientConnection::ClientConnection(transport::StreamPtr stream, Limits limits)
-    // The next read for a new response always follows a request written here (see
-    // MessageReader::ShortReads).
-    : stream_(std::move(stream)),
-      reader_(*stream_, Parser::Kind::Response, limits, MessageReader::ShortReads::Drain) {}
+    // The next read for a new response always follows a request written here, which a peer
+    // that closed meanwhile answers with a reset (see DrainBuffer).
+    : stream_(std::move(stream)), reader_(*stream_, Parser::Kind::Response, limits) {}
 
 asio::awaitable<Result<http::Response>> exchange(ClientConnectionPtr conn, http::Request& req,
                                                  Release release, ExchangeFailure* failure) {

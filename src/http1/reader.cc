@@ -8,11 +8,8 @@
 
 namespace meshd::http1 {
 
-MessageReader::MessageReader(transport::Stream& stream, Parser::Kind kind, Limits limits,
-                             ShortReads short_reads)
-    : stream_(stream),
-      parser_(kind, limits),
-      short_read_drains_(short_reads == ShortReads::Drain) {}
+MessageReader::MessageReader(transport::Stream& stream, Parser::Kind kind, Limits limits)
+    : stream_(stream), parser_(kind, limits) {}
 
 asio::mutable_buffer MessageReader::free_space() {
   if (begin_ == end_) {
@@ -44,8 +41,8 @@ asio::awaitable<void> MessageReader::read_more(asio::ip::tcp::socket& socket,
     co_await asio::post(socket.get_executor(), transport::direct);
   }
   if (!read_now(socket, space, ec, n)) {
-    std::tie(ec, n) = co_await socket.async_read_some(
-        transport::DrainBuffer{space, short_read_drains_}, transport::direct);
+    std::tie(ec, n) =
+        co_await socket.async_read_some(transport::DrainBuffer{space}, transport::direct);
     immediate_ = 0;
   }
 }
@@ -75,8 +72,8 @@ asio::awaitable<Result<void>> MessageReader::read_head(bool skip_body) {
     if (socket != nullptr && parser_.started()) {
       co_await read_more(*socket, space, ec, n);
     } else if (socket != nullptr) {
-      std::tie(ec, n) = co_await socket->async_read_some(
-          transport::DrainBuffer{space, short_read_drains_}, transport::direct);
+      std::tie(ec, n) =
+          co_await socket->async_read_some(transport::DrainBuffer{space}, transport::direct);
       immediate_ = 0;
     } else {
       auto r = co_await stream_.read_some(space);

@@ -33,11 +33,10 @@ ServerConnection::ServerConnection(transport::StreamPtr stream, HttpServiceShare
       service_(std::move(service)),
       options_(options),
       drain_group_(drain_group),
-      // A plain recv tells a drained socket for less than asking the kernel, but not a FIN that
-      // came with a request: the tick checks a connection that stays idle (kIdleCheckTicks),
-      // and the watch of a request in flight peeks at once (watch_client).
-      reader_(std::make_unique<MessageReader>(*stream_, Parser::Kind::Request, options.limits,
-                                              MessageReader::ShortReads::Drain)) {
+      // The reader does not see a FIN that came with a request (see DrainBuffer): the tick
+      // checks a connection that stays idle (kIdleCheckTicks), and the watch of a request in
+      // flight peeks at once (watch_client).
+      reader_(std::make_unique<MessageReader>(*stream_, Parser::Kind::Request, options.limits)) {
   drain_group_.add(this);
   if (options_.on_connection) {
     options_.on_connection(1);

@@ -20,18 +20,15 @@ TcpStream::TcpStream(asio::ip::tcp::socket socket) : Stream(&socket_), socket_(s
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   // Reads and writes are tried at once (see `read_some`, `write`): never block the worker.
   socket_.non_blocking(true, ec);
-  enable_inq(socket_.native_handle());
   remote_ = socket_.remote_endpoint(ec);
   local_ = socket_.local_endpoint(ec);
 }
 
 asio::awaitable<Result<std::size_t>> TcpStream::read_some(asio::mutable_buffer buf) {
   // What has arrived already is taken at once; only an empty socket waits for the reactor,
-  // which then need not try first (see DrainBuffer). Since this try comes first every time, and
-  // sees a FIN or a reset that came with the last bytes, a short read may count as draining the
-  // socket without asking the kernel (`short_read_drains`: a plain recv). Every few immediate
-  // operations yield to the scheduler first, so that a peer that keeps the socket full cannot
-  // hold the worker from its other connections.
+  // which then need not try first (see DrainBuffer); this try also finds a FIN or a reset that
+  // came with the last bytes. Every few immediate operations yield to the scheduler first, so
+  // that a peer that keeps the socket full cannot hold the worker from its other connections.
   if (++immediate_ >= kImmediateLimit) {
     immediate_ = 0;
     co_await asio::post(socket_.get_executor(), direct);
@@ -39,7 +36,7 @@ asio::awaitable<Result<std::size_t>> TcpStream::read_some(asio::mutable_buffer b
   boost::system::error_code ec;
   std::size_t n = socket_.read_some(buf, ec);
   if (ec == asio::error::would_block || ec == asio::error::try_again) {
-    std::tie(ec, n) = co_await socket_.async_read_some(DrainBuffer{buf, true}, direct);
+    std::tie(ec, n) = co_await socket_.async_read_some(DrainBuffer{buf}, direct);
   }
   if (ec) {
     co_return ec;

@@ -19,18 +19,10 @@ class MessageReader {
  public:
   static constexpr std::size_t kBufferSize = 16 * 1024;
 
-  /// How a read of a plain TCP socket tells that it drained the socket (see DrainBuffer).
-  enum class ShortReads {
-    /// Asks the kernel (TCP_INQ): right for every reader.
-    Ask,
-    /// Takes a short read as drained, which a plain `recv` tells for less: only for a reader
-    /// that writes to the socket before it waits for a new message (an HTTP/1 client
-    /// connection; a server's client may send its FIN with a request and wait for the answer).
-    Drain,
-  };
-
-  MessageReader(transport::Stream& stream, Parser::Kind kind, Limits limits,
-                ShortReads short_reads = ShortReads::Ask);
+  /// A read for a new message waits for the reactor when the last read drained the socket, and
+  /// so does not see a FIN that came with the last message (see DrainBuffer): the owner covers
+  /// that (a client writes its next request first; a server checks idle connections).
+  MessageReader(transport::Stream& stream, Parser::Kind kind, Limits limits);
 
   /// Reads the next message head. Errors: `asio::error::eof` when the peer closed cleanly before
   /// any byte of a message; `errc::protocol_error` for malformed bytes or limits (details in
@@ -76,7 +68,6 @@ class MessageReader {
   std::size_t piece_ = 0;
   unsigned immediate_ = 0;
   bool failed_ = false;
-  bool short_read_drains_ = false;
 };
 
 }  // namespace meshd::http1

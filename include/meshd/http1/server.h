@@ -50,7 +50,7 @@ class ServerConnection final : public transport::Drainable,
   static constexpr std::chrono::milliseconds kWatchAfter{100};
   /// A connection found waiting for its next request at this many ticks in a row (and no
   /// request served in between) has its socket checked once for a FIN that came with its last
-  /// request (see the reader's ShortReads::Drain): closed then, not kept until the client's
+  /// request (see DrainBuffer): closed then, not kept until the client's
   /// next request that never comes.
   static constexpr unsigned kIdleCheckTicks = 2;
 

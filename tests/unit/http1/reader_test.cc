@@ -20,8 +20,6 @@ namespace {
 
 using tcp = asio::ip::tcp;
 
-using ShortReads = MessageReader::ShortReads;
-
 // A connected pair on loopback: `stream` (the reader's, set up as meshd sets up its sockets) and
 // `peer`, driven by the test.
 struct Pair {
@@ -36,20 +34,12 @@ struct Pair {
   }
 };
 
-class MessageReaderTest : public ::testing::TestWithParam<ShortReads> {};
-
-INSTANTIATE_TEST_SUITE_P(BothWays, MessageReaderTest,
-                         ::testing::Values(ShortReads::Ask, ShortReads::Drain),
-                         [](const auto& info) {
-                           return info.param == ShortReads::Ask ? "Ask" : "Drain";
-                         });
-
-TEST_P(MessageReaderTest, AResetThatCameWithTheFirstBytesOfAMessageEndsItsBody) {
+TEST(MessageReader, AResetThatCameWithTheFirstBytesOfAMessageEndsItsBody) {
   // A response head and part of its body, then a reset, arriving together: the head's read
   // drains the socket and serves the one readiness event of both, so the body's next read must
   // try the socket before it waits (MessageReader::read_more).
   Pair p;
-  MessageReader reader(*p.stream, Parser::Kind::Response, Limits{}, GetParam());
+  MessageReader reader(*p.stream, Parser::Kind::Response, Limits{});
 
   std::optional<Result<void>> head;
   asio::co_spawn(p.io, reader.read_head(), [&](std::exception_ptr, Result<void> r) { head = r; });
@@ -71,12 +61,12 @@ TEST_P(MessageReaderTest, AResetThatCameWithTheFirstBytesOfAMessageEndsItsBody) 
   EXPECT_EQ(rest.error(), make_error_code(errc::upstream_reset));
 }
 
-TEST_P(MessageReaderTest, ABodyThatEndsWithTheConnectionEndsAfterManyReadsInARow) {
+TEST(MessageReader, ABodyThatEndsWithTheConnectionEndsAfterManyReadsInARow) {
   // A close-delimited body of many buffers, then the FIN: the reads in a row pause for the
   // worker's other work every few reads and go on at once, and the last short read's FIN is
   // found by a try, not waited for.
   Pair p;
-  MessageReader reader(*p.stream, Parser::Kind::Response, Limits{}, GetParam());
+  MessageReader reader(*p.stream, Parser::Kind::Response, Limits{});
   const std::string body(40 * MessageReader::kBufferSize + 123, 'b');
   const std::string message = "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + body;
   asio::async_write(p.peer, asio::buffer(message), [&](boost::system::error_code ec, std::size_t) {
@@ -99,11 +89,11 @@ TEST_P(MessageReaderTest, ABodyThatEndsWithTheConnectionEndsAfterManyReadsInARow
 }
 
 TEST(MessageReader, AClientConnectionFindsAPeerThatClosedAfterItsResponseWhenItWritesAgain) {
-  // ShortReads::Drain: the response and the peer's FIN arrive together and the response's
-  // short read is taken as draining the socket, so the FIN is not seen then. The next request
+  // The response and the peer's FIN arrive together and the response's short read is taken as
+  // draining the socket, so the FIN is not seen then (see DrainBuffer). The next request
   // written to the closed peer is answered with a reset, whose event ends the next read.
   Pair p;
-  MessageReader reader(*p.stream, Parser::Kind::Response, Limits{}, ShortReads::Drain);
+  MessageReader reader(*p.stream, Parser::Kind::Response, Limits{});
   asio::write(p.peer, asio::buffer(std::string("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")));
   p.peer.close();
   auto head = testing::run(p.io, reader.read_head());

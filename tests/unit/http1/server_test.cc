@@ -359,7 +359,7 @@ class WorkerHold {
 TEST_F(ServerFixture, CancelsTheServiceCallWhenTheClientClosedRightAfterItsRequest) {
   // The request and the FIN arrive together (the worker is held meanwhile): one readiness
   // event, and the request's short read counts as draining the socket without seeing the FIN
-  // (ShortReads::Drain). The watch of the request in flight must find it.
+  // (see DrainBuffer). The watch of the request in flight must find it.
   RawClient c(port_);
   c.send(kGet);
   ASSERT_TRUE(c.read_until("GET /a "));  // the next request's read now waits for an event
