@@ -14,25 +14,14 @@
 #include "meshd/core/errc.h"
 #include "meshd/transport/stream.h"
 #include "testing/run.h"
+#include "testing/tcp_pair.h"
 
 namespace meshd::http1 {
 namespace {
 
 using tcp = asio::ip::tcp;
 
-// A connected pair on loopback: `stream` (the reader's, set up as meshd sets up its sockets) and
-// `peer`, driven by the test.
-struct Pair {
-  asio::io_context io;
-  tcp::acceptor acceptor{io, tcp::endpoint(asio::ip::address_v4::loopback(), 0)};
-  tcp::socket peer{io};
-  std::optional<transport::TcpStream> stream;
-
-  Pair() {
-    peer.connect(acceptor.local_endpoint());
-    stream.emplace(acceptor.accept());
-  }
-};
+using Pair = testing::TcpPair;
 
 TEST(MessageReader, AResetThatCameWithTheFirstBytesOfAMessageEndsItsBody) {
   // A response head and part of its body, then a reset, arriving together: the head's read

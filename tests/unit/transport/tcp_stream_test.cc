@@ -13,24 +13,15 @@
 
 #include "meshd/transport/stream.h"
 #include "testing/run.h"
+#include "testing/tcp_pair.h"
 
 namespace meshd::transport {
 namespace {
 
-using tcp = asio::ip::tcp;
-
-struct Pair {
-  asio::io_context io;
-  tcp::acceptor acceptor{io, tcp::endpoint(asio::ip::address_v4::loopback(), 0)};
-  tcp::socket peer{io};
-  std::optional<TcpStream> stream;
+struct Pair : testing::TcpPair {
   char buf[64];
+  std::optional<Result<std::size_t>> started;
 
-  Pair() {
-    peer.connect(acceptor.local_endpoint());
-    stream.emplace(acceptor.accept());
-  }
-  void send(std::string_view bytes) { asio::write(peer, asio::buffer(bytes)); }
   // One read_some to its end (fails the test if it waits more than the limit).
   Result<std::string> read() {
     auto r = testing::run(io, stream->read_some(asio::buffer(buf)));
@@ -38,6 +29,26 @@ struct Pair {
       return r.error();
     }
     return std::string(buf, *r);
+  }
+  // Starts a read_some and runs what is ready: on an empty socket it waits for the reactor.
+  void start_read() {
+    started.reset();
+    asio::co_spawn(io, stream->read_some(asio::buffer(buf)),
+                   [this](std::exception_ptr, Result<std::size_t> r) { started = r; });
+    io.restart();
+    io.poll();
+  }
+  // Runs until the started read ends: its bytes or its error.
+  Result<std::string> finish_read() {
+    testing::run_until(io, [this] { return started.has_value(); });
+    if (!started) {
+      ADD_FAILURE() << "the read still waits";
+      return boost::system::error_code(asio::error::timed_out);
+    }
+    if (!*started) {
+      return started->error();
+    }
+    return std::string(buf, **started);
   }
 };
 
@@ -48,30 +59,24 @@ TEST(TcpStream, ReadsWhatArrivedAndWaitsForWhatComesLater) {
   ASSERT_TRUE(first) << first.error().message();
   EXPECT_EQ(*first, "abc");
   // The socket is empty now: the read waits for the reactor and gets what is sent meanwhile.
-  std::optional<Result<std::size_t>> second;
-  asio::co_spawn(p.io, p.stream->read_some(asio::buffer(p.buf)),
-                 [&](std::exception_ptr, Result<std::size_t> r) { second = r; });
-  p.io.poll();
-  EXPECT_FALSE(second);
+  p.start_read();
+  EXPECT_FALSE(p.started);
   p.send("def");
-  testing::run_until(p.io, [&] { return second.has_value(); });
-  ASSERT_TRUE(second && *second);
-  EXPECT_EQ(std::string(p.buf, **second), "def");
+  auto second = p.finish_read();
+  ASSERT_TRUE(second) << second.error().message();
+  EXPECT_EQ(*second, "def");
 }
 
 TEST(TcpStream, AFinThatCameWithTheLastBytesEndsTheNextRead) {
   Pair p;
   // The first read waits for the reactor; bytes and FIN then arrive in one readiness event.
-  std::optional<Result<std::size_t>> first;
-  asio::co_spawn(p.io, p.stream->read_some(asio::buffer(p.buf)),
-                 [&](std::exception_ptr, Result<std::size_t> r) { first = r; });
-  p.io.poll();
-  ASSERT_FALSE(first);
+  p.start_read();
+  ASSERT_FALSE(p.started);
   p.send("abc");
-  p.peer.shutdown(tcp::socket::shutdown_send);
-  testing::run_until(p.io, [&] { return first.has_value(); });
-  ASSERT_TRUE(first && *first);
-  EXPECT_EQ(std::string(p.buf, **first), "abc");
+  p.peer.shutdown(asio::ip::tcp::socket::shutdown_send);
+  auto first = p.finish_read();
+  ASSERT_TRUE(first) << first.error().message();
+  EXPECT_EQ(*first, "abc");
   auto end = p.read();
   ASSERT_FALSE(end);
   EXPECT_EQ(end.error(), asio::error::eof);
@@ -79,18 +84,14 @@ TEST(TcpStream, AFinThatCameWithTheLastBytesEndsTheNextRead) {
 
 TEST(TcpStream, AResetThatCameWithTheLastBytesFailsTheNextRead) {
   Pair p;
-  std::optional<Result<std::size_t>> first;
-  asio::co_spawn(p.io, p.stream->read_some(asio::buffer(p.buf)),
-                 [&](std::exception_ptr, Result<std::size_t> r) { first = r; });
-  p.io.poll();
-  ASSERT_FALSE(first);
+  p.start_read();
+  ASSERT_FALSE(p.started);
   p.send("abc");
   ::linger abort{1, 0};
   ::setsockopt(p.peer.native_handle(), SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
   p.peer.close();
-  testing::run_until(p.io, [&] { return first.has_value(); });
-  ASSERT_TRUE(first);
-  if (*first) {  // the bytes, unless the reset overtook them
+  auto first = p.finish_read();
+  if (first) {  // the bytes, unless the reset overtook them
     auto next = p.read();
     ASSERT_FALSE(next);
   }
