@@ -1,7 +1,5 @@
 #include "meshd/http1/reader.h"
 
-#include <boost/asio/post.hpp>
-
 #include <tuple>
 
 #include "meshd/transport/drain_buffer.h"
@@ -21,31 +19,11 @@ asio::mutable_buffer MessageReader::free_space() {
   return asio::buffer(buf_.get() + end_, kBufferSize - end_);
 }
 
-// The reads below use the socket directly when the stream is plain TCP; a TLS stream goes
-// through its virtual read_some(). A read for a new message awaits the reactor, which tries the
+// A read for a new message on a plain TCP socket awaits the reactor directly, which tries the
 // socket at once only when its last read did not drain it (see DrainBuffer): the peer has
-// seldom answered yet. The rest of a message is always tried at once first (`read_more`),
-// which also sees a reset, or a FIN, that came with the message's first bytes.
-
-bool MessageReader::read_now(asio::ip::tcp::socket& socket, asio::mutable_buffer space,
-                             boost::system::error_code& ec, std::size_t& n) noexcept {
-  n = socket.read_some(space, ec);
-  return ec != asio::error::would_block && ec != asio::error::try_again;
-}
-
-asio::awaitable<void> MessageReader::read_more(asio::ip::tcp::socket& socket,
-                                               asio::mutable_buffer space,
-                                               boost::system::error_code& ec, std::size_t& n) {
-  if (++immediate_ >= kImmediateLimit) {
-    immediate_ = 0;
-    co_await asio::post(socket.get_executor(), transport::direct);
-  }
-  if (!read_now(socket, space, ec, n)) {
-    std::tie(ec, n) =
-        co_await socket.async_read_some(transport::DrainBuffer{space}, transport::direct);
-    immediate_ = 0;
-  }
-}
+// seldom answered yet. The rest of a message goes through the stream's read_some(), which tries
+// the socket at once first (TcpStream::read_some) and so also sees a reset, or a FIN, that came
+// with the message's first bytes.
 
 asio::awaitable<Result<void>> MessageReader::read_head(bool skip_body) {
   if (failed_) {
@@ -68,13 +46,10 @@ asio::awaitable<Result<void>> MessageReader::read_head(bool skip_body) {
     boost::system::error_code ec;
     std::size_t n = 0;
     auto space = free_space();
-    auto* socket = stream_.plain_socket();
-    if (socket != nullptr && parser_.started()) {
-      co_await read_more(*socket, space, ec, n);
-    } else if (socket != nullptr) {
+    auto* socket = parser_.started() ? nullptr : stream_.plain_socket();
+    if (socket != nullptr) {
       std::tie(ec, n) =
           co_await socket->async_read_some(transport::DrainBuffer{space}, transport::direct);
-      immediate_ = 0;
     } else {
       auto r = co_await stream_.read_some(space);
       if (r) {
@@ -132,15 +107,11 @@ asio::awaitable<Result<std::string_view>> MessageReader::read_body() {
     boost::system::error_code ec;
     std::size_t n = 0;
     auto space = free_space();
-    if (auto* socket = stream_.plain_socket()) {
-      co_await read_more(*socket, space, ec, n);
+    auto r = co_await stream_.read_some(space);
+    if (r) {
+      n = *r;
     } else {
-      auto r = co_await stream_.read_some(space);
-      if (r) {
-        n = *r;
-      } else {
-        ec = r.error();
-      }
+      ec = r.error();
     }
     if (ec) {
       failed_ = true;

@@ -46,27 +46,12 @@ class MessageReader {
  private:
   /// Where the next read goes (the buffer is allocated on first use).
   asio::mutable_buffer free_space();
-  /// Reads what has arrived on a plain TCP socket at once: true with `ec` and `n` set when it
-  /// read or failed; false when the socket is dry and the reactor must be awaited.
-  static bool read_now(asio::ip::tcp::socket& socket, asio::mutable_buffer space,
-                       boost::system::error_code& ec, std::size_t& n) noexcept;
-  /// Reads the rest of a message from a plain TCP socket: at once when bytes (or the end) are
-  /// there, else from the reactor. Every few reads in a row it lets the worker's other work go
-  /// first (so that a peer that keeps the socket full cannot hold the worker), and then tries
-  /// at once again: a read that starts at the reactor after a drained one waits for an event.
-  asio::awaitable<void> read_more(asio::ip::tcp::socket& socket, asio::mutable_buffer space,
-                                  boost::system::error_code& ec, std::size_t& n);
-
-  /// Reads in a row done at once (see `read_more`).
-  static constexpr unsigned kImmediateLimit = 16;
-
   transport::Stream& stream_;
   Parser parser_;
   std::unique_ptr<char[]> buf_;
   std::size_t begin_ = 0;
   std::size_t end_ = 0;
   std::size_t piece_ = 0;
-  unsigned immediate_ = 0;
   bool failed_ = false;
 };
 

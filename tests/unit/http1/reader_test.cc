@@ -26,7 +26,7 @@ using Pair = testing::TcpPair;
 TEST(MessageReader, AResetThatCameWithTheFirstBytesOfAMessageEndsItsBody) {
   // A response head and part of its body, then a reset, arriving together: the head's read
   // drains the socket and serves the one readiness event of both, so the body's next read must
-  // try the socket before it waits (MessageReader::read_more).
+  // try the socket before it waits (TcpStream::read_some, which the reader uses for it).
   Pair p;
   MessageReader reader(*p.stream, Parser::Kind::Response, Limits{});
 
