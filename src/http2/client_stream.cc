@@ -16,8 +16,9 @@ namespace meshd::http2::client_detail {
 namespace {
 
 /// The request's fields as HTTP/2 sends them: pseudo-headers first, then the regular fields
-/// lower-cased, minus connection-specific ones (client.h). Lower-cased names live here, values
-/// in the request; nghttp2 copies them when the request is submitted.
+/// lower-cased, minus connection-specific ones (client.h). Names that had to be lower-cased live
+/// here (nghttp2 copies those when the request is submitted); the other names and every value
+/// are the request's, and nghttp2 encodes them in place when it writes the frame (see `add`).
 class RequestHead {
  public:
   RequestHead(const http::Request& req, std::string_view default_scheme) {
@@ -103,7 +104,13 @@ class RequestHead {
     return false;
   }
 
-  void add(std::string_view name, std::string_view value) { block_.add(name, value); }
+  /// Every name and value outlives the HEADERS frame: they are the request's (in its fields,
+  /// method and target, which nobody changes while the exchange runs) or the session's scheme,
+  /// and a request that ends before its HEADERS went out resets its stream (StreamGuard), which
+  /// makes nghttp2 drop the queued frame unwritten.
+  void add(std::string_view name, std::string_view value) {
+    block_.add(name, value, HeaderBlock::Bytes::OutliveFrame);
+  }
 
   HeaderBlock block_;
 };

@@ -75,12 +75,22 @@ inline bool valid_field_value(std::string_view value) noexcept {
 }
 
 /// An `nghttp2_nv` array over fields whose names are lower-cased on the way in. Values, and
-/// names that are already lower case, are not copied: they must outlive the submit call (nghttp2
-/// copies the whole block when it is submitted). Up to `kInlineFields` fields and
-/// `kInlineNameBytes` bytes of lower-cased names live inside the object (on the caller's stack);
-/// more spill to the heap.
+/// names that are already lower case, are not copied: they must outlive the submit call, where
+/// nghttp2 copies (and lower-cases again) every name and value, unless a field is added with
+/// `Bytes::OutliveFrame`. Up to `kInlineFields` fields and `kInlineNameBytes` bytes of
+/// lower-cased names live inside the object (on the caller's stack); more spill to the heap.
 class HeaderBlock {
  public:
+  /// How long the bytes of a field's name and value stay valid.
+  enum class Bytes {
+    /// Until the submit call returns: nghttp2 copies them.
+    OutliveSubmit,
+    /// Until nghttp2 has written the frame or dropped it (its stream closed, or a request
+    /// HEADERS cancelled by RST_STREAM while queued): nghttp2 uses them in place. A name that
+    /// had to be lower-cased here is still copied (the copy lives in this block).
+    OutliveFrame,
+  };
+
   static constexpr std::size_t kInlineFields = 32;
   static constexpr std::size_t kInlineNameBytes = 512;
 
@@ -89,12 +99,19 @@ class HeaderBlock {
   HeaderBlock& operator=(const HeaderBlock&) = delete;
 
   /// Appends `name` (lower-cased) and `value`.
-  void add(std::string_view name, std::string_view value) {
+  void add(std::string_view name, std::string_view value, Bytes bytes = Bytes::OutliveSubmit) {
     std::string_view lower = lower_name(name);
+    std::uint8_t flags =
+        unique_per_message(lower) ? NGHTTP2_NV_FLAG_NO_INDEX : NGHTTP2_NV_FLAG_NONE;
+    if (bytes == Bytes::OutliveFrame) {
+      flags |= NGHTTP2_NV_FLAG_NO_COPY_VALUE;
+      if (lower.data() == name.data()) {
+        flags |= NGHTTP2_NV_FLAG_NO_COPY_NAME;  // lower case already, and the caller's
+      }
+    }
     nghttp2_nv nv{reinterpret_cast<std::uint8_t*>(const_cast<char*>(lower.data())),
                   reinterpret_cast<std::uint8_t*>(const_cast<char*>(value.data())), lower.size(),
-                  value.size(), unique_per_message(lower) ? NGHTTP2_NV_FLAG_NO_INDEX
-                                                          : NGHTTP2_NV_FLAG_NONE};
+                  value.size(), flags};
     if (spilled_.empty() && size_ < kInlineFields) {
       inline_[size_] = nv;
     } else {

@@ -108,6 +108,8 @@ struct ServerStream {
   std::shared_ptr<asio::cancellation_signal> cancel =
       std::allocate_shared<asio::cancellation_signal>(PoolAllocator<asio::cancellation_signal>());
 
+  /// The final response's fields, which nghttp2 encodes in place (submit_response).
+  http::Headers response_headers;
   // The response body, pulled one piece at a time by the pump and handed to nghttp2 by the
   // data provider.
   http::BodyPtr response_body;

@@ -61,12 +61,13 @@ bool is_connection_specific(std::string_view name) {
 
 /// Adds the regular fields of `headers` to `block`: pseudo and connection-specific fields and
 /// fields nghttp2 deems invalid left out.
-void add_fields(HeaderBlock& block, const http::Headers& headers) {
-  headers.for_each([&block](http::Headers::Field f) {
+void add_fields(HeaderBlock& block, const http::Headers& headers,
+                HeaderBlock::Bytes bytes = HeaderBlock::Bytes::OutliveSubmit) {
+  headers.for_each([&block, bytes](http::Headers::Field f) {
     if (f.name.empty() || f.name[0] == ':') {
       return;
     }
-    block.add(f.name, f.value);
+    block.add(f.name, f.value, bytes);
     const nghttp2_nv& nv = block.back();
     const std::string_view name(reinterpret_cast<const char*>(nv.name), nv.namelen);
     if (is_connection_specific(name) || !valid_field_name(name) || !valid_field_value(f.value)) {
@@ -294,10 +295,14 @@ bool ServerSession::submit_response(ServerStream& st, http::Response rsp, bool i
       st.response_body->arrived() == std::optional<std::uint64_t>{0} &&
       st.response_body->trailers().empty();
   const bool no_body = is_head || rsp.status == 204 || rsp.status == 304 || empty;
+  // The stream keeps the fields: nghttp2 encodes them in place when it writes the HEADERS frame
+  // (the stream outlives that, or nghttp2 drops the frame when the stream closes first), where
+  // it would copy and lower-case every name and value of the block again.
+  st.response_headers = std::move(rsp.headers);
   HeaderBlock nv;
   std::array<char, 4> status_buf{};
   nv.add(":status", status_text(rsp.status, status_buf));
-  add_fields(nv, rsp.headers);
+  add_fields(nv, st.response_headers, HeaderBlock::Bytes::OutliveFrame);
   nghttp2_data_provider provider;
   provider.source.ptr = &st;
   provider.read_callback = &read_data;

@@ -5,8 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace meshd::http2 {
@@ -34,6 +36,110 @@ TEST(HeaderBlockTest, LowerCasesNamesAndKeepsLowerCaseOnesInPlace) {
   EXPECT_EQ(name_of(block.data()[1]), "x-request-id");
   EXPECT_EQ(mixed, "X-Request-Id");  // the source is untouched
   EXPECT_EQ(block.data()[1].flags, NGHTTP2_NV_FLAG_NONE);
+}
+
+TEST(HeaderBlockTest, BytesThatOutliveTheFrameAreNotCopiedByNghttp2) {
+  const std::string lower = "content-type";
+  const std::string mixed = "X-Request-Id";
+  HeaderBlock block;
+  block.add(lower, "text/plain", HeaderBlock::Bytes::OutliveFrame);
+  block.add(mixed, "abc", HeaderBlock::Bytes::OutliveFrame);  // the name is a copy: copied
+  block.add("l5d-reqid", "r1", HeaderBlock::Bytes::OutliveFrame);
+  block.add(lower, "text/html");
+  ASSERT_EQ(block.size(), 4u);
+  EXPECT_EQ(block.data()[0].flags, NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE);
+  EXPECT_EQ(block.data()[1].flags, NGHTTP2_NV_FLAG_NO_COPY_VALUE);
+  EXPECT_EQ(block.data()[2].flags, NGHTTP2_NV_FLAG_NO_INDEX | NGHTTP2_NV_FLAG_NO_COPY_NAME |
+                                       NGHTTP2_NV_FLAG_NO_COPY_VALUE);
+  EXPECT_EQ(block.data()[3].flags, NGHTTP2_NV_FLAG_NONE);
+}
+
+/// The stream ids of the frames in `out` (whole frames, as nghttp2_session_mem_send makes them).
+std::vector<std::pair<std::uint8_t, std::int32_t>> frames_of(const std::string& out) {
+  std::vector<std::pair<std::uint8_t, std::int32_t>> frames;
+  for (std::size_t at = 0; at + 9 <= out.size();) {
+    const auto* p = reinterpret_cast<const std::uint8_t*>(out.data() + at);
+    const std::size_t length = (std::size_t{p[0]} << 16) | (std::size_t{p[1]} << 8) | p[2];
+    const std::int32_t id =
+        static_cast<std::int32_t>(((std::uint32_t{p[5]} & 0x7f) << 24) |
+                                  (std::uint32_t{p[6]} << 16) | (std::uint32_t{p[7]} << 8) | p[8]);
+    frames.emplace_back(p[3], id);
+    at += 9 + length;
+  }
+  return frames;
+}
+
+TEST(HeaderBlockTest, Nghttp2ReadsInPlaceFieldsWhenItWritesTheFrameAndNeverForACancelledRequest) {
+  // What the codec relies on for `Bytes::OutliveFrame`: nghttp2 reads such bytes when the frame
+  // is written, not when it is submitted; and a request HEADERS reset while still queued is
+  // dropped without being read (the client resets the stream of an exchange that ends early,
+  // and the request's fields die with the exchange).
+  nghttp2_session_callbacks* callbacks = nullptr;
+  ASSERT_EQ(nghttp2_session_callbacks_new(&callbacks), 0);
+  nghttp2_session* session = nullptr;
+  ASSERT_EQ(nghttp2_session_client_new(&session, callbacks, nullptr), 0);
+  nghttp2_session_callbacks_del(callbacks);
+  auto send_all = [session] {
+    std::string out;
+    for (;;) {
+      const std::uint8_t* data = nullptr;
+      const ssize_t n = nghttp2_session_mem_send(session, &data);
+      if (n <= 0) {
+        return out;
+      }
+      out.append(reinterpret_cast<const char*>(data), static_cast<std::size_t>(n));
+    }
+  };
+  send_all();  // the client's SETTINGS
+
+  auto submit = [session](std::string& value) {
+    HeaderBlock block;
+    block.add(":method", "GET", HeaderBlock::Bytes::OutliveFrame);
+    block.add(":scheme", "http", HeaderBlock::Bytes::OutliveFrame);
+    block.add(":authority", "a", HeaderBlock::Bytes::OutliveFrame);
+    block.add(":path", "/", HeaderBlock::Bytes::OutliveFrame);
+    block.add("x-field", value, HeaderBlock::Bytes::OutliveFrame);
+    return nghttp2_submit_request(session, nullptr, block.data(), block.size(), nullptr, nullptr);
+  };
+
+  std::string value = "before";
+  const std::int32_t first = submit(value);
+  ASSERT_GT(first, 0);
+  value = "after!";  // same length, same storage: what nghttp2 finds when it writes the frame
+  const std::string out = send_all();
+  nghttp2_hd_inflater* inflater = nullptr;
+  ASSERT_EQ(nghttp2_hd_inflate_new(&inflater), 0);
+  ASSERT_EQ(frames_of(out).size(), 1u);
+  ASSERT_EQ(frames_of(out)[0], std::make_pair(std::uint8_t{NGHTTP2_HEADERS}, first));
+  std::string seen;
+  const auto* in = reinterpret_cast<const std::uint8_t*>(out.data() + 9);
+  std::size_t left = out.size() - 9;
+  for (;;) {
+    nghttp2_nv nv;
+    int flags = 0;
+    const ssize_t used = nghttp2_hd_inflate_hd2(inflater, &nv, &flags, in, left, 1);
+    ASSERT_GE(used, 0);
+    in += used;
+    left -= static_cast<std::size_t>(used);
+    if ((flags & NGHTTP2_HD_INFLATE_EMIT) != 0 && name_of(nv) == "x-field") {
+      seen = std::string(value_of(nv));
+    }
+    if ((flags & NGHTTP2_HD_INFLATE_FINAL) != 0) {
+      break;
+    }
+  }
+  nghttp2_hd_inflate_del(inflater);
+  EXPECT_EQ(seen, "after!");
+
+  auto doomed = std::make_unique<std::string>("doomed value");
+  const std::int32_t second = submit(*doomed);
+  ASSERT_GT(second, first);
+  ASSERT_EQ(nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, second, NGHTTP2_CANCEL), 0);
+  doomed.reset();
+  for (const auto& [type, id] : frames_of(send_all())) {
+    EXPECT_NE(id, second) << "frame type " << int{type};  // no HEADERS, and no RST_STREAM
+  }
+  nghttp2_session_del(session);
 }
 
 TEST(HeaderBlockTest, PopBackRemovesTheLastField) {
