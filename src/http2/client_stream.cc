@@ -28,15 +28,28 @@ class RequestHead {
     std::optional<std::string_view> authority;
     std::optional<std::string_view> host;
     bool has_connection = false;
+    // (The length first: most fields are none of these, and cost one switch.)
     h.for_each([&](const http::Headers::Field& f) {
-      if (!scheme && http::iequals(f.name, ":scheme")) {
-        scheme = f.value;
-      } else if (!authority && http::iequals(f.name, ":authority")) {
-        authority = f.value;
-      } else if (!host && http::iequals(f.name, "host")) {
-        host = f.value;
-      } else if (!has_connection && http::iequals(f.name, "connection")) {
-        has_connection = true;
+      switch (f.name.size()) {
+        case 4:
+          if (!host && http::iequals(f.name, "host")) {
+            host = f.value;
+          }
+          break;
+        case 7:
+          if (!scheme && http::iequals(f.name, ":scheme")) {
+            scheme = f.value;
+          }
+          break;
+        case 10:
+          if (!authority && http::iequals(f.name, ":authority")) {
+            authority = f.value;
+          } else if (!has_connection && http::iequals(f.name, "connection")) {
+            has_connection = true;
+          }
+          break;
+        default:
+          break;
       }
     });
     add(":method", req.method);
@@ -87,14 +100,40 @@ class RequestHead {
     if (f.name.empty() || f.name.front() == ':') {
       return true;
     }
-    for (std::string_view hop :
-         {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "host"}) {
-      if (http::iequals(f.name, hop)) {
-        return true;
-      }
-    }
-    if (http::iequals(f.name, "te")) {
-      return f.value != "trailers";
+    // The connection-specific fields, and Host (`:authority` says it), by length first.
+    switch (f.name.size()) {
+      case 2:
+        if (http::iequals(f.name, "te")) {
+          return f.value != "trailers";
+        }
+        break;
+      case 4:
+        if (http::iequals(f.name, "host")) {
+          return true;
+        }
+        break;
+      case 7:
+        if (http::iequals(f.name, "upgrade")) {
+          return true;
+        }
+        break;
+      case 10:
+        if (http::iequals(f.name, "connection") || http::iequals(f.name, "keep-alive")) {
+          return true;
+        }
+        break;
+      case 16:
+        if (http::iequals(f.name, "proxy-connection")) {
+          return true;
+        }
+        break;
+      case 17:
+        if (http::iequals(f.name, "transfer-encoding")) {
+          return true;
+        }
+        break;
+      default:
+        break;
     }
     for (std::string_view named : connection_named) {
       if (http::iequals(f.name, named)) {

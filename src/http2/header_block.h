@@ -74,6 +74,36 @@ inline bool valid_field_value(std::string_view value) noexcept {
   return true;
 }
 
+/// Whether `s` has an ASCII upper-case letter. Eight bytes at a time: a byte is one when its
+/// low seven bits are 'A' or above but not above 'Z' and its high bit is clear (every name of a
+/// block is looked at, and most have no upper-case letter).
+inline bool has_upper(std::string_view s) noexcept {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+  auto any_upper = [](std::uint64_t x) {
+    const std::uint64_t low7 = x & (kOnes * 0x7f);
+    const std::uint64_t from_a = low7 + kOnes * (0x80 - 'A');       // high bit: >= 'A'
+    const std::uint64_t above_z = low7 + kOnes * (0x80 - 'Z' - 1);  // high bit: > 'Z'
+    return (from_a & ~above_z & ~x & kHigh) != 0;
+  };
+  const char* p = s.data();
+  const std::size_t n = s.size();
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t x;
+    std::memcpy(&x, p + i, sizeof x);
+    if (any_upper(x)) {
+      return true;
+    }
+  }
+  if (i == n) {
+    return false;
+  }
+  std::uint64_t x = 0;  // zero bytes are no letters
+  std::memcpy(&x, p + i, n - i);
+  return any_upper(x);
+}
+
 /// An `nghttp2_nv` array over fields whose names are lower-cased on the way in. Values, and
 /// names that are already lower case, are not copied: they must outlive the submit call, where
 /// nghttp2 copies (and lower-cases again) every name and value, unless a field is added with
@@ -149,14 +179,7 @@ class HeaderBlock {
 
   /// `name` itself when it has no upper-case letter, else a lower-cased copy kept here.
   std::string_view lower_name(std::string_view name) {
-    bool lower = true;
-    for (char c : name) {
-      if (c >= 'A' && c <= 'Z') {
-        lower = false;
-        break;
-      }
-    }
-    if (lower) {
+    if (!has_upper(name)) {
       return name;
     }
     char* out = nullptr;

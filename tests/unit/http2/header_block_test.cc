@@ -142,6 +142,25 @@ TEST(HeaderBlockTest, Nghttp2ReadsInPlaceFieldsWhenItWritesTheFrameAndNeverForAC
   nghttp2_session_del(session);
 }
 
+TEST(HeaderBlockTest, HasUpperFindsEveryUpperCaseLetterAndNothingElse) {
+  EXPECT_FALSE(has_upper(""));
+  EXPECT_FALSE(has_upper("content-type"));
+  EXPECT_FALSE(has_upper("x-a-rather-long-lower-case-name"));
+  EXPECT_FALSE(has_upper("@[`{~!#$%&'*+-.^_|0129az"));  // the neighbours of 'A'..'Z' and 'a'..'z'
+  for (std::size_t length = 1; length <= 20; ++length) {
+    for (std::size_t at = 0; at < length; ++at) {
+      for (char upper : {'A', 'M', 'Z'}) {
+        std::string name(length, 'a');
+        name[at] = upper;
+        EXPECT_TRUE(has_upper(name)) << name;
+      }
+      std::string high(length, 'a');
+      high[at] = static_cast<char>(0xC1);  // 'A' with the high bit set: not ASCII
+      EXPECT_FALSE(has_upper(high)) << at;
+    }
+  }
+}
+
 TEST(HeaderBlockTest, PopBackRemovesTheLastField) {
   HeaderBlock block;
   block.add("a", "1");
