@@ -252,7 +252,7 @@ struct RouterWorker::PendingTry {
   std::uint64_t latency_ms = 0;  ///< until the response head (request_latency_ms)
 };
 
-asio::awaitable<Result<http::Response>> RouterWorker::route(http::Request req, RouteNotes* notes) {
+asio::awaitable<Result<http::Response>> RouterWorker::route(http::Request& req, RouteNotes* notes) {
   NoteOnExit note(req, notes);
   auto id = identify(options_->identifiers, req);
   if (!id.dst) {

@@ -246,7 +246,7 @@ asio::awaitable<Result<http::Response>> ServerService::call(http::Request req) {
   } else if (bad) {
     rsp = std::move(*bad);
   } else {
-    rsp = co_await router_.route(std::move(req), &notes);
+    rsp = co_await router_.route(req, &notes);
   }
   const std::uint64_t latency = notes.finished != std::chrono::steady_clock::time_point{}
                                     ? ms_between(start, notes.finished)

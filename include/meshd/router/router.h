@@ -107,8 +107,10 @@ class RouterWorker {
   /// `errc::identification_failed` (the codec answers RST_STREAM REFUSED_STREAM), a name bound
   /// to nothing or an endpoint that cannot be reached is a 502 response, and every other
   /// failure (timeouts, resets) is returned as its error (RST_STREAM INTERNAL_ERROR).
+  /// `req` is the caller's and must outlive the call (routing changes its fields and context;
+  /// a retry sends it again): taken by reference, it is not moved into this coroutine's frame.
   /// `notes`, when given, receives what routing decided (it must outlive the call).
-  asio::awaitable<Result<http::Response>> route(http::Request req, RouteNotes* notes = nullptr);
+  asio::awaitable<Result<http::Response>> route(http::Request& req, RouteNotes* notes = nullptr);
 
   const RouterOptions& options() const noexcept { return *options_; }
 

@@ -23,7 +23,7 @@ Tree failed_leaf(std::string_view id, std::string message) {
 /// Routes `req` through `worker` and stores the outcome in `*out`; both must outlive the call.
 asio::awaitable<void> route_into(RouterWorker* worker, http::Request req,
                                  std::optional<Result<http::Response>>* out) {
-  auto rsp = co_await worker->route(std::move(req));
+  auto rsp = co_await worker->route(req);
   out->emplace(std::move(rsp));
 }
 
@@ -47,7 +47,8 @@ class RouterWorkerTest : public test::RouterFixture {
 TEST_F(RouterWorkerTest, RouteAnswersWithoutTheServerStack) {
   build();
 
-  auto rsp = test::run(io_, worker_->route(request("GET", "/", {{"Host", "hello"}})));
+  auto req = request("GET", "/", {{"Host", "hello"}});
+  auto rsp = test::run(io_, worker_->route(req));
 
   ASSERT_TRUE(rsp.has_value());
   EXPECT_EQ(rsp->status, 502);
@@ -62,7 +63,7 @@ TEST_F(RouterWorkerTest, RouteBindsWithTheRequestsLocalDtab) {
   auto req = request("GET", "/", {{"Host", "hello"}});
   req.ctx.local_dtab = *dtab::Dtab::read("/svc/hello=>/#/io.l5d.fs/world");
 
-  test::run(io_, worker_->route(std::move(req)));
+  test::run(io_, worker_->route(req));
 
   ASSERT_EQ(naming_->calls.size(), 1u);
   EXPECT_EQ(naming_->calls[0].dtab, "/svc=>/#/io.l5d.fs;/svc/hello=>/#/io.l5d.fs/world");
