@@ -215,8 +215,12 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
               std::optional<http::Response> canned);
   http::Request build_request(const ServerStreamSharedPtr& st);
   void set_context(http::Request& req, const ServerStreamSharedPtr& st);
+  /// Runs `call` (the service's call, not started yet; none for a canned response) and sends
+  /// its response. The request lives only in the call's frame: a Request kept here would be
+  /// destroyed, moved from but cold, when the response has been sent.
   static asio::awaitable<void> serve(std::shared_ptr<ServerSession> self, ServerStreamSharedPtr st,
-                                     http::Request req, std::optional<http::Response> canned);
+                                     std::optional<asio::awaitable<Result<http::Response>>> call,
+                                     bool is_head, std::optional<http::Response> canned);
   static asio::awaitable<void> pump(std::shared_ptr<ServerSession> self, ServerStreamSharedPtr st);
   bool submit_response(ServerStream& st, http::Response rsp, bool is_head);
   bool submit_trailers(ServerStream& st, const http::Headers& trailers);

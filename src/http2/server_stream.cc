@@ -145,8 +145,13 @@ void ServerSession::launch(const ServerStreamSharedPtr& st, http::Request req,
                            std::optional<http::Response> canned) {
   ++running_;
   st->running = true;
+  const bool is_head = req.method == "HEAD";
+  std::optional<asio::awaitable<Result<http::Response>>> call;
+  if (!canned) {
+    call.emplace(service_->call(std::move(req)));
+  }
   asio::co_spawn(
-      executor_, serve(shared_from_this(), st, std::move(req), std::move(canned)),
+      executor_, serve(shared_from_this(), st, std::move(call), is_head, std::move(canned)),
       asio::bind_cancellation_slot(st->cancel->slot(), StreamCompletion{st->cancel, executor_}));
 }
 
@@ -188,18 +193,18 @@ void ServerSession::set_context(http::Request& req, const ServerStreamSharedPtr&
   };
 }
 
-asio::awaitable<void> ServerSession::serve(std::shared_ptr<ServerSession> self,
-                                           ServerStreamSharedPtr st, http::Request req,
-                                           std::optional<http::Response> canned) {
+asio::awaitable<void> ServerSession::serve(
+    std::shared_ptr<ServerSession> self, ServerStreamSharedPtr st,
+    std::optional<asio::awaitable<Result<http::Response>>> call, bool is_head,
+    std::optional<http::Response> canned) {
   RunningGuard guard(*self, *st);
-  const bool is_head = req.method == "HEAD";
   Result<http::Response> rsp = make_error_code(errc::client_gone);
   bool failed = false;
   if (canned) {
     rsp = std::move(*canned);
   } else {
     try {
-      rsp = co_await self->service_->call(std::move(req));
+      rsp = co_await std::move(*call);
     } catch (const boost::system::system_error&) {
       // Asio surfaces the cancellation of a reset stream as an exception at the next co_await.
       rsp = make_error_code(errc::client_gone);
