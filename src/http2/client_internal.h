@@ -176,6 +176,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   /// Both directions are done (GOAWAY exchanged, no streams): end cleanly.
   bool finished() const noexcept;
   void wake_writer() noexcept { write_signal_.notify(); }
+  /// Has nghttp2 serialise what is queued now into `staged_` and wakes the writer, which sends
+  /// those bytes first: a request's HEADERS are encoded while the request is in cache, not
+  /// after every other request of the batch. Skipped inside nghttp2's own calls.
+  void stage();
+  /// Appends nghttp2's queued frames to `out` (up to a write batch); false when nghttp2 failed
+  /// (`send_error_` then holds its code).
+  bool serialize(std::string& out);
   /// hooks.on_connection(-1), once.
   void count_closed() noexcept;
 
@@ -193,6 +200,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   Signal write_signal_;
   Signal watchdog_signal_;
+  /// Frames `stage` serialised ahead of the writer.
+  std::string staged_;
+  /// Inside nghttp2_session_mem_recv or mem_send: the session must not be entered again.
+  bool in_nghttp2_ = false;
+  /// nghttp2_session_mem_send's error, once it failed: the writer ends the session.
+  int send_error_ = 0;
   bool closed_ = false;    ///< shutdown() ran: no nghttp2 calls, no I/O
   bool closing_ = false;   ///< close() ran: GOAWAY being flushed before shutdown
   bool draining_ = false;  ///< drain() ran: GOAWAY sent, no new streams

@@ -173,7 +173,9 @@ asio::awaitable<void> Connection::read_loop(std::shared_ptr<Connection> self) {
     if (self->closing_) {
       continue;  // close() failed every stream: nothing to read any more
     }
+    self->in_nghttp2_ = true;
     ssize_t rv = nghttp2_session_mem_recv(self->session_, buf.data(), *n);
+    self->in_nghttp2_ = false;
     if (rv < 0) {
       // A fatal error (a flood, too many CONTINUATION frames, a bad preface): no GOAWAY can be
       // trusted to go out, so the connection ends here.
@@ -192,22 +194,43 @@ asio::awaitable<void> Connection::read_loop(std::shared_ptr<Connection> self) {
   }
 }
 
+bool Connection::serialize(std::string& out) {
+  if (send_error_ != 0) {
+    return false;
+  }
+  in_nghttp2_ = true;
+  while (out.size() < kWriteBatch) {
+    const std::uint8_t* data = nullptr;
+    ssize_t n = nghttp2_session_mem_send(session_, &data);
+    if (n < 0) {
+      send_error_ = static_cast<int>(n);
+      break;
+    }
+    if (n == 0) {
+      break;
+    }
+    out.append(reinterpret_cast<const char*>(data), static_cast<std::size_t>(n));
+  }
+  in_nghttp2_ = false;
+  return send_error_ == 0;
+}
+
+void Connection::stage() {
+  if (!in_nghttp2_ && !closed_) {
+    serialize(staged_);  // a failure is the writer's to report
+  }
+  wake_writer();
+}
+
 asio::awaitable<void> Connection::write_loop(std::shared_ptr<Connection> self) {
   std::string out;
   while (!self->closed_) {
     out.clear();
-    while (out.size() < kWriteBatch) {
-      const std::uint8_t* data = nullptr;
-      ssize_t n = nghttp2_session_mem_send(self->session_, &data);
-      if (n < 0) {
-        self->shutdown(make_error_code(errc::upstream_reset),
-                       std::string("nghttp2: ") + nghttp2_strerror(static_cast<int>(n)));
-        co_return;
-      }
-      if (n == 0) {
-        break;
-      }
-      out.append(reinterpret_cast<const char*>(data), static_cast<std::size_t>(n));
+    out.swap(self->staged_);  // frames staged earlier go first
+    if (!self->serialize(out)) {
+      self->shutdown(make_error_code(errc::upstream_reset),
+                     std::string("nghttp2: ") + nghttp2_strerror(self->send_error_));
+      co_return;
     }
     if (self->closed_) {
       break;  // a callback ended the session (cannot happen today; cheap to be sure)

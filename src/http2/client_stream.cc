@@ -209,7 +209,7 @@ Result<ClientStreamSharedPtr> Connection::open_stream(http::Request& req,
     st->pump_running = true;
     spawn_task(pump(shared_from_this(), st), "http2-client-request-body", st->pump_cancel.slot());
   }
-  wake_writer();
+  stage();
   return st;
 }
 

@@ -224,7 +224,8 @@ asio::awaitable<void> ServerSession::write_loop(std::shared_ptr<ServerSession> s
   std::string out;
   for (;;) {
     out.clear();
-    bool more = !self->stopped_ && self->collect(out);
+    out.swap(self->staged_);  // frames staged earlier go first
+    bool more = !self->stopped_ && !self->send_failed_ && self->collect(out);
     if (!out.empty() && !self->stopped_) {
       std::array<asio::const_buffer, 1> bufs{asio::buffer(out)};
       auto w = co_await self->stream_->write(bufs);
@@ -240,7 +241,7 @@ asio::awaitable<void> ServerSession::write_loop(std::shared_ptr<ServerSession> s
     }
     if (!more || self->stopped_ || self->reader_done_ ||
         (nghttp2_session_want_read(self->session_.get()) == 0 &&
-         nghttp2_session_want_write(self->session_.get()) == 0)) {
+         nghttp2_session_want_write(self->session_.get()) == 0 && self->staged_.empty())) {
       break;
     }
     co_await self->writer_wakeup_.wait();
@@ -255,6 +256,11 @@ asio::awaitable<void> ServerSession::write_loop(std::shared_ptr<ServerSession> s
 bool ServerSession::collect(std::string& out) {
   // Stop pulling frames (and so response bodies) once this much waits for the socket.
   const std::size_t limit = std::max<std::size_t>(options_.max_outbound_buffer, 1);
+  in_nghttp2_ = true;
+  struct Leave {
+    bool& flag;
+    ~Leave() { flag = false; }
+  } leave{in_nghttp2_};
   while (out.size() < limit) {
     const std::uint8_t* data = nullptr;
     ssize_t n = nghttp2_session_mem_send(session_.get(), &data);
@@ -272,10 +278,22 @@ bool ServerSession::collect(std::string& out) {
   return true;
 }
 
+void ServerSession::stage() {
+  if (in_nghttp2_ || stopped_ || send_failed_ || writer_done_) {
+    return;
+  }
+  if (!collect(staged_)) {
+    send_failed_ = true;
+  }
+  writer_wakeup_.notify();
+}
+
 bool ServerSession::feed(const char* data, std::size_t len) {
   fed_ += len;
+  in_nghttp2_ = true;
   ssize_t rv =
       nghttp2_session_mem_recv(session_.get(), reinterpret_cast<const std::uint8_t*>(data), len);
+  in_nghttp2_ = false;
   if (rv < 0) {
     recv_failed(rv);
     writer_wakeup_.notify();

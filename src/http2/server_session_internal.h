@@ -192,6 +192,11 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
   asio::awaitable<void> linger(std::chrono::steady_clock::time_point deadline);
   static asio::awaitable<void> write_loop(std::shared_ptr<ServerSession> self);
   bool collect(std::string& out);
+  /// Has nghttp2 serialise what is queued now into `staged_`, for the writer to send: a
+  /// stream's frames are encoded (and the stream closed, and freed) while its memory is still
+  /// in cache, not when the writer runs after every other stream of the batch. Skipped inside
+  /// nghttp2's own calls; bounded by `max_outbound_buffer`.
+  void stage();
   bool feed(const char* data, std::size_t len);
   void recv_failed(ssize_t rv);
   void start_ready();
@@ -256,6 +261,12 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
 
   ServerWakeup writer_wakeup_;
   ServerWakeup done_wakeup_;  ///< the writer finished
+  /// Frames `stage` serialised ahead of the writer, which sends them before any others.
+  std::string staged_;
+  /// Inside nghttp2_session_mem_recv or mem_send: the session must not be entered again.
+  bool in_nghttp2_ = false;
+  /// nghttp2_session_mem_send failed while staging: the writer ends the session.
+  bool send_failed_ = false;
 
   // Rapid-reset token bucket.
   double reset_tokens_ = 0;

@@ -109,17 +109,24 @@ struct StreamCompletion {
 class ServerSession::RunningGuard {
  public:
   RunningGuard(ServerSession& session, ServerStream& st) : session_(session), st_(st) {}
-  ~RunningGuard() {
+  ~RunningGuard() { release(); }
+  RunningGuard(const RunningGuard&) = delete;
+  RunningGuard& operator=(const RunningGuard&) = delete;
+
+  /// The coroutine has nothing left to await: a close of the stream need not cancel it.
+  void release() {
+    if (std::exchange(released_, true)) {
+      return;
+    }
     --session_.running_;
     st_.running = false;
     session_.mark_idle_if_quiet();
   }
-  RunningGuard(const RunningGuard&) = delete;
-  RunningGuard& operator=(const RunningGuard&) = delete;
 
  private:
   ServerSession& session_;
   ServerStream& st_;
+  bool released_ = false;
 };
 
 void ServerSession::start_stream(const ServerStreamSharedPtr& st,
@@ -225,14 +232,17 @@ asio::awaitable<void> ServerSession::serve(
     self->reset(*st, code);
     co_return;
   }
-  if (!self->submit_response(*st, std::move(*rsp), is_head)) {
-    co_return;
+  if (self->submit_response(*st, std::move(*rsp), is_head)) {
+    try {
+      co_await pump(self, st);
+    } catch (const boost::system::system_error&) {
+      // cancelled: the stream was reset or the connection closed
+    }
   }
-  try {
-    co_await pump(self, st);
-  } catch (const boost::system::system_error&) {
-    // cancelled: the stream was reset or the connection closed
-  }
+  // The response is queued whole, or as far as the pump got: encode it now, while this
+  // stream's memory is warm (a short response ends the stream, freed when this frame is).
+  guard.release();
+  self->stage();
 }
 
 asio::awaitable<void> ServerSession::pump(std::shared_ptr<ServerSession> self,

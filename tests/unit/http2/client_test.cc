@@ -7,12 +7,17 @@
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/error.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "testing/script_process.h"
 #include "unit/http2/client_test_support.h"
@@ -21,6 +26,25 @@ namespace meshd::http2 {
 namespace {
 
 using namespace test;
+
+/// Starts one POST exchange (a body of 1000 + i bytes, trailer `x-trailer-i`, field `x-n-i`)
+/// per turn of the event loop; each stores what it got in `(*got)[i]`.
+asio::awaitable<void> open_in_turns(ClientSessionSharedPtr s,
+                                    std::vector<std::optional<Got>>* got) {
+  auto ex = co_await asio::this_coro::executor;
+  for (int i = 0; i < static_cast<int>(got->size()); ++i) {
+    http::Headers trailers;
+    trailers.add("x-trailer-" + std::to_string(i), std::to_string(i * 3));
+    auto req =
+        request("POST", "/echo?t=turns-" + std::to_string(i),
+                std::make_unique<ScriptedBody>(std::vector<std::string>{std::string(1000 + i, 'b')},
+                                               std::move(trailers)));
+    req.headers.add("x-n-" + std::to_string(i), std::to_string(i * 7));
+    asio::co_spawn(ex, round_trip(s, std::move(req)),
+                   [got, i](std::exception_ptr, Got g) { (*got)[i] = std::move(g); });
+    co_await asio::post(ex, asio::use_awaitable);
+  }
+}
 
 class Http2ClientTest : public ::testing::Test {
  protected:
@@ -234,6 +258,35 @@ TEST_F(Http2ClientTest, ContinuationFloodEndsTheSessionAsAProtocolError) {
   EXPECT_NE(counts_->protocol_errors[0].find("CONTINUATION"), std::string::npos)
       << counts_->protocol_errors[0];
   EXPECT_TRUE(closed());
+}
+
+TEST_F(Http2ClientTest, HeaderBlocksEncodedAtOpenAndByTheWriterKeepTheirOrder) {
+  // A stream's HEADERS are encoded as it opens, ahead of the writer; its body and trailers are
+  // encoded by the writer. With exchanges opening one per turn of the event loop, some open
+  // while the writer is in the middle of a write: every header block must still reach the
+  // server in the order nghttp2 encoded it (HPACK is stateful), each with its own fields.
+  auto s = session();
+  constexpr int kExchanges = 40;
+  std::vector<std::optional<Got>> got(kExchanges);
+  asio::co_spawn(io_, open_in_turns(s, &got), asio::detached);
+  ASSERT_TRUE(run(eventually(
+      [&] { return std::all_of(got.begin(), got.end(), [](auto& g) { return g.has_value(); }); },
+      10s)));
+
+  for (int i = 0; i < kExchanges; ++i) {
+    const auto n = std::to_string(i);
+    ASSERT_EQ(got[i]->status, 200) << i << ": " << got[i]->failure.detail;
+    EXPECT_NE(got[i]->body.find("path /echo?t=turns-" + n + "\n"), std::string::npos)
+        << got[i]->body;
+    EXPECT_NE(got[i]->body.find("field x-n-" + n + ": " + std::to_string(i * 7) + "\n"),
+              std::string::npos)
+        << got[i]->body;
+    EXPECT_NE(got[i]->body.find("trailer x-trailer-" + n + ": " + std::to_string(i * 3) + "\n"),
+              std::string::npos)
+        << got[i]->body;
+    EXPECT_NE(got[i]->body.find("body " + std::string(1000 + i, 'b') + "\n"), std::string::npos);
+  }
+  EXPECT_TRUE(counts_->protocol_errors.empty());
 }
 
 TEST_F(Http2ClientTest, CancellingAnExchangeResetsTheStreamWithCancel) {
