@@ -5,6 +5,8 @@
 #include <atomic>
 #include <bit>
 #include <limits>
+#include <memory>
+#include <mutex>
 #include <new>
 #include <vector>
 
@@ -71,6 +73,14 @@ struct alignas(kCacheLineSize) Histogram::Slot {
   }
 };
 
+/// The counts and sum of a worker-owned slot as the last reset read them: a worker's slot only
+/// grows (its owner adds with a plain load and store, which a reset by the reader would race
+/// with), and a window is what it gained since.
+struct Histogram::Baseline {
+  std::uint64_t sum = 0;
+  std::array<std::unique_ptr<std::array<std::uint64_t, kSub>>, kBlocks> blocks{};
+};
+
 struct Histogram::Counts {
   std::vector<std::uint64_t> buckets;  // flat index = block * kSub + offset
   std::uint64_t count = 0;
@@ -125,8 +135,9 @@ Histogram::Histogram(std::size_t slots)
 Histogram::~Histogram() = default;
 
 void Histogram::record(std::uint64_t value) noexcept {
-  std::size_t index = worker_slot();
-  Slot& slot = slots_[index < size_ ? index : 0];
+  const std::size_t index = worker_slot();
+  const bool owned = index != 0 && index < size_;
+  Slot& slot = slots_[owned ? index : 0];
   auto [block_index, offset] = bucket_of(value);
   Block* block = slot.blocks[block_index].load(std::memory_order_acquire);
   if (block == nullptr) {
@@ -134,6 +145,20 @@ void Histogram::record(std::uint64_t value) noexcept {
     if (block == nullptr) {
       return;  // out of memory: dropping a sample beats failing the request
     }
+  }
+  if (owned) {
+    // Only this worker writes its counts and sum (a reset leaves them be: see Baseline), so a
+    // load and a store do, without a locked instruction; other threads still read whole values.
+    auto& count = block->counts[offset];
+    count.store(count.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    slot.sum.store(slot.sum.load(std::memory_order_relaxed) + value, std::memory_order_relaxed);
+    if (value < slot.min.load(std::memory_order_relaxed)) {
+      slot.min.store(value, std::memory_order_relaxed);
+    }
+    if (value > slot.max.load(std::memory_order_relaxed)) {
+      slot.max.store(value, std::memory_order_relaxed);
+    }
+    return;
   }
   block->counts[offset].fetch_add(1, std::memory_order_relaxed);
   slot.sum.fetch_add(value, std::memory_order_relaxed);
@@ -146,10 +171,26 @@ void Histogram::record(std::uint64_t value) noexcept {
 }
 
 Histogram::Counts Histogram::collect(bool reset) const {
+  std::lock_guard lock(collect_mutex_);
+  if (reset && !baselines_ && size_ > 1) {
+    baselines_ = std::make_unique<Baseline[]>(size_);
+  }
   Counts c;
   for (std::size_t s = 0; s < size_; ++s) {
     Slot& slot = slots_[s];
-    c.sum += take(slot.sum, reset);
+    // Slot 0 is shared by threads without a slot of their own, which add atomically: a reset
+    // takes its values. A worker's slot is never written here (see Baseline); min and max are,
+    // and a record racing with that costs at most a window's exact extreme (summarize clamps).
+    Baseline* base = s != 0 && baselines_ ? &baselines_[s] : nullptr;
+    if (s == 0) {
+      c.sum += take(slot.sum, reset);
+    } else {
+      const std::uint64_t sum = slot.sum.load(std::memory_order_relaxed);
+      c.sum += sum - (base != nullptr ? base->sum : 0);
+      if (reset) {
+        base->sum = sum;
+      }
+    }
     c.min = std::min(c.min, take(slot.min, reset, kNoMin));
     c.max = std::max(c.max, take(slot.max, reset));
     for (std::size_t b = 0; b < kBlocks; ++b) {
@@ -160,8 +201,24 @@ Histogram::Counts Histogram::collect(bool reset) const {
       if (c.buckets.size() < (b + 1) * kSub) {
         c.buckets.resize((b + 1) * kSub);
       }
+      std::array<std::uint64_t, kSub>* seen = nullptr;
+      if (base != nullptr) {
+        if (reset && !base->blocks[b]) {
+          base->blocks[b] = std::make_unique<std::array<std::uint64_t, kSub>>();
+        }
+        seen = base->blocks[b].get();
+      }
       for (std::size_t o = 0; o < kSub; ++o) {
-        std::uint64_t n = take(block->counts[o], reset);
+        std::uint64_t n = 0;
+        if (s == 0) {
+          n = take(block->counts[o], reset);
+        } else {
+          const std::uint64_t total = block->counts[o].load(std::memory_order_relaxed);
+          n = total - (seen != nullptr ? (*seen)[o] : 0);
+          if (reset) {
+            (*seen)[o] = total;
+          }
+        }
         c.buckets[b * kSub + o] += n;
         c.count += n;
       }

@@ -32,13 +32,15 @@ struct HistogramSummary {
 /// into 64 equal buckets, so a bucket spans at most 1/64 of its lower bound and a quantile,
 /// reported as its bucket's midpoint, is within 0.8% of the true value (`kRelativeError`).
 /// The whole `uint64_t` range is covered. Each worker records into its own buckets with relaxed
-/// atomics; a worker's bucket block for one power of two is allocated on its first value there
+/// loads and stores, no locked instruction (threads without a slot share one, atomically); a
+/// worker's bucket block for one power of two is allocated on its first value there
 /// (one allocation, published with a compare-exchange), so a histogram only costs memory for the
 /// ranges and workers that use it.
 ///
-/// Like Linkerd, the exported values are those of the last `snapshot()`, which also resets the
-/// live buckets; the owner calls it on a timer (`Registry::snapshot_histograms`, every 60 s).
-/// A snapshot racing with `record` may count a value in one window and its sum in the next.
+/// Like Linkerd, the exported values are those of the last `snapshot()`, which also starts a new
+/// window (a worker's buckets are never written by it: it remembers what it read); the owner calls
+/// it on a timer (`Registry::snapshot_histograms`, every 60 s). A snapshot racing with `record` may
+/// count a value in one window and its sum in the next.
 class Histogram {
  public:
   /// Bound on the relative error of reported quantiles.
@@ -67,11 +69,16 @@ class Histogram {
  private:
   struct Slot;
   struct Counts;
+  struct Baseline;
 
   Counts collect(bool reset) const;
 
   std::size_t size_;
   std::unique_ptr<Slot[]> slots_;
+  /// What the last reset read of each worker-owned slot (see `collect`); made by the first
+  /// reset. Guarded by `collect_mutex_`.
+  mutable std::unique_ptr<Baseline[]> baselines_;
+  mutable std::mutex collect_mutex_;
   mutable std::mutex snapshot_mutex_;  // guards served_; never taken by record()
   std::optional<HistogramSummary> served_;
 };

@@ -150,6 +150,36 @@ TEST(Histogram, SnapshotServesTheLastWindowAndResets) {
   EXPECT_EQ(next->sum, 2u);
 }
 
+TEST(Histogram, AWorkersWindowsHoldWhatItRecordedSinceTheLastSnapshot) {
+  // A worker's own slot is never reset by the snapshot (it only grows); each window is the
+  // difference from what the previous snapshot read, block by block.
+  Histogram h(2);
+  set_worker_index(0);
+  for (std::uint64_t v : {1, 2, 3, 5000}) {
+    h.record(v);
+  }
+
+  auto first = h.snapshot();
+  h.record(10);
+  h.record(5000);
+  auto live = h.live();
+  auto second = h.snapshot();
+  auto third = h.snapshot();
+  clear_worker_index();
+
+  EXPECT_EQ(first.count, 4u);
+  EXPECT_EQ(first.sum, 5006u);
+  EXPECT_EQ(first.min, 1u);
+  EXPECT_EQ(live.count, 2u);
+  EXPECT_EQ(live.sum, 5010u);
+  EXPECT_EQ(second.count, 2u);
+  EXPECT_EQ(second.sum, 5010u);
+  EXPECT_EQ(second.min, 10u);
+  EXPECT_EQ(second.p50, 10u);
+  EXPECT_EQ(third.count, 0u);
+  EXPECT_EQ(third.sum, 0u);
+}
+
 TEST(Histogram, EmptyWindowSnapshotsToZeroCount) {
   Histogram h;
   h.record(5);
