@@ -9,12 +9,14 @@ const Headers& Body::trailers() const {
   return kNone;
 }
 
-boost::asio::awaitable<Result<std::string_view>> BufferBody::read() {
+boost::asio::awaitable<Result<std::string_view>> BufferBody::read() { co_return *poll(); }
+
+std::optional<Result<std::string_view>> BufferBody::poll() {
   if (done_) {
-    co_return std::string_view{};
+    return Result<std::string_view>(std::string_view{});
   }
   done_ = true;
-  co_return std::string_view(data_);
+  return Result<std::string_view>(std::string_view(data_));
 }
 
 ObservedBody::~ObservedBody() {

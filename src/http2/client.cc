@@ -54,17 +54,8 @@ class ResponseBody final : public http::Body, public BlockPooled {
   // http::Body
   asio::awaitable<Result<std::string_view>> read() override {
     for (;;) {
-      if (!st_->rx.empty()) {
-        current_.clear();
-        current_.swap(st_->rx);
-        conn_->credit(*st_, current_.size());
-        co_return std::string_view(current_);
-      }
-      if (st_->remote_ended) {
-        co_return std::string_view();
-      }
-      if (st_->error) {
-        co_return st_->error;
+      if (auto ready = poll()) {
+        co_return *ready;
       }
       asio::cancellation_state cs = co_await asio::this_coro::cancellation_state;
       if (cs.cancelled() != asio::cancellation_type::none) {
@@ -76,6 +67,21 @@ class ResponseBody final : public http::Body, public BlockPooled {
       }
       co_await st_->signal.wait();
     }
+  }
+  std::optional<Result<std::string_view>> poll() override {
+    if (!st_->rx.empty()) {
+      current_.clear();
+      current_.swap(st_->rx);
+      conn_->credit(*st_, current_.size());
+      return Result<std::string_view>(std::string_view(current_));
+    }
+    if (st_->remote_ended) {
+      return Result<std::string_view>(std::string_view());
+    }
+    if (st_->error) {
+      return Result<std::string_view>(st_->error);
+    }
+    return std::nullopt;
   }
   std::optional<std::uint64_t> length() const override { return length_; }
   const http::Headers& trailers() const override { return st_->trailers; }

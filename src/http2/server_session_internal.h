@@ -227,6 +227,21 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
                                      std::optional<asio::awaitable<Result<http::Response>>> call,
                                      bool is_head, std::optional<http::Response> canned);
   static asio::awaitable<void> pump(std::shared_ptr<ServerSession> self, ServerStreamSharedPtr st);
+  /// What became of a piece of the response body handed to `take_piece` or `take_end`.
+  enum class BodyStep {
+    Queued,   ///< queued for the data provider; more of the body follows
+    NeedEnd,  ///< a short last piece kept: `take_end` queues it with the body's end
+    Ended,    ///< the body's end is queued
+    Failed,   ///< the body failed: the stream was reset
+  };
+  /// Queues what the response body has already (its first piece, and its end when that is
+  /// here too) without waiting; true when that was all of it (or the stream was reset), false
+  /// when `pump` must go on.
+  bool pump_arrived(ServerStream& st);
+  BodyStep take_piece(ServerStream& st, const Result<std::string_view>& piece);
+  /// Queues the kept last piece with the body's `end` (an empty piece, or more of the body if
+  /// it misreported), or alone when the end is not here (`end` empty: the pump reads it next).
+  BodyStep take_end(ServerStream& st, const std::optional<Result<std::string_view>>& end);
   bool submit_response(ServerStream& st, http::Response rsp, bool is_head);
   bool submit_trailers(ServerStream& st, const http::Headers& trailers);
   void submit_interim(ServerStream& st, const http::Response& rsp);

@@ -232,7 +232,9 @@ asio::awaitable<void> ServerSession::serve(
     self->reset(*st, code);
     co_return;
   }
-  if (self->submit_response(*st, std::move(*rsp), is_head)) {
+  // A body that has arrived whole (the usual short response) is queued here; the pump, a
+  // coroutine of its own, is for a body that still streams.
+  if (self->submit_response(*st, std::move(*rsp), is_head) && !self->pump_arrived(*st)) {
     try {
       co_await pump(self, st);
     } catch (const boost::system::system_error&) {
@@ -256,45 +258,85 @@ asio::awaitable<void> ServerSession::pump(std::shared_ptr<ServerSession> self,
     if (st->closed || self->stopped_) {
       co_return;
     }
-    auto piece = co_await st->response_body->read();
-    if (st->closed || self->stopped_) {
-      co_return;
-    }
+    std::optional<Result<std::string_view>> piece = st->response_body->poll();
     if (!piece) {
-      log::get("http2")->debug("response body failed stream={} error={}", st->id,
-                               piece.error().message());
-      self->reset(*st, NGHTTP2_INTERNAL_ERROR);
-      co_return;
-    }
-    if (piece->empty()) {
-      st->body_eof = true;
-    } else if (piece->size() <= kLastPieceCopy &&
-               st->response_body->arrived() == std::optional<std::uint64_t>{0}) {
-      // The rest of the body (its end and trailers) is already here: take the end now, and the
-      // piece goes out with END_STREAM (or the trailers) without another turn of the pump.
-      st->last_piece.assign(piece->data(), piece->size());
-      auto end = co_await st->response_body->read();
+      auto read = co_await st->response_body->read();
       if (st->closed || self->stopped_) {
         co_return;
       }
-      if (!end) {
-        log::get("http2")->debug("response body failed stream={} error={}", st->id,
-                                 end.error().message());
-        self->reset(*st, NGHTTP2_INTERNAL_ERROR);
-        co_return;
-      }
-      st->last_piece.append(end->data(), end->size());  // empty unless the body misreported
-      st->body_eof = end->empty();
-      st->pending = std::string_view(st->last_piece.data(), st->last_piece.size());
-    } else {
-      st->pending = *piece;
+      piece.emplace(read);
     }
-    nghttp2_session_resume_data(self->session_.get(), st->id);
-    self->writer_wakeup_.notify();
-    if (st->body_eof) {
+    BodyStep step = self->take_piece(*st, *piece);
+    if (step == BodyStep::NeedEnd) {
+      std::optional<Result<std::string_view>> end = st->response_body->poll();
+      if (!end) {
+        auto read = co_await st->response_body->read();
+        if (st->closed || self->stopped_) {
+          co_return;
+        }
+        end.emplace(read);
+      }
+      step = self->take_end(*st, end);
+    }
+    if (step != BodyStep::Queued) {
       co_return;
     }
   }
+}
+
+bool ServerSession::pump_arrived(ServerStream& st) {
+  // Only the first piece is looked at: once one is queued, the next waits for the provider.
+  std::optional<Result<std::string_view>> piece = st.response_body->poll();
+  if (!piece) {
+    return false;
+  }
+  BodyStep step = take_piece(st, *piece);
+  if (step == BodyStep::NeedEnd) {
+    step = take_end(st, st.response_body->poll());
+  }
+  return step != BodyStep::Queued;
+}
+
+ServerSession::BodyStep ServerSession::take_piece(ServerStream& st,
+                                                  const Result<std::string_view>& piece) {
+  if (!piece) {
+    log::get("http2")->debug("response body failed stream={} error={}", st.id,
+                             piece.error().message());
+    reset(st, NGHTTP2_INTERNAL_ERROR);
+    return BodyStep::Failed;
+  }
+  if (piece->empty()) {
+    st.body_eof = true;
+  } else if (piece->size() <= kLastPieceCopy &&
+             st.response_body->arrived() == std::optional<std::uint64_t>{0}) {
+    // The rest of the body (its end and trailers) is already here: with the end taken now,
+    // the piece goes out with END_STREAM (or the trailers) without another turn of the pump.
+    st.last_piece.assign(piece->data(), piece->size());
+    return BodyStep::NeedEnd;
+  } else {
+    st.pending = *piece;
+  }
+  nghttp2_session_resume_data(session_.get(), st.id);
+  writer_wakeup_.notify();
+  return st.body_eof ? BodyStep::Ended : BodyStep::Queued;
+}
+
+ServerSession::BodyStep ServerSession::take_end(
+    ServerStream& st, const std::optional<Result<std::string_view>>& end) {
+  if (end && !*end) {
+    log::get("http2")->debug("response body failed stream={} error={}", st.id,
+                             end->error().message());
+    reset(st, NGHTTP2_INTERNAL_ERROR);
+    return BodyStep::Failed;
+  }
+  if (end) {
+    st.last_piece.append((*end)->data(), (*end)->size());  // empty unless the body misreported
+    st.body_eof = (*end)->empty();
+  }  // else the end could not be taken without a wait: the pump reads it after this piece
+  st.pending = std::string_view(st.last_piece.data(), st.last_piece.size());
+  nghttp2_session_resume_data(session_.get(), st.id);
+  writer_wakeup_.notify();
+  return st.body_eof ? BodyStep::Ended : BodyStep::Queued;
 }
 
 bool ServerSession::submit_response(ServerStream& st, http::Response rsp, bool is_head) {

@@ -105,7 +105,11 @@ class EndVerdict {
  public:
   EndVerdict(const filters::ClassifierOptions& kind, const http::Request& req, bool chunked,
              const Result<http::Response>& rsp)
-      : kind_(kind), method_(req.method), head_(head_attempt(req, chunked, rsp)) {}
+      : kind_(kind.kind), method_(req.method), head_(head_attempt(req, chunked, rsp)) {
+    if (filters::is_grpc_kind(kind.kind)) {
+      codes_.emplace(kind);  // only the gRPC kinds read the status code lists
+    }
+  }
 
   filters::ResponseClass classify(const http::BodyEnd& end) const {
     filters::Attempt a = head_;
@@ -115,11 +119,12 @@ class EndVerdict {
     } else if (auto grpc = end.trailers.get("grpc-status"); !grpc.empty()) {
       a.grpc_status = filters::grpc_status_from(grpc, true);
     }
-    return filters::classify(kind_, a);
+    return codes_ ? filters::classify(*codes_, a) : filters::classify(kind_, a);
   }
 
  private:
-  filters::ClassifierOptions kind_;
+  filters::ClassifierKind kind_;
+  std::optional<filters::ClassifierOptions> codes_;  ///< the whole classifier, for gRPC kinds
   std::string method_;
   filters::Attempt head_;  ///< its `method` views the request: re-pointed at `method_`
 };
@@ -129,14 +134,9 @@ class EndVerdict {
 /// response to arrive (its windows allowing) while no more than `max_bytes` of it are held, so
 /// that the classifier sees the trailers. A response that outgrows the buffer or the time
 /// streams on and is classified at its end, without a retry. Checks every millisecond: the
-/// body cannot be looked at without consuming it.
-asio::awaitable<void> await_stream_end(const filters::ClassifierOptions& kind,
-                                       const http::Request& req, bool chunked,
-                                       const Result<http::Response>& rsp,
+/// body cannot be looked at without consuming it. Only for a response `stream_end_pending`.
+asio::awaitable<void> await_stream_end(const Result<http::Response>& rsp,
                                        std::chrono::milliseconds limit, std::size_t max_bytes) {
-  if (!rsp || !rsp->body || filters::classify_early(kind, head_attempt(req, chunked, rsp))) {
-    co_return;
-  }
   const auto deadline = Clock::now() + limit;
   asio::steady_timer timer(co_await asio::this_coro::executor);
   while (!rsp->body->arrived() && rsp->body->buffered() <= max_bytes && Clock::now() < deadline) {
@@ -146,6 +146,15 @@ asio::awaitable<void> await_stream_end(const filters::ClassifierOptions& kind,
       break;  // cancelled: the request is going away
     }
   }
+}
+
+/// Whether `await_stream_end` has anything to wait for: a response still streaming whose
+/// verdict its head does not decide. Asked first, so that the usual response (whole by the time
+/// its head is handled) costs no coroutine.
+bool stream_end_pending(const filters::ClassifierOptions& kind, const http::Request& req,
+                        bool chunked, const Result<http::Response>& rsp) {
+  return rsp && rsp->body && !rsp->body->arrived() &&
+         !filters::classify_early(kind, head_attempt(req, chunked, rsp));
 }
 
 /// `l5d-ctx-deadline` for an attempt due at `due` (steady clock), or none.
@@ -552,9 +561,9 @@ asio::awaitable<Result<http::Response>> RouterWorker::attempt_on(http::Request& 
     auto watch = StreamWatch::start(client.stats().h2, req, start);
     // Initialised from the await (no assignment): a response is moved as few times as can be.
     Result<http::Response> rsp = co_await exchange_within(req, *endpoint, client, attempt_timeout);
-    if (options_->h2 && may_retry) {
-      co_await await_stream_end(service.policy.classifier, req, chunked, rsp,
-                                service.policy.classification_timeout,
+    if (options_->h2 && may_retry &&
+        stream_end_pending(service.policy.classifier, req, chunked, rsp)) {
+      co_await await_stream_end(rsp, service.policy.classification_timeout,
                                 service.policy.retry_response_bytes);
     }
     if (is_error(rsp, errc::timeout)) {

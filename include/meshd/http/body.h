@@ -1,6 +1,7 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/container/small_vector.hpp>
 
 #include <boost/system/error_code.hpp>
 
@@ -70,6 +71,7 @@ class BufferBody final : public Body {
 
   // http::Body
   boost::asio::awaitable<Result<std::string_view>> read() override;
+  std::optional<Result<std::string_view>> poll() override;
   std::optional<std::uint64_t> length() const override { return data_.size(); }
   const Headers& trailers() const override { return trailers_; }
   std::optional<std::uint64_t> arrived() const override { return done_ ? 0 : data_.size(); }
@@ -103,9 +105,7 @@ class ObservedBody final : public Body {
  public:
   using Observer = std::function<void(BodyEnd&)>;
 
-  explicit ObservedBody(BodyPtr inner) : inner_(std::move(inner)) {
-    observers_.reserve(4);  // an h2 router's server, service and client layers, clearContext
-  }
+  explicit ObservedBody(BodyPtr inner) : inner_(std::move(inner)) {}
   ~ObservedBody() override;
   ObservedBody(const ObservedBody&) = delete;
   ObservedBody& operator=(const ObservedBody&) = delete;
@@ -132,7 +132,9 @@ class ObservedBody final : public Body {
   void finish(boost::system::error_code ec) noexcept;
 
   BodyPtr inner_;
-  std::vector<Observer> observers_;
+  /// In place for an h2 router's usual set: the server, service and client layers' stream
+  /// stats, and the service's and client's classifiers at the end of a response.
+  boost::container::small_vector<Observer, 6> observers_;
   Headers trailers_;
   std::uint64_t bytes_ = 0;
   bool ended_ = false;

@@ -188,5 +188,70 @@ TEST(ObservedBody, AnEndedBodyIsWrappedAnewForALaterObserver) {
   EXPECT_EQ(second, 1);
 }
 
+TEST(BufferBody, PollsItsDataThenItsEndWithoutACoroutine) {
+  Headers trailers;
+  trailers.add("grpc-status", "0");
+  BufferBody body("hello", std::move(trailers));
+  auto first = body.poll();
+  ASSERT_TRUE(first && *first);
+  EXPECT_EQ(**first, "hello");
+  EXPECT_EQ(body.arrived(), std::optional<std::uint64_t>{0});
+  auto end = body.poll();
+  ASSERT_TRUE(end && *end);
+  EXPECT_TRUE((*end)->empty());
+  EXPECT_EQ(body.trailers().get("grpc-status"), "0");
+  std::string out;
+  ASSERT_TRUE(drain(body, out));
+  EXPECT_EQ(out, "") << "a polled body reads as ended";
+}
+
+TEST(ObservedBody, PollingReportsTheEndLikeReading) {
+  BodyPtr body = std::make_unique<BufferBody>("abc", grpc_ok());
+  Seen seen;
+  observe(body, [&](BodyEnd& end) {
+    ++seen.calls;
+    seen.error = end.error;
+    seen.bytes = end.bytes;
+    seen.grpc_status = std::string(end.trailers.get("grpc-status"));
+  });
+  auto piece = body->poll();
+  ASSERT_TRUE(piece && *piece);
+  EXPECT_EQ(**piece, "abc");
+  EXPECT_EQ(seen.calls, 0);
+  auto end = body->poll();
+  ASSERT_TRUE(end && *end);
+  EXPECT_TRUE((*end)->empty());
+  EXPECT_EQ(seen.calls, 1);
+  EXPECT_FALSE(seen.error);
+  EXPECT_EQ(seen.bytes, 3u);
+  EXPECT_EQ(seen.grpc_status, "0");
+  auto again = body->poll();
+  ASSERT_TRUE(again && *again);
+  EXPECT_TRUE((*again)->empty()) << "an ended body polls as ended";
+  EXPECT_EQ(seen.calls, 1);
+}
+
+TEST(ObservedBody, AnInnerBodyThatCannotPollIsAwaited) {
+  BodyPtr body = std::make_unique<PiecesBody>(std::vector<std::string>{"x"}, grpc_ok());
+  int calls = 0;
+  observe(body, [&](BodyEnd&) { ++calls; });
+  EXPECT_FALSE(body->poll()) << "PiecesBody has no poll: read() must be awaited";
+  std::string out;
+  ASSERT_TRUE(drain(*body, out));
+  EXPECT_EQ(out, "x");
+  EXPECT_EQ(calls, 1);
+}
+
+TEST(ObservedBody, MoreObserversThanItsInlineRoomAllRunInOrder) {
+  BodyPtr body = std::make_unique<PiecesBody>(std::vector<std::string>{"x"}, grpc_ok());
+  std::vector<int> order;
+  for (int i = 0; i < 9; ++i) {
+    observe(body, [&order, i](BodyEnd&) { order.push_back(i); });
+  }
+  std::string out;
+  ASSERT_TRUE(drain(*body, out));
+  EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7, 8}));
+}
+
 }  // namespace
 }  // namespace meshd::http

@@ -326,6 +326,35 @@ TEST_F(Http2ClientTest, DroppingTheBodyEarlyResetsTheStream) {
   EXPECT_TRUE(s->is_open());
 }
 
+TEST_F(Http2ClientTest, ResponseBodyPollsWhatHasArrivedAndNeverWaits) {
+  auto s = session();
+  auto held = request("GET", "/hold?t=poll");
+  auto rsp = run(s->exchange(held, nullptr));
+  ASSERT_TRUE(rsp) << rsp.error().message();
+  std::optional<Result<std::string_view>> piece;
+  ASSERT_TRUE(run(eventually([&] {
+    piece = rsp->body->poll();
+    return piece.has_value();
+  })));
+  ASSERT_TRUE(*piece) << piece->error().message();
+  EXPECT_EQ(**piece, "x");
+  EXPECT_FALSE(rsp->body->poll()) << "the rest has not come: nothing to take without a wait";
+  rsp->body.reset();
+  EXPECT_TRUE(server_logged("reset /hold?t=poll 8"));
+
+  auto whole = request("GET", "/trailers");
+  auto done = run(s->exchange(whole, nullptr));
+  ASSERT_TRUE(done) << done.error().message();
+  ASSERT_TRUE(run(eventually([&] { return done->body->arrived().has_value(); })));
+  auto data = done->body->poll();
+  ASSERT_TRUE(data && *data);
+  EXPECT_EQ(**data, "hello");
+  auto end = done->body->poll();
+  ASSERT_TRUE(end && *end);
+  EXPECT_TRUE((*end)->empty());
+  EXPECT_EQ(done->body->trailers().get("grpc-status"), "0");
+}
+
 TEST_F(Http2ClientTest, RequestBodyReadsWaitForTheServersWindow) {
   auto s = session();
   auto reads = std::make_shared<int>(0);
