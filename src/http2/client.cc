@@ -100,38 +100,6 @@ class ResponseBody final : public http::Body, public BlockPooled {
   std::string current_;  ///< the piece returned last; valid until the next read
 };
 
-/// Ends exchange()'s hold on a stream however the coroutine ends (a return, a cancellation, the
-/// destruction of its frame): a stream whose response head was not handed out is reset, and a
-/// request body that the stream still reads is taken over from the request.
-class StreamGuard {
- public:
-  StreamGuard(std::shared_ptr<Connection> conn, ClientStreamSharedPtr st, http::Request& req)
-      : conn_(std::move(conn)), st_(std::move(st)), req_(req) {}
-  ~StreamGuard() {
-    if (!committed_) {
-      conn_->cancel_stream(*st_, NGHTTP2_CANCEL);  // also stops the pump
-    }
-    // The body object must outlive the pump's pending read, or its further reads.
-    bool needed = committed_ ? st_->pump_running : st_->pump_reading;
-    if (needed && req_.body) {
-      auto length = req_.body->length();
-      st_->owned_body = std::move(req_.body);
-      req_.body = std::make_unique<TakenBody>(length);
-    }
-  }
-  StreamGuard(const StreamGuard&) = delete;
-  StreamGuard& operator=(const StreamGuard&) = delete;
-
-  /// The response head goes to the caller: the stream lives on in its body.
-  void commit() noexcept { committed_ = true; }
-
- private:
-  std::shared_ptr<Connection> conn_;
-  ClientStreamSharedPtr st_;
-  http::Request& req_;
-  bool committed_ = false;
-};
-
 /// The response body's length as announced: none for HEAD and bodiless statuses.
 std::optional<std::uint64_t> response_length(const http::Request& req, const ClientStream& st) {
   if (req.method == "HEAD" || st.status == 204 || st.status == 304) {
@@ -158,39 +126,98 @@ std::shared_ptr<ClientSession> ClientSession::start(transport::StreamPtr stream,
 
 asio::awaitable<Result<http::Response>> ClientSession::exchange(http::Request& req,
                                                                 ExchangeFailure* failure) {
-  std::shared_ptr<Connection> conn = impl_;  // the session may be dropped while we wait
   ExchangeFailure ignored;
   ExchangeFailure& f = failure != nullptr ? *failure : ignored;
-  auto opened = conn->open_stream(req, f);
+  auto opened = open(req, f);
   if (!opened) {
     co_return opened.error();
   }
-  ClientStreamSharedPtr st = std::move(*opened);
-  StreamGuard guard(conn, st, req);
-  while (!st->head_ready && !st->error) {
+  while (!opened->ready()) {
     asio::cancellation_state cs = co_await asio::this_coro::cancellation_state;
     if (cs.cancelled() != asio::cancellation_type::none) {
-      f.detail = "exchange cancelled";
-      co_return boost::system::error_code(asio::error::operation_aborted);  // guard resets
+      break;  // finish() gives the exchange up
     }
-    co_await st->signal.wait();
+    co_await opened->wait();
   }
-  if (!st->head_ready) {
-    f = st->failure;
-    co_return st->error;
+  co_return opened->finish(f);
+}
+
+Result<ClientSession::Exchange> ClientSession::open(http::Request& req, ExchangeFailure& failure) {
+  auto opened = impl_->open_stream(req, failure);
+  if (!opened) {
+    return opened.error();
   }
-  auto length = response_length(req, *st);
-  http::Response rsp;
-  rsp.status = st->status;
-  rsp.version = http::Version{2, 0};
-  rsp.headers = std::move(st->headers);
-  if (st->remote_ended && st->rx.empty()) {
-    rsp.body = std::make_unique<http::BufferBody>(std::string(), std::move(st->trailers));
+  return Exchange(impl_, std::move(*opened), req);
+}
+
+ClientSession::Exchange::Exchange(std::shared_ptr<Connection> conn, ClientStreamSharedPtr st,
+                                  http::Request& req) noexcept
+    : conn_(std::move(conn)), st_(std::move(st)), req_(&req) {}
+
+ClientSession::Exchange::Exchange(Exchange&& other) noexcept
+    : conn_(std::move(other.conn_)),
+      st_(std::move(other.st_)),
+      req_(other.req_),
+      committed_(other.committed_) {}
+
+ClientSession::Exchange::~Exchange() { release(); }
+
+bool ClientSession::Exchange::ready() const noexcept { return st_->head_ready || st_->error; }
+
+asio::awaitable<std::tuple<boost::system::error_code>> ClientSession::Exchange::wait() {
+  return st_->signal.wait();
+}
+
+void ClientSession::Exchange::release() noexcept {
+  if (!st_) {
+    return;  // moved from, or finished
+  }
+  if (!committed_) {
+    conn_->cancel_stream(*st_, NGHTTP2_CANCEL);  // also stops the pump
+  }
+  keep_body();
+  st_.reset();
+  conn_.reset();
+}
+
+void ClientSession::Exchange::keep_body() noexcept {
+  // The body object must outlive the pump's pending read, or its further reads.
+  bool needed = committed_ ? st_->pump_running : st_->pump_reading;
+  if (needed && req_->body) {
+    auto length = req_->body->length();
+    st_->owned_body = std::move(req_->body);
+    req_->body = std::make_unique<TakenBody>(length);
+  }
+}
+
+Result<http::Response> ClientSession::Exchange::finish(ExchangeFailure& failure) {
+  if (!ready()) {
+    failure.detail = "exchange cancelled";
+    release();  // resets the stream
+    return boost::system::error_code(asio::error::operation_aborted);
+  }
+  ClientStream& st = *st_;
+  if (!st.head_ready) {
+    failure = st.failure;
+    boost::system::error_code error = st.error;
+    release();
+    return error;
+  }
+  const auto length = response_length(*req_, st);  // (from the head's fields, before they move)
+  Result<http::Response> rsp(boost::system::in_place_value);
+  rsp->status = st.status;
+  rsp->version = http::Version{2, 0};
+  rsp->headers = std::move(st.headers);
+  committed_ = true;
+  keep_body();
+  if (st.remote_ended && st.rx.empty()) {
+    rsp->body = std::make_unique<http::BufferBody>(std::string(), std::move(st.trailers));
+    st_.reset();
+    conn_.reset();
   } else {
-    rsp.body = std::make_unique<ResponseBody>(conn, st, length);
+    rsp->body = std::make_unique<ResponseBody>(std::move(conn_), std::move(st_), length);
   }
-  guard.commit();
-  co_return rsp;
+  return rsp;
 }
 
 bool ClientSession::is_open() const noexcept { return impl_->is_open(); }

@@ -740,8 +740,21 @@ asio::awaitable<Result<http::Response>> RouterWorker::exchange_h2(http::Request&
       session = std::move(*made);
     }
     http2::ExchangeFailure failure;
-    // Initialised from the await (no assignment): a response is moved as few times as can be.
-    Result<http::Response> rsp = co_await session->exchange(req, &failure);
+    // The session's exchange in steps, awaited here: one coroutine frame less per request.
+    Result<http::Response> rsp = make_error_code(errc::upstream_reset);
+    auto exchange = session->open(req, failure);
+    if (exchange) {
+      while (!exchange->ready()) {
+        asio::cancellation_state cs = co_await asio::this_coro::cancellation_state;
+        if (cs.cancelled() != asio::cancellation_type::none) {
+          break;  // finish() gives the exchange up
+        }
+        co_await exchange->wait();
+      }
+      rsp = exchange->finish(failure);
+    } else {
+      rsp = exchange.error();
+    }
     // A stream the server refused, or one a GOAWAY cut off, is sent again once (on a new
     // session if that one closed) when nothing of its body can have been consumed.
     const bool bodiless = req.body->length() == std::optional<std::uint64_t>{0};

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <tuple>
 
 #include "meshd/core/asio.h"
 #include "meshd/core/result.h"
@@ -13,6 +14,11 @@
 #include "meshd/transport/stream.h"
 
 namespace meshd::http2 {
+
+namespace client_detail {
+class Connection;
+struct ClientStream;
+}  // namespace client_detail
 
 /// Settings and hooks of an HTTP/2 client session.
 struct ClientOptions {
@@ -76,6 +82,12 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   /// the response body before its end.
   asio::awaitable<Result<http::Response>> exchange(http::Request& req, ExchangeFailure* failure);
 
+  class Exchange;
+  /// `exchange` in steps, for a caller that waits in a coroutine of its own rather than in
+  /// one more frame per request (the router). Sends `req` as `exchange` does; fails as
+  /// `exchange` does without a wait (`failure` filled). See Exchange.
+  Result<Exchange> open(http::Request& req, ExchangeFailure& failure);
+
   /// True until the connection closed or a GOAWAY arrived: new exchanges may start.
   bool is_open() const noexcept;
   /// Open streams now.
@@ -91,6 +103,52 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   struct Impl;
   explicit ClientSession(std::shared_ptr<Impl> impl);
   std::shared_ptr<Impl> impl_;
+};
+
+/// An exchange that `ClientSession::open` started. The caller awaits `wait()` while
+/// `!ready()`, checking its own cancellation before each wait (a cancelled coroutine must not
+/// wait again), then takes the outcome with `finish`, once:
+///
+///     while (!x.ready()) {
+///       asio::cancellation_state cs = co_await asio::this_coro::cancellation_state;
+///       if (cs.cancelled() != asio::cancellation_type::none) break;
+///       co_await x.wait();
+///     }
+///     Result<http::Response> rsp = x.finish(failure);
+///
+/// `finish` before `ready()` gives up the exchange (the caller was cancelled): the stream is
+/// reset (CANCEL) and the result is `operation_aborted`. Destroying an Exchange that was not
+/// finished does the same. Holds `req` (which must outlive it) and, like `exchange`, takes its
+/// body over when the stream still reads it.
+class ClientSession::Exchange {
+ public:
+  Exchange(std::shared_ptr<client_detail::Connection> conn,
+           std::shared_ptr<client_detail::ClientStream> st, http::Request& req) noexcept;
+  Exchange(Exchange&& other) noexcept;
+  Exchange& operator=(Exchange&&) = delete;
+  Exchange(const Exchange&) = delete;
+  Exchange& operator=(const Exchange&) = delete;
+  ~Exchange();
+
+  /// The response head, or the stream's failure, has arrived.
+  bool ready() const noexcept;
+  /// Completes at the next change of the stream (or when the awaiting coroutine is
+  /// cancelled); the caller checks `ready()` again.
+  asio::awaitable<std::tuple<boost::system::error_code>> wait();
+  /// The response head (its body streams from the session), or why there is none.
+  Result<http::Response> finish(ExchangeFailure& failure);
+
+ private:
+  /// Ends the exchange's hold on the stream: resets it unless the head was handed out, and
+  /// takes the request body over when the stream still reads it.
+  void release() noexcept;
+  /// Takes the request body over when the stream still reads it (see `exchange`).
+  void keep_body() noexcept;
+
+  std::shared_ptr<client_detail::Connection> conn_;  ///< the session may go while we wait
+  std::shared_ptr<client_detail::ClientStream> st_;
+  http::Request* req_;
+  bool committed_ = false;  ///< the response head went to the caller
 };
 
 using ClientSessionSharedPtr = std::shared_ptr<ClientSession>;

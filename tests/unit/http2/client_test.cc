@@ -308,6 +308,43 @@ TEST_F(Http2ClientTest, CancellingAnExchangeResetsTheStreamWithCancel) {
   EXPECT_EQ(counts_->streams, 0);
 }
 
+TEST_F(Http2ClientTest, AnExchangeInStepsGivesUpWithCancelWhenFinishedEarlyOrDropped) {
+  auto s = session();
+  auto early = request("GET", "/hold-nohead?t=steps-early");
+  ExchangeFailure failure;
+  auto x = s->open(early, failure);
+  ASSERT_TRUE(x) << x.error().message();
+  ASSERT_TRUE(server_logged("request /hold-nohead?t=steps-early"));
+  EXPECT_FALSE(x->ready());
+  auto rsp = x->finish(failure);
+  EXPECT_EQ(rsp.error(), asio::error::operation_aborted);
+  EXPECT_EQ(failure.detail, "exchange cancelled");
+  EXPECT_TRUE(server_logged("reset /hold-nohead?t=steps-early 8"));
+
+  auto dropped = request("GET", "/hold-nohead?t=steps-dropped");
+  {
+    ExchangeFailure ignored;
+    auto y = s->open(dropped, ignored);
+    ASSERT_TRUE(y) << y.error().message();
+    ASSERT_TRUE(server_logged("request /hold-nohead?t=steps-dropped"));
+  }
+  EXPECT_TRUE(server_logged("reset /hold-nohead?t=steps-dropped 8"));
+
+  auto whole = request("GET", "/echo?t=steps");
+  ExchangeFailure ok;
+  auto z = s->open(whole, ok);
+  ASSERT_TRUE(z) << z.error().message();
+  ASSERT_TRUE(run(eventually([&] { return z->ready(); })));
+  auto answered = z->finish(ok);
+  ASSERT_TRUE(answered) << answered.error().message() << " " << ok.detail;
+  EXPECT_EQ(answered->status, 200);
+  std::string body;
+  ASSERT_TRUE(run(http::read_all(*answered->body, body)));
+  EXPECT_TRUE(run(eventually([&] { return s->active_streams() == 0; })));
+  EXPECT_TRUE(s->is_open());
+  EXPECT_EQ(counts_->streams, 0);
+}
+
 TEST_F(Http2ClientTest, DroppingTheBodyEarlyResetsTheStream) {
   auto s = session();
   auto req = request("GET", "/hold?t=drop");
