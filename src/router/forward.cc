@@ -227,20 +227,29 @@ class InFlight {
   bool finished_ = false;
 };
 
+/// A small request body kept so that the request can be sent again.
+struct Replay {
+  std::string body;
+  http::Headers trailers;
+
+  http::BodyPtr make_body() const { return std::make_unique<http::BufferBody>(body, trailers); }
+};
+
 /// Copies what routing decided into `notes` (when given) as `route` returns.
 class NoteOnExit {
  public:
   NoteOnExit(const http::Request& req, RouteNotes* notes) : req_(req), notes_(notes) {}
   ~NoteOnExit() {
-    if (notes_ == nullptr || !notes_->details) {
+    if (notes_ == nullptr || notes_->details == nullptr) {
       return;
     }
-    notes_->service = req_.ctx.dst_show;
-    notes_->client = std::string(req_.headers.get("l5d-dst-client"));
-    notes_->residual = std::string(req_.headers.get("l5d-dst-residual"));
-    notes_->dtab_local = req_.ctx.local_dtab.show();
-    notes_->failure_stage = req_.ctx.failure_stage;
-    notes_->failure_detail = req_.ctx.failure_detail;
+    RouteDetails& d = *notes_->details;
+    d.service = req_.ctx.dst_show;
+    d.client = std::string(req_.headers.get("l5d-dst-client"));
+    d.residual = std::string(req_.headers.get("l5d-dst-residual"));
+    d.dtab_local = req_.ctx.local_dtab.show();
+    d.failure_stage = req_.ctx.failure_stage;
+    d.failure_detail = req_.ctx.failure_detail;
   }
   NoteOnExit(const NoteOnExit&) = delete;
   NoteOnExit& operator=(const NoteOnExit&) = delete;
@@ -412,16 +421,17 @@ asio::awaitable<Result<http::Response>> RouterWorker::dispatch(http::Request& re
     arrived = req.body->arrived();
     replayable = arrived && *arrived <= buffer_limit;
   }
-  std::string replay;
-  http::Headers replay_trailers;
+  // On the heap, and only for a body to keep: the frame of every request holds the pointer.
+  std::unique_ptr<Replay> replay;
   if (replayable && (chunked || *length > 0)) {
-    auto read = co_await http::read_all(*req.body, replay, chunked ? *arrived : *length);
+    replay = std::make_unique<Replay>();
+    auto read = co_await http::read_all(*req.body, replay->body, chunked ? *arrived : *length);
     if (!read) {
       req.ctx.failure_detail = "reading the request body failed: " + read.error().message();
       co_return read.error();
     }
-    replay_trailers = req.body->trailers();
-    req.body = std::make_unique<http::BufferBody>(replay, replay_trailers);
+    replay->trailers = req.body->trailers();
+    req.body = replay->make_body();
   }
 
   auto now = start;
@@ -482,7 +492,7 @@ asio::awaitable<Result<http::Response>> RouterWorker::dispatch(http::Request& re
     service.retries_total->incr();
     ++req.ctx.attempt;
     req.ctx.failure_detail.clear();
-    req.body = std::make_unique<http::BufferBody>(replay, replay_trailers);
+    req.body = replay ? replay->make_body() : std::make_unique<http::BufferBody>(std::string());
   }
 }
 

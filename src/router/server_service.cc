@@ -175,8 +175,9 @@ void ServerService::log_access(const RequestFacts& facts, const http::Response& 
   router_.options().access_log->write(telemetry::format_access_line(entry));
 }
 
-void ServerService::trace_server(RequestFacts& facts, const RouteNotes& notes,
-                                 const Result<http::Response>& rsp, const TraceId& id) const {
+void ServerService::trace_server(RequestFacts& facts, const Result<http::Response>& rsp,
+                                 const TraceId& id) const {
+  const RouteDetails& notes = facts.route;
   trace::HttpExchange& e = facts.exchange;
   const RouterOptions& options = router_.options();
   e.service = notes.service;
@@ -229,7 +230,7 @@ asio::awaitable<Result<http::Response>> ServerService::call(http::Request req) {
   }
   auto watch = StreamWatch::start(stats_.h2, req, start);
   RouteNotes notes;
-  notes.details = facts && traced;
+  notes.details = facts && traced ? &facts->route : nullptr;
   Result<http::Response> rsp = make_error_code(errc::overloaded);
   if (settings_.max_concurrent_requests && now_in_flight > *settings_.max_concurrent_requests &&
       options.h2) {
@@ -267,7 +268,7 @@ asio::awaitable<Result<http::Response>> ServerService::call(http::Request req) {
     status_stats_.record(stats_, rsp->status, latency);
   }
   if (facts && traced) {
-    trace_server(*facts, notes, rsp, trace_id);
+    trace_server(*facts, rsp, trace_id);
   }
   if (rsp) {
     if (facts && options.access_log) {

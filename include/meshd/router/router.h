@@ -70,19 +70,24 @@ struct RouterOptions {
 };
 
 /// What routing decided for a request, for the server's span: filled by `RouterWorker::route`.
-struct RouteNotes {
+/// What routing decided about a request, for its server span.
+struct RouteDetails {
   std::string service;     ///< logical name, when identified
   std::string client;      ///< bound id of the last try, when bound
   std::string residual;    ///< residual path of the last try, when not empty
   std::string dtab_local;  ///< the request's local dtab, shown
   http::FailureStage failure_stage = http::FailureStage::None;
   std::string failure_detail;
+};
+
+/// What `route` tells its caller besides the response.
+struct RouteNotes {
+  /// Filled in as routing ends, when given: only the server span reads it, so an untraced
+  /// request builds none of its texts (and its frame holds none of them).
+  RouteDetails* details = nullptr;
   /// h2: the response's class waits for the end of its stream (its trailers); the router then
   /// appends `l5d-success-class` as a trailer instead of setting it in the head.
   bool classified_at_end = false;
-  /// Fill in the texts above (service, client, residual, dtab_local, failure_detail): only the
-  /// server span reads them, so an untraced request skips building them.
-  bool details = true;
   /// When the router was done with the request (its last try's end), for the server's
   /// latency; unset when the router did not say.
   std::chrono::steady_clock::time_point finished{};
@@ -288,12 +293,13 @@ class ServerService final : public http1::HttpService {
   struct RequestFacts {
     trace::HttpExchange exchange;
     std::string referer, user_agent;
+    RouteDetails route;  ///< filled by the router for a traced request
   };
   static RequestFacts request_facts(const http::Request& req, const std::string& router);
   /// Writes Linkerd's access log line for an answered request.
   void log_access(const RequestFacts& facts, const http::Response& rsp) const;
   /// Records the server span of a sampled request.
-  void trace_server(RequestFacts& facts, const RouteNotes& notes, const Result<http::Response>& rsp,
+  void trace_server(RequestFacts& facts, const Result<http::Response>& rsp,
                     const TraceId& id) const;
   static void clear_response(http::Response& rsp);
   /// Success for the server's stats: the path stack's `l5d-success-class` when present.
