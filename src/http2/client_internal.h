@@ -51,11 +51,31 @@ class Signal {
   asio::steady_timer timer_;
 };
 
+/// A Signal made by its first wait, for a waiter most streams never have (the request body
+/// pump): a timer is large and costs a lookup of its service to make.
+class LazySignal {
+ public:
+  auto wait(const asio::any_io_executor& ex) {
+    if (!signal_) {
+      signal_ = std::make_unique<Signal>(ex);
+    }
+    return signal_->wait();
+  }
+  void notify() noexcept {
+    if (signal_) {
+      signal_->notify();
+    }
+  }
+
+ private:
+  std::unique_ptr<Signal> signal_;
+};
+
 /// One request/response exchange: a stream of the session. Shared by the session's stream map
 /// (until nghttp2 closes the stream), the exchange coroutine, the request body pump and the
 /// response body. Everything on the session's executor.
 struct ClientStream {
-  explicit ClientStream(const asio::any_io_executor& ex) : signal(ex), pump_signal(ex) {}
+  explicit ClientStream(const asio::any_io_executor& ex) : signal(ex) {}
 
   std::int32_t id = -1;
   /// Wakes the exchange (waiting for the head) or the response body reader (waiting for data).
@@ -86,7 +106,7 @@ struct ClientStream {
   // ---- The request body, pulled by the pump coroutine one piece at a time.
   http::Body* out_body = nullptr;         ///< the request's body (owned by the request, or below)
   http::BodyPtr owned_body;               ///< taken over from the request when the pump outlives it
-  Signal pump_signal;                     ///< wakes the pump once the current piece was sent
+  LazySignal pump_signal;                 ///< wakes the pump once the current piece was sent
   asio::cancellation_signal pump_cancel;  ///< aborts the pump's pending body read
   bool pump_running = false;
   bool pump_reading = false;   ///< a `read()` of `out_body` is in flight

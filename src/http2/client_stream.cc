@@ -218,7 +218,8 @@ asio::awaitable<void> Connection::pump(std::shared_ptr<Connection> self, ClientS
   co_await asio::this_coro::throw_if_cancelled(false);
   while (!st->pump_stop) {
     if (!st->out_piece.empty()) {
-      co_await st->pump_signal.wait();  // until nghttp2 has taken the piece (window allowing)
+      // Until nghttp2 has taken the piece (window allowing).
+      co_await st->pump_signal.wait(self->executor_);
       continue;
     }
     st->pump_reading = true;

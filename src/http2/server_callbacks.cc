@@ -28,7 +28,7 @@ ServerStream* ServerSession::find(std::int32_t id) {
 }
 
 void ServerSession::open_stream(std::int32_t id) {
-  auto st = std::allocate_shared<ServerStream>(PoolAllocator<ServerStream>(), id, executor_);
+  auto st = std::allocate_shared<ServerStream>(PoolAllocator<ServerStream>(), id);
   streams_.emplace(id, st);
   if (options_.hooks.on_stream) {
     options_.hooks.on_stream(1);

@@ -50,8 +50,12 @@ std::string_view abuse_phrase(int lib_error) {
 
 asio::awaitable<void> ServerWakeup::wait(std::chrono::steady_clock::time_point deadline) {
   if (!notified_) {
-    timer_.expires_at(deadline);
-    co_await timer_.async_wait(use_nothrow);
+    if (!timer_) {
+      auto ex = co_await asio::this_coro::executor;
+      timer_ = std::make_unique<asio::steady_timer>(ex);
+    }
+    timer_->expires_at(deadline);
+    co_await timer_->async_wait(use_nothrow);
   }
   notified_ = false;
 }
@@ -64,8 +68,6 @@ ServerSession::ServerSession(transport::StreamPtr stream, HttpServiceSharedPtr s
       executor_(stream_->socket().get_executor()),
       remote_(stream_->remote_endpoint()),
       local_(stream_->local_endpoint()),
-      writer_wakeup_(executor_),
-      done_wakeup_(executor_),
       reset_tokens_(static_cast<double>(options.reset_burst)),
       reset_refill_(std::chrono::steady_clock::now()),
       started_(reset_refill_),
@@ -138,7 +140,7 @@ bool ServerSession::init() {
 }
 
 bool ServerSession::upgrade(std::string_view settings, http::Request req, bool head) {
-  auto st = std::allocate_shared<ServerStream>(PoolAllocator<ServerStream>(), 1, executor_);
+  auto st = std::allocate_shared<ServerStream>(PoolAllocator<ServerStream>(), 1);
   int rv = nghttp2_session_upgrade2(session_.get(),
                                     reinterpret_cast<const std::uint8_t*>(settings.data()),
                                     settings.size(), head ? 1 : 0, st.get());

@@ -32,12 +32,13 @@ namespace meshd::http2 {
 /// `wait()`. One waiter at a time; on the connection's executor.
 class ServerWakeup {
  public:
-  explicit ServerWakeup(const asio::any_io_executor& ex)
-      : timer_(ex, asio::steady_timer::time_point::max()) {}
+  ServerWakeup() = default;
 
   void notify() {
     notified_ = true;
-    timer_.cancel();
+    if (timer_) {
+      timer_->cancel();
+    }
   }
   /// Returns after a `notify()` (at once if one is pending), at `deadline`, or when the awaiting
   /// coroutine is cancelled; the caller re-checks what it waits for.
@@ -45,7 +46,9 @@ class ServerWakeup {
                                  std::chrono::steady_clock::time_point::max());
 
  private:
-  asio::steady_timer timer_;
+  /// Made by the first wait that has to wait: most streams' body reader and pump never do,
+  /// and a timer is large and costs a lookup of its service to make.
+  std::unique_ptr<asio::steady_timer> timer_;
   bool notified_ = false;
 };
 
@@ -53,8 +56,7 @@ class ServerWakeup {
 /// and not yet read, and the response being sent. Shared by the session (until nghttp2 closes
 /// the stream), its service coroutine and its request body.
 struct ServerStream {
-  ServerStream(std::int32_t stream_id, const asio::any_io_executor& ex)
-      : id(stream_id), body_wakeup(ex), pump_wakeup(ex) {}
+  explicit ServerStream(std::int32_t stream_id) : id(stream_id) {}
 
   const std::int32_t id;
 
