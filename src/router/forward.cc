@@ -16,7 +16,7 @@
 #include "meshd/http1/writer.h"
 #include "meshd/router/errors.h"
 #include "meshd/router/router.h"
-#include "router/stream_watch.h"
+#include "meshd/router/stream_watch.h"
 #include "router/worker_state_internal.h"
 
 namespace meshd::router {
@@ -238,23 +238,14 @@ struct Replay {
 /// Copies what routing decided into `notes` (when given) as `route` returns.
 class NoteOnExit {
  public:
-  NoteOnExit(const http::Request& req, RouteNotes* notes) : req_(req), notes_(notes) {}
-  ~NoteOnExit() {
-    if (notes_ == nullptr || notes_->details == nullptr) {
-      return;
-    }
-    RouteDetails& d = *notes_->details;
-    d.service = req_.ctx.dst_show;
-    d.client = std::string(req_.headers.get("l5d-dst-client"));
-    d.residual = std::string(req_.headers.get("l5d-dst-residual"));
-    d.dtab_local = req_.ctx.local_dtab.show();
-    d.failure_stage = req_.ctx.failure_stage;
-    d.failure_detail = req_.ctx.failure_detail;
-  }
+  NoteOnExit(const RouterWorker& router, const http::Request& req, RouteNotes* notes)
+      : router_(router), req_(req), notes_(notes) {}
+  ~NoteOnExit() { router_.route_notes(req_, notes_); }
   NoteOnExit(const NoteOnExit&) = delete;
   NoteOnExit& operator=(const NoteOnExit&) = delete;
 
  private:
+  const RouterWorker& router_;
   const http::Request& req_;
   RouteNotes* notes_;
 };
@@ -271,29 +262,45 @@ struct RouterWorker::PendingTry {
 };
 
 asio::awaitable<Result<http::Response>> RouterWorker::route(http::Request& req, RouteNotes* notes) {
-  NoteOnExit note(req, notes);
+  NoteOnExit note(*this, req, notes);
+  RouteState state;
+  auto answered = route_begin(req, state);
+  if (answered) {
+    co_return std::move(*answered);
+  }
+  // Initialised from the await (no assignment): a response is moved as few times as can be.
+  Result<http::Response> rsp = co_await route_dispatch(req, state);
+  route_end(req, state, rsp, notes);
+  co_return rsp;
+}
+
+std::optional<Result<http::Response>> RouterWorker::route_begin(http::Request& req,
+                                                                RouteState& state) {
   auto id = identify(options_->identifiers, req);
   if (!id.dst) {
     req.ctx.failure_stage = http::FailureStage::Identification;
     if (options_->h2) {
       req.ctx.failure_detail = unknown_destination(req, id.reason);
-      co_return make_error_code(errc::identification_failed);  // RST_STREAM REFUSED_STREAM
+      // RST_STREAM REFUSED_STREAM
+      return Result<http::Response>(make_error_code(errc::identification_failed));
     }
-    co_return error(400, unknown_destination(req, id.reason));
+    return Result<http::Response>(error(400, unknown_destination(req, id.reason)));
   }
   req.ctx.dst_show = dst_show_.show(*id.dst);
   req.ctx.dst = std::move(*id.dst);
   // The time the server stamped on arrival (identification took a few hundred nanoseconds):
   // one clock read less per request.
-  auto start = req.ctx.start != TimePoint{} ? req.ctx.start : Clock::now();
-  ServiceSharedPtr service = service_for(*req.ctx.dst, req.ctx.dst_show, req.ctx.start);
-  PendingGuard pending(*service->stats().pending);
-  auto watch = StreamWatch::start(service->stats().h2, req, start);
+  const auto start = req.ctx.start != TimePoint{} ? req.ctx.start : Clock::now();
+  state.start = start;
+  state.service = service_for(*req.ctx.dst, req.ctx.dst_show, req.ctx.start);
+  Service& service = *state.service;
+  state.pending.emplace(*service.stats().pending);
+  state.watch.emplace(StreamWatch::start(service.stats().h2, req, start));
 
   // The answer is due at the stricter of totalTimeoutMs and the deadline the request came with.
   std::optional<Clock::time_point> due;
-  if (service->policy.total_timeout) {
-    due = start + *service->policy.total_timeout;
+  if (service.policy.total_timeout) {
+    due = start + *service.policy.total_timeout;
   }
   if (req.ctx.inbound_deadline_ns) {
     auto inbound = filters::to_steady(*req.ctx.inbound_deadline_ns, filters::wall_now_ns(), start);
@@ -301,12 +308,23 @@ asio::awaitable<Result<http::Response>> RouterWorker::route(http::Request& req, 
       due = inbound;
     }
   }
+  state.due = due;
   req.ctx.deadline = due;
-  bool chunked = !req.body->length();
+  state.chunked = !req.body->length();
+  return std::nullopt;
+}
 
-  Verdict judged;
-  // Initialised from the await (no assignment): a response is moved as few times as can be.
-  Result<http::Response> rsp = co_await dispatch_within(req, *service, start, due, &judged);
+asio::awaitable<Result<http::Response>> RouterWorker::route_dispatch(http::Request& req,
+                                                                     RouteState& state) {
+  // Not a coroutine: the caller awaits `dispatch` (bounded by the request's due time).
+  return dispatch_within(req, *state.service, state.start, state.due, &state.judged);
+}
+
+void RouterWorker::route_end(http::Request& req, RouteState& state, Result<http::Response>& rsp,
+                             RouteNotes* notes) {
+  const auto start = state.start;
+  const auto& due = state.due;
+  const Verdict& judged = state.judged;
   if (is_error(rsp, errc::timeout) && due && Clock::now() + std::chrono::milliseconds(1) >= *due) {
     // The whole request ran out of time (Finagle's GlobalRequestTimeoutException).
     auto allowed = std::chrono::duration_cast<std::chrono::milliseconds>(*due - start);
@@ -315,8 +333,8 @@ asio::awaitable<Result<http::Response>> RouterWorker::route(http::Request& req, 
                              "including retries (if applicable). Remote Info: Not Available";
     rsp = make_error_code(errc::deadline_exceeded);
   }
-  if (watch) {
-    rsp ? watch.response(*rsp) : watch.no_response();
+  if (state.watch && *state.watch) {
+    rsp ? state.watch->response(*rsp) : state.watch->no_response();
   }
   // The end of the last try stands for the end of the request when it is known: the rest of
   // this path takes microseconds.
@@ -325,23 +343,25 @@ asio::awaitable<Result<http::Response>> RouterWorker::route(http::Request& req, 
     notes->finished = end;
   }
   const std::uint64_t latency = ms_between(start, end);
-  const auto& kind = service->policy.classifier;
+  const auto& kind = state.service->policy.classifier;
   // A response is dispatch's own (a timeout replaces it with an error): its verdict holds.
-  const auto verdict = rsp && judged.known ? judged.cls : verdict_now(kind, req, chunked, rsp);
+  const auto verdict =
+      rsp && judged.known ? judged.cls : verdict_now(kind, req, state.chunked, rsp);
   if (verdict) {
-    service->stats().record(filters::is_success(*verdict), latency);
+    state.service->stats().record(filters::is_success(*verdict), latency);
     if (rsp) {
       rsp->headers.set("l5d-success-class", filters::success_class_value(*verdict));
     }
   } else {
     // h2: the response still streams; its class (and `l5d-success-class`, as a trailer) comes
     // with its end.
-    http::observe(rsp->body, [service, verdict = EndVerdict(kind, req, chunked, rsp),
-                              latency](http::BodyEnd& end) {
-      const auto cls = verdict.classify(end);
-      service->stats().record(filters::is_success(cls), latency);
-      end.trailers.set("l5d-success-class", filters::success_class_value(cls));
-    });
+    http::observe(rsp->body,
+                  [service = state.service, verdict = EndVerdict(kind, req, state.chunked, rsp),
+                   latency](http::BodyEnd& end) {
+                    const auto cls = verdict.classify(end);
+                    service->stats().record(filters::is_success(cls), latency);
+                    end.trailers.set("l5d-success-class", filters::success_class_value(cls));
+                  });
     if (notes != nullptr) {
       notes->classified_at_end = true;
     }
@@ -351,11 +371,23 @@ asio::awaitable<Result<http::Response>> RouterWorker::route(http::Request& req, 
     const auto ec = rsp.error();
     if (options_->h2 && ec != make_error_code(errc::no_route) &&
         ec != make_error_code(errc::no_endpoints) && ec != make_error_code(errc::connect_failed)) {
-      co_return ec;  // the h2 codec resets the stream
+      return;  // the h2 codec resets the stream
     }
-    co_return error_for(req, ec);
+    rsp = error_for(req, ec);
   }
-  co_return rsp;
+}
+
+void RouterWorker::route_notes(const http::Request& req, RouteNotes* notes) const {
+  if (notes == nullptr || notes->details == nullptr) {
+    return;
+  }
+  RouteDetails& d = *notes->details;
+  d.service = req.ctx.dst_show;
+  d.client = std::string(req.headers.get("l5d-dst-client"));
+  d.residual = std::string(req.headers.get("l5d-dst-residual"));
+  d.dtab_local = req.ctx.local_dtab.show();
+  d.failure_stage = req.ctx.failure_stage;
+  d.failure_detail = req.ctx.failure_detail;
 }
 
 asio::awaitable<Result<http::Response>> RouterWorker::dispatch_within(http::Request& req,

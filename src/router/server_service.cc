@@ -5,7 +5,7 @@
 #include "meshd/filters/deadline.h"
 #include "meshd/router/errors.h"
 #include "meshd/router/router.h"
-#include "router/stream_watch.h"
+#include "meshd/router/stream_watch.h"
 
 namespace meshd::router {
 namespace {
@@ -247,7 +247,17 @@ asio::awaitable<Result<http::Response>> ServerService::call(http::Request req) {
   } else if (bad) {
     rsp = std::move(*bad);
   } else {
-    rsp = co_await router_.route(req, &notes);
+    // The router's steps, with its dispatch awaited here (one coroutine frame less).
+    std::optional<RouterWorker::RouteState> routing(std::in_place);
+    auto answered = router_.route_begin(req, *routing);
+    if (answered) {
+      rsp = std::move(*answered);
+    } else {
+      rsp = co_await router_.route_dispatch(req, *routing);
+      router_.route_end(req, *routing, rsp, &notes);
+    }
+    routing.reset();  // the service's pending count and stream watch end with the routing
+    router_.route_notes(req, &notes);
   }
   const std::uint64_t latency = notes.finished != std::chrono::steady_clock::time_point{}
                                     ? ms_between(start, notes.finished)

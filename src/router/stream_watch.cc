@@ -1,4 +1,4 @@
-#include "router/stream_watch.h"
+#include "meshd/router/stream_watch.h"
 
 namespace meshd::router {
 

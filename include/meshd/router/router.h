@@ -19,6 +19,7 @@
 #include "meshd/router/lru_cache.h"
 #include "meshd/router/policy.h"
 #include "meshd/router/stats.h"
+#include "meshd/router/stream_watch.h"
 #include "meshd/telemetry/access_log.h"
 #include "meshd/trace/trace.h"
 
@@ -117,6 +118,19 @@ class RouterWorker {
   /// `notes`, when given, receives what routing decided (it must outlive the call).
   asio::awaitable<Result<http::Response>> route(http::Request& req, RouteNotes* notes = nullptr);
 
+  class RouteState;
+  /// `route` in steps, for a caller that awaits the dispatch in its own coroutine (the server:
+  /// one frame, and one move of the response, less per request). `route_begin` identifies the
+  /// request and starts its service's bookkeeping in `state`, or answers it at once (returned);
+  /// else the caller awaits `route_dispatch` and hands what it got to `route_end`, which makes
+  /// it what `route` returns. Then `route_notes` fills `notes`. `state` must outlive the
+  /// dispatch; dropping it ends the bookkeeping (as a cancelled `route` does).
+  std::optional<Result<http::Response>> route_begin(http::Request& req, RouteState& state);
+  asio::awaitable<Result<http::Response>> route_dispatch(http::Request& req, RouteState& state);
+  void route_end(http::Request& req, RouteState& state, Result<http::Response>& rsp,
+                 RouteNotes* notes);
+  void route_notes(const http::Request& req, RouteNotes* notes) const;
+
   const RouterOptions& options() const noexcept { return *options_; }
 
   /// Housekeeping from the worker's tick: at most once a second, drops the cached bindings,
@@ -164,6 +178,26 @@ class RouterWorker {
     TimePoint at{};
   };
 
+ public:
+  /// What routing keeps of a request while it is dispatched (see `route_begin`).
+  class RouteState {
+   public:
+    RouteState() = default;
+    RouteState(const RouteState&) = delete;
+    RouteState& operator=(const RouteState&) = delete;
+
+   private:
+    friend class RouterWorker;
+    ServiceSharedPtr service;
+    std::optional<PendingGuard> pending;
+    std::optional<StreamWatch::Handle> watch;
+    TimePoint start{};
+    std::optional<TimePoint> due;  ///< the answer is due (totalTimeoutMs, the caller's deadline)
+    bool chunked = false;
+    Verdict judged;
+  };
+
+ private:
   // Path stack (forward.cc).
   /// Retries under the service's budget; `start` is when the request reached the router, and
   /// `*verdict` receives the class of the response returned.
