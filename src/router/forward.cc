@@ -261,6 +261,20 @@ struct RouterWorker::PendingTry {
   std::uint64_t latency_ms = 0;  ///< until the response head (request_latency_ms)
 };
 
+struct RouterWorker::AttemptState {
+  // Declared in the order they are made, so that an abandoned try (its dispatch cancelled)
+  // unwinds as it was built: the stream watch first, the endpoint's in-flight count last.
+  std::optional<PendingTry> done;
+  std::optional<PendingGuard> pending;          ///< the client's
+  std::optional<PendingGuard> service_pending;  ///< the client's for this service
+  std::optional<StreamWatch::Handle> watch;
+  std::optional<std::chrono::milliseconds> timeout;  ///< requestAttemptTimeoutMs
+  TraceId try_id;
+  bool traced = false;
+  std::chrono::system_clock::time_point wall_start{};
+  TimePoint start{};
+};
+
 asio::awaitable<Result<http::Response>> RouterWorker::route(http::Request& req, RouteNotes* notes) {
   NoteOnExit note(*this, req, notes);
   RouteState state;
@@ -482,12 +496,32 @@ asio::awaitable<Result<http::Response>> RouterWorker::dispatch(http::Request& re
       try_start = {};
     }
     Verdict judged;
+    const boost::system::error_code unbound = client ? boost::system::error_code() : client.error();
     // The cache may evict the client while in flight: held here.
     ClientSharedPtr held = client ? std::move(*client) : nullptr;
-    // Initialised from the await (no assignment): a response is moved as few times as can be.
-    Result<http::Response> rsp = co_await attempt_or_fail(
-        req, service, held, client ? boost::system::error_code() : client.error(), replayable,
-        try_start, &judged);
+    Result<http::Response> rsp = unbound;
+    if (held) {
+      // The try's two steps around the exchange, awaited here (one coroutine frame less).
+      std::optional<AttemptState> attempt;
+      for (int requeues = 0;; ++requeues) {
+        attempt.emplace();
+        auto no_endpoint = attempt_begin(req, held, requeues, try_start, &judged, *attempt);
+        if (no_endpoint) {
+          rsp = no_endpoint;
+          break;
+        }
+        rsp = co_await exchange_within(req, *attempt->done->endpoint, *held, attempt->timeout);
+        if (options_->h2 && replayable &&
+            stream_end_pending(service.policy.classifier, req, !req.body->length(), rsp)) {
+          co_await await_stream_end(rsp, service.policy.classification_timeout,
+                                    service.policy.retry_response_bytes);
+        }
+        if (!attempt_end(req, service, held, requeues, *attempt, rsp, &judged)) {
+          break;
+        }
+      }
+      attempt.reset();  // the try's counts and watch end with it, as its frame's did
+    }
     if (!judged.known) {
       judged = {true, verdict_now(service.policy.classifier, req, chunked, rsp), judged.at};
     }
@@ -528,16 +562,6 @@ asio::awaitable<Result<http::Response>> RouterWorker::dispatch(http::Request& re
   }
 }
 
-asio::awaitable<Result<http::Response>> RouterWorker::attempt_or_fail(
-    http::Request& req, Service& service, const ClientSharedPtr& held,
-    boost::system::error_code failed, bool may_retry, TimePoint now, Verdict* verdict) {
-  // Not a coroutine itself (but for the failure): `dispatch` awaits `attempt_on`.
-  if (!held) {
-    return fail_with(failed);
-  }
-  return attempt_on(req, service, held, may_retry, now, verdict);
-}
-
 asio::awaitable<Result<http::Response>> RouterWorker::fail_with(boost::system::error_code ec) {
   co_return ec;
 }
@@ -554,110 +578,110 @@ asio::awaitable<void> RouterWorker::discard(http::Response rsp) {
   co_await with_timeout(http::read_all(*rsp.body, sink, kMaxDrainBytes), std::chrono::seconds(1));
 }
 
-asio::awaitable<Result<http::Response>> RouterWorker::attempt_on(http::Request& req,
-                                                                 Service& service,
-                                                                 const ClientSharedPtr& held,
-                                                                 bool may_retry, TimePoint now,
-                                                                 Verdict* judged) {
+boost::system::error_code RouterWorker::attempt_begin(http::Request& req,
+                                                      const ClientSharedPtr& held, int requeues,
+                                                      TimePoint now, Verdict* judged,
+                                                      AttemptState& a) {
   Client& client = *held;
-  bool chunked = !req.body->length();
-  for (int requeues = 0;; ++requeues) {
-    *judged = {};
-    auto start = requeues == 0 && now != TimePoint{} ? now : Clock::now();
-    if (requeues == 0) {
-      client.requeue_budget.deposit(start);
-    }
-    auto* node = static_cast<Endpoint*>(client.balancer->pick(start));
-    if (node == nullptr) {
-      req.ctx.failure_detail = no_route(*req.ctx.dst, options_->base_dtab, req.ctx.local_dtab);
-      co_return make_error_code(errc::no_route);
-    }
-    if (client.balancer->max_effort_exhausted() != client.max_effort_seen) {
-      client.max_effort_exhausted->incr(client.balancer->max_effort_exhausted() -
-                                        client.max_effort_seen);
-      client.max_effort_seen = client.balancer->max_effort_exhausted();
-    }
-    EndpointSharedPtr endpoint = node->shared_from_this();  // held while in flight
-    if (endpoint->on_start(start)) {
-      client.probes->incr();
-    }
-    // The attempt's own deadline, and the one it propagates: the stricter of the request's
-    // and requestAttemptTimeoutMs.
-    std::optional<Clock::time_point> due = req.ctx.deadline;
-    auto attempt_timeout = client.policy.request_attempt_timeout;
-    if (attempt_timeout && (!due || start + *attempt_timeout < *due)) {
-      due = start + *attempt_timeout;
-    }
-    set_deadline_header(req, due);
-    // Each try is a span of its own, a child of the server's (Finagle's client tracing).
-    const TraceId try_id = trace::child_of(req.ctx.trace);
-    options_->propagator->write(req.headers, try_id);
-    const bool traced =
-        options_->tracer->enabled() && (try_id.sampled.value_or(true) || try_id.debug);
-    const auto wall_start =
-        traced ? std::chrono::system_clock::now() : std::chrono::system_clock::time_point();
-    PendingTry done{InFlight(*endpoint, client.shared->cells.local()), held, endpoint,
-                    client.service_stats(req.ctx.dst_show), start};
-    PendingGuard pending(*client.stats().pending);
-    PendingGuard service_pending(*done.service_stats->pending);
-    auto watch = StreamWatch::start(client.stats().h2, req, start);
-    // Initialised from the await (no assignment): a response is moved as few times as can be.
-    Result<http::Response> rsp = co_await exchange_within(req, *endpoint, client, attempt_timeout);
-    if (options_->h2 && may_retry &&
-        stream_end_pending(service.policy.classifier, req, chunked, rsp)) {
-      co_await await_stream_end(rsp, service.policy.classification_timeout,
-                                service.policy.retry_response_bytes);
-    }
-    if (is_error(rsp, errc::timeout)) {
-      req.ctx.failure_stage = http::FailureStage::Service;
-      req.ctx.failure_detail = "exceeded " + show_twitter_duration(*attempt_timeout) + " to " +
-                               client.label +
-                               " while waiting for a response for an individual request, "
-                               "excluding retries. Remote Info: Not Available";
-    }
-    if (watch) {
-      rsp ? watch.response(*rsp) : watch.no_response();
-    }
-    now = Clock::now();
-    done.latency_ms = ms_between(start, now);
-    const auto& kind = service.policy.classifier;
-    const auto verdict = verdict_now(kind, req, chunked, rsp);
-    *judged = {true, verdict, now};
-    if (traced) {
-      trace_try(try_id, req, client, *endpoint, rsp,
-                verdict.value_or(filters::ResponseClass::Success), wall_start);
-    }
-    if (rsp) {
-      client.status_stats.record(client.stats(), rsp->status, done.latency_ms);
-    }
-    if (!verdict) {
-      // h2: the response still streams. Its class, the accrual's verdict and the success or
-      // failure counts come with its end; the endpoint counts it outstanding until then.
-      auto pending_try = std::make_shared<PendingTry>(std::move(done));
-      http::observe(rsp->body, [this, pending_try,
-                                verdict = EndVerdict(kind, req, chunked, rsp)](http::BodyEnd& end) {
-        finish_try(*pending_try, end.at, filters::is_success(verdict.classify(end)), true);
-      });
-      co_return std::move(rsp);
-    }
-    // A full wait queue or a client that left mid-upload says nothing about the endpoint's
-    // health: the try is then forgotten by the balancer (as if abandoned), not judged.
-    finish_try(done, now, filters::is_success(*verdict),
-               !is_error(rsp, errc::overloaded) && !is_error(rsp, errc::client_gone));
-    // A connection that could not be made: nothing was sent, so the request is requeued at
-    // once on another pick, within the client's requeue budget (Finagle's RequeueFilter).
-    // Finagle requeues only while the balancer still has an Open node (`canRetry`): once
-    // accrual has marked every endpoint dead, the failure goes back as it is.
-    if (!is_error(rsp, errc::connect_failed) || requeues + 1 >= kMaxTries ||
-        client.balancer->counts(now).available == 0) {
-      co_return std::move(rsp);
-    }
-    if (!client.requeue_budget.try_withdraw(now)) {
-      client.requeue_budget_exhausted->incr();
-      co_return std::move(rsp);
-    }
-    client.requeues->incr();
+  *judged = {};
+  auto start = requeues == 0 && now != TimePoint{} ? now : Clock::now();
+  if (requeues == 0) {
+    client.requeue_budget.deposit(start);
   }
+  auto* node = static_cast<Endpoint*>(client.balancer->pick(start));
+  if (node == nullptr) {
+    req.ctx.failure_detail = no_route(*req.ctx.dst, options_->base_dtab, req.ctx.local_dtab);
+    return make_error_code(errc::no_route);
+  }
+  if (client.balancer->max_effort_exhausted() != client.max_effort_seen) {
+    client.max_effort_exhausted->incr(client.balancer->max_effort_exhausted() -
+                                      client.max_effort_seen);
+    client.max_effort_seen = client.balancer->max_effort_exhausted();
+  }
+  EndpointSharedPtr endpoint = node->shared_from_this();  // held while in flight
+  if (endpoint->on_start(start)) {
+    client.probes->incr();
+  }
+  // The attempt's own deadline, and the one it propagates: the stricter of the request's
+  // and requestAttemptTimeoutMs.
+  std::optional<Clock::time_point> due = req.ctx.deadline;
+  a.timeout = client.policy.request_attempt_timeout;
+  if (a.timeout && (!due || start + *a.timeout < *due)) {
+    due = start + *a.timeout;
+  }
+  set_deadline_header(req, due);
+  // Each try is a span of its own, a child of the server's (Finagle's client tracing).
+  a.try_id = trace::child_of(req.ctx.trace);
+  options_->propagator->write(req.headers, a.try_id);
+  a.traced = options_->tracer->enabled() && (a.try_id.sampled.value_or(true) || a.try_id.debug);
+  if (a.traced) {
+    a.wall_start = std::chrono::system_clock::now();
+  }
+  a.start = start;
+  a.done.emplace(PendingTry{InFlight(*endpoint, client.shared->cells.local()), held, endpoint,
+                            client.service_stats(req.ctx.dst_show), start});
+  a.pending.emplace(*client.stats().pending);
+  a.service_pending.emplace(*a.done->service_stats->pending);
+  a.watch.emplace(StreamWatch::start(client.stats().h2, req, start));
+  return {};
+}
+
+bool RouterWorker::attempt_end(http::Request& req, Service& service, const ClientSharedPtr& held,
+                               int requeues, AttemptState& a, Result<http::Response>& rsp,
+                               Verdict* judged) {
+  Client& client = *held;
+  PendingTry& done = *a.done;
+  const bool chunked = !req.body->length();
+  if (is_error(rsp, errc::timeout)) {
+    req.ctx.failure_stage = http::FailureStage::Service;
+    req.ctx.failure_detail = "exceeded " + show_twitter_duration(*a.timeout) + " to " +
+                             client.label +
+                             " while waiting for a response for an individual request, "
+                             "excluding retries. Remote Info: Not Available";
+  }
+  if (*a.watch) {
+    rsp ? a.watch->response(*rsp) : a.watch->no_response();
+  }
+  const TimePoint now = Clock::now();
+  done.latency_ms = ms_between(a.start, now);
+  const auto& kind = service.policy.classifier;
+  const auto verdict = verdict_now(kind, req, chunked, rsp);
+  *judged = {true, verdict, now};
+  if (a.traced) {
+    trace_try(a.try_id, req, client, *done.endpoint, rsp,
+              verdict.value_or(filters::ResponseClass::Success), a.wall_start);
+  }
+  if (rsp) {
+    client.status_stats.record(client.stats(), rsp->status, done.latency_ms);
+  }
+  if (!verdict) {
+    // h2: the response still streams. Its class, the accrual's verdict and the success or
+    // failure counts come with its end; the endpoint counts it outstanding until then.
+    auto pending_try = std::make_shared<PendingTry>(std::move(done));
+    http::observe(rsp->body, [this, pending_try,
+                              verdict = EndVerdict(kind, req, chunked, rsp)](http::BodyEnd& end) {
+      finish_try(*pending_try, end.at, filters::is_success(verdict.classify(end)), true);
+    });
+    return false;
+  }
+  // A full wait queue or a client that left mid-upload says nothing about the endpoint's
+  // health: the try is then forgotten by the balancer (as if abandoned), not judged.
+  finish_try(done, now, filters::is_success(*verdict),
+             !is_error(rsp, errc::overloaded) && !is_error(rsp, errc::client_gone));
+  // A connection that could not be made: nothing was sent, so the request is requeued at
+  // once on another pick, within the client's requeue budget (Finagle's RequeueFilter).
+  // Finagle requeues only while the balancer still has an Open node (`canRetry`): once
+  // accrual has marked every endpoint dead, the failure goes back as it is.
+  if (!is_error(rsp, errc::connect_failed) || requeues + 1 >= kMaxTries ||
+      client.balancer->counts(now).available == 0) {
+    return false;
+  }
+  if (!client.requeue_budget.try_withdraw(now)) {
+    client.requeue_budget_exhausted->incr();
+    return false;
+  }
+  client.requeues->incr();
+  return true;
 }
 
 asio::awaitable<Result<http::Response>> RouterWorker::exchange_within(

@@ -208,21 +208,24 @@ class RouterWorker {
                                                           TimePoint start,
                                                           std::optional<TimePoint> due,
                                                           Verdict* verdict);
-  /// `attempt_on(req, service, held, …)`, or `failed` at once when no client was had.
-  asio::awaitable<Result<http::Response>> attempt_or_fail(http::Request& req, Service& service,
-                                                          const ClientSharedPtr& held,
-                                                          boost::system::error_code failed,
-                                                          bool may_retry, TimePoint now,
-                                                          Verdict* verdict);
   /// An awaitable that fails with `ec` at once.
   static asio::awaitable<Result<http::Response>> fail_with(boost::system::error_code ec);
-  /// One attempt on one of `client`'s endpoints. `may_retry`: the request's body was kept, so
-  /// on h2 routers the response may be held up to classificationTimeoutMs for its trailers.
-  /// `now`: the time just read by the caller, or unset (the attempt reads the clock).
-  /// `*verdict` receives the class of the response returned.
-  asio::awaitable<Result<http::Response>> attempt_on(http::Request& req, Service& service,
-                                                     const ClientSharedPtr& held, bool may_retry,
-                                                     TimePoint now, Verdict* verdict);
+  /// One try on one of a client's endpoints, in two steps around the exchange that dispatch
+  /// awaits in its own frame (forward.cc).
+  struct AttemptState;
+  /// Picks an endpoint of `held` and starts a try on it in `a`: its deadline and trace
+  /// headers, in-flight and pending counts, stream watch. `requeues`: tries of this attempt
+  /// before (requeued connection failures); `now`: the time just read by the caller, or unset.
+  /// Fails with `errc::no_route` when the balancer has no endpoint. Clears `*verdict`.
+  boost::system::error_code attempt_begin(http::Request& req, const ClientSharedPtr& held,
+                                          int requeues, TimePoint now, Verdict* verdict,
+                                          AttemptState& a);
+  /// Ends the try `a` with its outcome `rsp`: its class into `*verdict`, its stats, span and
+  /// failure accrual (at the end of the stream for an h2 response still streaming). True when
+  /// the request is requeued (a connection that could not be made, within the requeue budget):
+  /// the caller then begins another try.
+  bool attempt_end(http::Request& req, Service& service, const ClientSharedPtr& held, int requeues,
+                   AttemptState& a, Result<http::Response>& rsp, Verdict* verdict);
   /// What is left to record of one try once its class is known (at the response head, or at
   /// the end of an h2 response stream): failure accrual, the client's and its per-service
   /// request stats (forward.cc).
