@@ -87,15 +87,20 @@ struct Seen {
   std::string grpc_status;
 };
 
-TEST(ObservedBody, ReportsACleanEndOnceWithBytesAndTrailers) {
-  BodyPtr body = std::make_unique<PiecesBody>(std::vector<std::string>{"ab", "cde"}, grpc_ok());
-  Seen seen;
-  observe(body, [&](BodyEnd& end) {
+/// Adds an observer to `body` that records its end in `seen`.
+void observe_into(BodyPtr& body, Seen& seen) {
+  observe(body, [&seen](BodyEnd& end) {
     ++seen.calls;
     seen.error = end.error;
     seen.bytes = end.bytes;
     seen.grpc_status = std::string(end.trailers.get("grpc-status"));
   });
+}
+
+TEST(ObservedBody, ReportsACleanEndOnceWithBytesAndTrailers) {
+  BodyPtr body = std::make_unique<PiecesBody>(std::vector<std::string>{"ab", "cde"}, grpc_ok());
+  Seen seen;
+  observe_into(body, seen);
   std::string out;
   ASSERT_TRUE(drain(*body, out));
   EXPECT_EQ(out, "abcde");
@@ -130,12 +135,7 @@ TEST(ObservedBody, ReportsTheErrorThatEndsIt) {
   BodyPtr body = std::make_unique<PiecesBody>(std::vector<std::string>{"abc"}, grpc_ok(),
                                               make_error_code(errc::upstream_reset));
   Seen seen;
-  observe(body, [&](BodyEnd& end) {
-    ++seen.calls;
-    seen.error = end.error;
-    seen.bytes = end.bytes;
-    seen.grpc_status = std::string(end.trailers.get("grpc-status"));
-  });
+  observe_into(body, seen);
   std::string out;
   auto result = drain(*body, out);
   ASSERT_FALSE(result);
@@ -208,12 +208,7 @@ TEST(BufferBody, PollsItsDataThenItsEndWithoutACoroutine) {
 TEST(ObservedBody, PollingReportsTheEndLikeReading) {
   BodyPtr body = std::make_unique<BufferBody>("abc", grpc_ok());
   Seen seen;
-  observe(body, [&](BodyEnd& end) {
-    ++seen.calls;
-    seen.error = end.error;
-    seen.bytes = end.bytes;
-    seen.grpc_status = std::string(end.trailers.get("grpc-status"));
-  });
+  observe_into(body, seen);
   auto piece = body->poll();
   ASSERT_TRUE(piece && *piece);
   EXPECT_EQ(**piece, "abc");
