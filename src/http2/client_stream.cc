@@ -121,8 +121,8 @@ class RequestHead {
 
   /// Every name and value outlives the HEADERS frame: they are the request's (in its fields,
   /// method and target, which nobody changes while the exchange runs) or the session's scheme,
-  /// and a request that ends before its HEADERS went out resets its stream (StreamGuard), which
-  /// makes nghttp2 drop the queued frame unwritten.
+  /// and a request that ends before its HEADERS went out resets its stream
+  /// (ClientSession::Exchange), which makes nghttp2 drop the queued frame unwritten.
   void add(std::string_view name, std::string_view value) {
     block_.add(name, value, HeaderBlock::Bytes::OutliveFrame);
   }

@@ -1,8 +1,9 @@
 // The request path of a router on one worker, Linkerd's stacks from the outside in:
 // route (identification, service stats, total timeout and deadline, the error responder) →
 // dispatch (classified retries under the service's budget, replay of small bodies, binding and
-// client choice per attempt) → attempt_on (balancer, failure accrual, requeues, attempt
-// timeout) → exchange_on (connection pool, HTTP/1.1 exchange).
+// client choice per attempt) → attempt_begin/attempt_end around each try, in dispatch's frame
+// (balancer, failure accrual, requeues, attempt timeout) → exchange_on (connection pool, the
+// HTTP/1.1 exchange or the h2 stream).
 
 #include <array>
 #include <string_view>
@@ -687,7 +688,7 @@ bool RouterWorker::attempt_end(http::Request& req, Service& service, const Clien
 asio::awaitable<Result<http::Response>> RouterWorker::exchange_within(
     http::Request& req, Endpoint& endpoint, Client& client,
     std::optional<std::chrono::milliseconds> timeout) {
-  // Not a coroutine: `attempt_on` awaits the exchange (bounded when the client says so).
+  // Not a coroutine: `dispatch` awaits the exchange (bounded when the client says so).
   if (timeout) {
     return with_timeout(exchange_on(req, endpoint, client), *timeout);
   }
