@@ -2,8 +2,8 @@
 // route (identification, service stats, total timeout and deadline, the error responder) →
 // dispatch (classified retries under the service's budget, replay of small bodies, binding and
 // client choice per attempt) → attempt_begin/attempt_end around each try, in dispatch's frame
-// (balancer, failure accrual, requeues, attempt timeout) → exchange_on (connection pool, the
-// HTTP/1.1 exchange or the h2 stream).
+// (balancer, failure accrual, requeues, attempt timeout) → exchange_on (exchange.cc: the
+// connection pool, the HTTP/1.1 exchange or the h2 stream).
 
 #include <array>
 #include <string_view>
@@ -685,16 +685,6 @@ bool RouterWorker::attempt_end(http::Request& req, Service& service, const Clien
   return true;
 }
 
-asio::awaitable<Result<http::Response>> RouterWorker::exchange_within(
-    http::Request& req, Endpoint& endpoint, Client& client,
-    std::optional<std::chrono::milliseconds> timeout) {
-  // Not a coroutine: `dispatch` awaits the exchange (bounded when the client says so).
-  if (timeout) {
-    return with_timeout(exchange_on(req, endpoint, client), *timeout);
-  }
-  return exchange_on(req, endpoint, client);
-}
-
 void RouterWorker::finish_try(PendingTry& t, TimePoint now, bool ok, bool judged) {
   Client& client = *t.client;
   Endpoint& endpoint = *t.endpoint;
@@ -756,26 +746,6 @@ void RouterWorker::trace_try(const TraceId& id, const http::Request& req, const 
   options_->tracer->record(trace::client_span(id, e));
 }
 
-boost::system::error_code RouterWorker::acquisition_failed(http::Request& req,
-                                                          const EndpointPool& pool,
-                                                          const Client& client,
-                                                          boost::system::error_code ec) const {
-  log::get("router")->debug("connect failed endpoint={} error={}", pool.label(), ec.message());
-  if (ec == asio::error::operation_aborted) {
-    return ec;
-  }
-  req.ctx.failure_stage = http::FailureStage::ClientAcquisition;
-  if (ec == make_error_code(errc::overloaded)) {
-    req.ctx.failure_detail =
-        options_->h2 ? "too many streams in flight to " + pool.label()
-                     : "too many requests waiting for a connection to " + pool.label() +
-                           " (hostConnectionPool.maxWaiters)";
-    return ec;
-  }
-  req.ctx.failure_detail = connect_failed(pool.label(), *req.ctx.dst, client.id, client.labels);
-  return make_error_code(errc::connect_failed);
-}
-
 void RouterWorker::finish_exchange(http::Request& req, const EndpointPool& pool,
                                    Result<http::Response>& rsp, const std::string& detail) const {
   if (!rsp) {
@@ -791,80 +761,6 @@ void RouterWorker::finish_exchange(http::Request& req, const EndpointPool& pool,
   }
   http1::strip_hop_by_hop(rsp->headers);
   append_via(rsp->headers, rsp->version);
-}
-
-asio::awaitable<Result<http::Response>> RouterWorker::exchange_h2(http::Request& req,
-                                                                  Endpoint& endpoint,
-                                                                  Client& client) {
-  EndpointPool& pool = *endpoint.pool;
-  for (int attempt = 0;; ++attempt) {
-    http2::ClientSessionSharedPtr session = pool.ready_session();
-    if (!session) {
-      auto made = co_await pool.session();
-      if (!made) {
-        co_return acquisition_failed(req, pool, client, made.error());
-      }
-      session = std::move(*made);
-    }
-    http2::ExchangeFailure failure;
-    // The session's exchange in steps, awaited here: one coroutine frame less per request.
-    Result<http::Response> rsp = make_error_code(errc::upstream_reset);
-    auto exchange = session->open(req, failure);
-    if (exchange) {
-      while (!exchange->ready()) {
-        asio::cancellation_state cs = co_await asio::this_coro::cancellation_state;
-        if (cs.cancelled() != asio::cancellation_type::none) {
-          break;  // finish() gives the exchange up
-        }
-        co_await exchange->wait();
-      }
-      rsp = exchange->finish(failure);
-    } else {
-      rsp = exchange.error();
-    }
-    // A stream the server refused, or one a GOAWAY cut off, is sent again once (on a new
-    // session if that one closed) when nothing of its body can have been consumed.
-    const bool bodiless = req.body->length() == std::optional<std::uint64_t>{0};
-    if (rsp || !failure.replayable || !bodiless || attempt == 1) {
-      finish_exchange(req, pool, rsp, failure.detail);
-      co_return std::move(rsp);
-    }
-  }
-}
-
-asio::awaitable<Result<http::Response>> RouterWorker::exchange_on(http::Request& req,
-                                                                  Endpoint& endpoint,
-                                                                  Client& client) {
-  // Not a coroutine: the caller awaits the protocol's own, one frame less per try.
-  return options_->h2 ? exchange_h2(req, endpoint, client) : exchange_h1(req, endpoint, client);
-}
-
-asio::awaitable<Result<http::Response>> RouterWorker::exchange_h1(http::Request& req,
-                                                                  Endpoint& endpoint,
-                                                                  Client& client) {
-  EndpointPool& pool = *endpoint.pool;
-  for (int attempt = 0;; ++attempt) {
-    // A replay must not meet another stale pooled connection: it always connects afresh.
-    http1::ClientConnectionPtr conn = attempt == 0 ? pool.acquire_idle() : nullptr;
-    if (!conn) {
-      bool reused = false;
-      auto got = co_await pool.acquire(&reused, attempt > 0);
-      if (!got) {
-        co_return acquisition_failed(req, pool, client, got.error());
-      }
-      conn = std::move(*got);
-    }
-    http1::ExchangeFailure failure;
-    // Initialised from the await (no assignment): a response is moved as few times as can be.
-    Result<http::Response> rsp =
-        co_await http1::exchange(std::move(conn), req, pool.releaser(), &failure);
-    bool cancelled = !rsp && rsp.error() == asio::error::operation_aborted;
-    // A stale pooled connection is retried once on a fresh one; nothing else is.
-    if (rsp || !failure.replayable || cancelled || attempt == 1) {
-      finish_exchange(req, pool, rsp, failure.detail);
-      co_return std::move(rsp);
-    }
-  }
 }
 
 }  // namespace meshd::router
