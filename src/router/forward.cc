@@ -283,8 +283,11 @@ asio::awaitable<Result<http::Response>> RouterWorker::route(http::Request& req, 
   if (answered) {
     co_return std::move(*answered);
   }
-  // Initialised from the await (no assignment): a response is moved as few times as can be.
-  Result<http::Response> rsp = co_await route_dispatch(req, state);
+  Result<http::Response> rsp = make_error_code(errc::timeout);
+  auto dispatched = co_await route_dispatch(req, state, rsp);
+  if (!dispatched) {
+    rsp = dispatched.error();  // the request's own timeout
+  }
   route_end(req, state, rsp, notes);
   co_return rsp;
 }
@@ -329,10 +332,10 @@ std::optional<Result<http::Response>> RouterWorker::route_begin(http::Request& r
   return std::nullopt;
 }
 
-asio::awaitable<Result<http::Response>> RouterWorker::route_dispatch(http::Request& req,
-                                                                     RouteState& state) {
+asio::awaitable<Result<void>> RouterWorker::route_dispatch(http::Request& req, RouteState& state,
+                                                           Result<http::Response>& rsp) {
   // Not a coroutine: the caller awaits `dispatch` (bounded by the request's due time).
-  return dispatch_within(req, *state.service, state.start, state.due, &state.judged);
+  return dispatch_within(req, *state.service, state.start, state.due, &state.judged, rsp);
 }
 
 void RouterWorker::route_end(http::Request& req, RouteState& state, Result<http::Response>& rsp,
@@ -405,19 +408,19 @@ void RouterWorker::route_notes(const http::Request& req, RouteNotes* notes) cons
   d.failure_detail = req.ctx.failure_detail;
 }
 
-asio::awaitable<Result<http::Response>> RouterWorker::dispatch_within(http::Request& req,
-                                                                      Service& service,
-                                                                      TimePoint start,
-                                                                      std::optional<TimePoint> due,
-                                                                      Verdict* verdict) {
-  // Not a coroutine itself (but for a deadline already past): `route` awaits `dispatch`.
+asio::awaitable<Result<void>> RouterWorker::dispatch_within(http::Request& req, Service& service,
+                                                            TimePoint start,
+                                                            std::optional<TimePoint> due,
+                                                            Verdict* verdict,
+                                                            Result<http::Response>& rsp) {
+  // Not a coroutine itself (but for a deadline already past): the caller awaits `dispatch`.
   if (!due) {
-    return dispatch(req, service, start, verdict);
+    return dispatch(req, service, start, verdict, rsp);
   }
   if (*due > start) {
-    return with_timeout(dispatch(req, service, start, verdict), *due - start);
+    return with_timeout(dispatch(req, service, start, verdict, rsp), *due - start);
   }
-  return fail_with(make_error_code(errc::timeout));
+  return fail_with<void>(make_error_code(errc::timeout));
 }
 
 http::Response RouterWorker::error_for(const http::Request& req,
@@ -436,8 +439,9 @@ http::Response RouterWorker::error_for(const http::Request& req,
   return rsp;
 }
 
-asio::awaitable<Result<http::Response>> RouterWorker::dispatch(http::Request& req, Service& service,
-                                                               TimePoint start, Verdict* verdict) {
+asio::awaitable<Result<void>> RouterWorker::dispatch(http::Request& req, Service& service,
+                                                     TimePoint start, Verdict* verdict,
+                                                     Result<http::Response>& rsp) {
   // gRPC needs `te: trailers` end to end; it is the one TE value HTTP/2 allows (RFC 9113 §8.2.2).
   const bool te_trailers = options_->h2 && http::iequals(req.headers.get("te"), "trailers");
   http1::strip_hop_by_hop(req.headers);
@@ -475,7 +479,8 @@ asio::awaitable<Result<http::Response>> RouterWorker::dispatch(http::Request& re
     auto read = co_await http::read_all(*req.body, replay->body, chunked ? *arrived : *length);
     if (!read) {
       req.ctx.failure_detail = "reading the request body failed: " + read.error().message();
-      co_return read.error();
+      rsp = read.error();
+      co_return Result<void>();
     }
     replay->trailers = req.body->trailers();
     req.body = replay->make_body();
@@ -500,7 +505,7 @@ asio::awaitable<Result<http::Response>> RouterWorker::dispatch(http::Request& re
     const boost::system::error_code unbound = client ? boost::system::error_code() : client.error();
     // The cache may evict the client while in flight: held here.
     ClientSharedPtr held = client ? std::move(*client) : nullptr;
-    Result<http::Response> rsp = unbound;
+    rsp = unbound;
     if (held) {
       // The try's two steps around the exchange, awaited here (one coroutine frame less).
       std::optional<AttemptState> attempt;
@@ -545,7 +550,7 @@ asio::awaitable<Result<http::Response>> RouterWorker::dispatch(http::Request& re
       service.shared->cells.local().budget.store(service.budget.balance(now),
                                                  std::memory_order_relaxed);
       *verdict = judged;
-      co_return std::move(rsp);
+      co_return Result<void>();
     }
     if (rsp) {
       co_await discard(std::move(*rsp));
@@ -561,10 +566,6 @@ asio::awaitable<Result<http::Response>> RouterWorker::dispatch(http::Request& re
     req.ctx.failure_detail.clear();
     req.body = replay ? replay->make_body() : std::make_unique<http::BufferBody>(std::string());
   }
-}
-
-asio::awaitable<Result<http::Response>> RouterWorker::fail_with(boost::system::error_code ec) {
-  co_return ec;
 }
 
 asio::awaitable<void> RouterWorker::discard(http::Response rsp) {

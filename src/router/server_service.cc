@@ -253,7 +253,10 @@ asio::awaitable<Result<http::Response>> ServerService::call(http::Request req) {
     if (answered) {
       rsp = std::move(*answered);
     } else {
-      rsp = co_await router_.route_dispatch(req, *routing);
+      auto dispatched = co_await router_.route_dispatch(req, *routing, rsp);
+      if (!dispatched) {
+        rsp = dispatched.error();  // the request's own timeout
+      }
       router_.route_end(req, *routing, rsp, &notes);
     }
     routing.reset();  // the service's pending count and stream watch end with the routing

@@ -126,7 +126,11 @@ class RouterWorker {
   /// it what `route` returns. Then `route_notes` fills `notes`. `state` must outlive the
   /// dispatch; dropping it ends the bookkeeping (as a cancelled `route` does).
   std::optional<Result<http::Response>> route_begin(http::Request& req, RouteState& state);
-  asio::awaitable<Result<http::Response>> route_dispatch(http::Request& req, RouteState& state);
+  /// Puts the outcome in `rsp`, which the caller keeps (its own frame's variable: the response
+  /// is not moved up through the dispatch). Fails only with the request's own timeout, the
+  /// outcome then being whatever `rsp` holds: the caller replaces it with the error.
+  asio::awaitable<Result<void>> route_dispatch(http::Request& req, RouteState& state,
+                                               Result<http::Response>& rsp);
   void route_end(http::Request& req, RouteState& state, Result<http::Response>& rsp,
                  RouteNotes* notes);
   void route_notes(const http::Request& req, RouteNotes* notes) const;
@@ -199,17 +203,20 @@ class RouterWorker {
 
  private:
   // Path stack (forward.cc).
-  /// Retries under the service's budget; `start` is when the request reached the router, and
-  /// `*verdict` receives the class of the response returned.
-  asio::awaitable<Result<http::Response>> dispatch(http::Request& req, Service& service,
-                                                   TimePoint start, Verdict* verdict);
+  /// Retries under the service's budget; `start` is when the request reached the router. The
+  /// outcome goes to `rsp` (the caller's: a response is not moved up through this frame) and
+  /// its class to `*verdict`; the result is always a success.
+  asio::awaitable<Result<void>> dispatch(http::Request& req, Service& service, TimePoint start,
+                                         Verdict* verdict, Result<http::Response>& rsp);
   /// `dispatch` bounded by `due` (none: unbounded; already past: `errc::timeout` at once).
-  asio::awaitable<Result<http::Response>> dispatch_within(http::Request& req, Service& service,
-                                                          TimePoint start,
-                                                          std::optional<TimePoint> due,
-                                                          Verdict* verdict);
+  asio::awaitable<Result<void>> dispatch_within(http::Request& req, Service& service,
+                                                TimePoint start, std::optional<TimePoint> due,
+                                                Verdict* verdict, Result<http::Response>& rsp);
   /// An awaitable that fails with `ec` at once.
-  static asio::awaitable<Result<http::Response>> fail_with(boost::system::error_code ec);
+  template <class T>
+  static asio::awaitable<Result<T>> fail_with(boost::system::error_code ec) {
+    co_return ec;
+  }
   /// One try on one of a client's endpoints, in two steps around the exchange that dispatch
   /// awaits in its own frame (forward.cc).
   struct AttemptState;
