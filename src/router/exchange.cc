@@ -10,14 +10,14 @@
 
 namespace meshd::router {
 
-asio::awaitable<Result<http::Response>> RouterWorker::exchange_within(
+asio::awaitable<Result<void>> RouterWorker::exchange_within(
     http::Request& req, Endpoint& endpoint, Client& client,
-    std::optional<std::chrono::milliseconds> timeout) {
+    std::optional<std::chrono::milliseconds> timeout, Result<http::Response>& rsp) {
   // Not a coroutine: `dispatch` awaits the exchange (bounded when the client says so).
   if (timeout) {
-    return with_timeout(exchange_on(req, endpoint, client), *timeout);
+    return with_timeout(exchange_on(req, endpoint, client, rsp), *timeout);
   }
-  return exchange_on(req, endpoint, client);
+  return exchange_on(req, endpoint, client, rsp);
 }
 
 boost::system::error_code RouterWorker::acquisition_failed(http::Request& req,
@@ -39,22 +39,22 @@ boost::system::error_code RouterWorker::acquisition_failed(http::Request& req,
   return make_error_code(errc::connect_failed);
 }
 
-asio::awaitable<Result<http::Response>> RouterWorker::exchange_h2(http::Request& req,
-                                                                  Endpoint& endpoint,
-                                                                  Client& client) {
+asio::awaitable<Result<void>> RouterWorker::exchange_h2(http::Request& req, Endpoint& endpoint,
+                                                        Client& client,
+                                                        Result<http::Response>& rsp) {
   EndpointPool& pool = *endpoint.pool;
   for (int attempt = 0;; ++attempt) {
     http2::ClientSessionSharedPtr session = pool.ready_session();
     if (!session) {
       auto made = co_await pool.session();
       if (!made) {
-        co_return acquisition_failed(req, pool, client, made.error());
+        rsp = acquisition_failed(req, pool, client, made.error());
+        co_return Result<void>();
       }
       session = std::move(*made);
     }
     http2::ExchangeFailure failure;
     // The session's exchange in steps, awaited here: one coroutine frame less per request.
-    Result<http::Response> rsp = make_error_code(errc::upstream_reset);
     auto exchange = session->open(req, failure);
     if (exchange) {
       while (!exchange->ready()) {
@@ -73,21 +73,22 @@ asio::awaitable<Result<http::Response>> RouterWorker::exchange_h2(http::Request&
     const bool bodiless = req.body->length() == std::optional<std::uint64_t>{0};
     if (rsp || !failure.replayable || !bodiless || attempt == 1) {
       finish_exchange(req, pool, rsp, failure.detail);
-      co_return std::move(rsp);
+      co_return Result<void>();
     }
   }
 }
 
-asio::awaitable<Result<http::Response>> RouterWorker::exchange_on(http::Request& req,
-                                                                  Endpoint& endpoint,
-                                                                  Client& client) {
+asio::awaitable<Result<void>> RouterWorker::exchange_on(http::Request& req, Endpoint& endpoint,
+                                                        Client& client,
+                                                        Result<http::Response>& rsp) {
   // Not a coroutine: the caller awaits the protocol's own, one frame less per try.
-  return options_->h2 ? exchange_h2(req, endpoint, client) : exchange_h1(req, endpoint, client);
+  return options_->h2 ? exchange_h2(req, endpoint, client, rsp)
+                      : exchange_h1(req, endpoint, client, rsp);
 }
 
-asio::awaitable<Result<http::Response>> RouterWorker::exchange_h1(http::Request& req,
-                                                                  Endpoint& endpoint,
-                                                                  Client& client) {
+asio::awaitable<Result<void>> RouterWorker::exchange_h1(http::Request& req, Endpoint& endpoint,
+                                                        Client& client,
+                                                        Result<http::Response>& rsp) {
   EndpointPool& pool = *endpoint.pool;
   for (int attempt = 0;; ++attempt) {
     // A replay must not meet another stale pooled connection: it always connects afresh.
@@ -96,19 +97,18 @@ asio::awaitable<Result<http::Response>> RouterWorker::exchange_h1(http::Request&
       bool reused = false;
       auto got = co_await pool.acquire(&reused, attempt > 0);
       if (!got) {
-        co_return acquisition_failed(req, pool, client, got.error());
+        rsp = acquisition_failed(req, pool, client, got.error());
+        co_return Result<void>();
       }
       conn = std::move(*got);
     }
     http1::ExchangeFailure failure;
-    // Initialised from the await (no assignment): a response is moved as few times as can be.
-    Result<http::Response> rsp =
-        co_await http1::exchange(std::move(conn), req, pool.releaser(), &failure);
+    rsp = co_await http1::exchange(std::move(conn), req, pool.releaser(), &failure);
     bool cancelled = !rsp && rsp.error() == asio::error::operation_aborted;
     // A stale pooled connection is retried once on a fresh one; nothing else is.
     if (rsp || !failure.replayable || cancelled || attempt == 1) {
       finish_exchange(req, pool, rsp, failure.detail);
-      co_return std::move(rsp);
+      co_return Result<void>();
     }
   }
 }

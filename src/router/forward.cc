@@ -516,7 +516,11 @@ asio::awaitable<Result<void>> RouterWorker::dispatch(http::Request& req, Service
           rsp = no_endpoint;
           break;
         }
-        rsp = co_await exchange_within(req, *attempt->done->endpoint, *held, attempt->timeout);
+        auto exchanged =
+            co_await exchange_within(req, *attempt->done->endpoint, *held, attempt->timeout, rsp);
+        if (!exchanged) {
+          rsp = exchanged.error();  // requestAttemptTimeoutMs
+        }
         if (options_->h2 && replayable &&
             stream_end_pending(service.policy.classifier, req, !req.body->length(), rsp)) {
           co_await await_stream_end(rsp, service.policy.classification_timeout,

@@ -245,16 +245,20 @@ class RouterWorker {
                  const Endpoint& endpoint, const Result<http::Response>& rsp,
                  filters::ResponseClass verdict,
                  std::chrono::system_clock::time_point started) const;
-  /// `exchange_on`, bounded by `timeout` (requestAttemptTimeoutMs) when there is one.
-  asio::awaitable<Result<http::Response>> exchange_within(
-      http::Request& req, Endpoint& endpoint, Client& client,
-      std::optional<std::chrono::milliseconds> timeout);
-  /// One try on `endpoint`: `exchange_h1` or `exchange_h2` by the router's protocol.
-  asio::awaitable<Result<http::Response>> exchange_on(http::Request& req, Endpoint& endpoint,
-                                                      Client& client);
+  /// `exchange_on`, bounded by `timeout` (requestAttemptTimeoutMs) when there is one: fails
+  /// only with that timeout, the caller then replacing whatever `rsp` holds with it.
+  asio::awaitable<Result<void>> exchange_within(http::Request& req, Endpoint& endpoint,
+                                                Client& client,
+                                                std::optional<std::chrono::milliseconds> timeout,
+                                                Result<http::Response>& rsp);
+  /// One try on `endpoint`: `exchange_h1` or `exchange_h2` by the router's protocol. The
+  /// outcome goes to `rsp` (the caller's, so that a response is not moved up through this
+  /// frame); the result is always a success.
+  asio::awaitable<Result<void>> exchange_on(http::Request& req, Endpoint& endpoint, Client& client,
+                                            Result<http::Response>& rsp);
   /// `exchange_on` for HTTP/1 routers: a pooled connection (a stale one is replaced once).
-  asio::awaitable<Result<http::Response>> exchange_h1(http::Request& req, Endpoint& endpoint,
-                                                      Client& client);
+  asio::awaitable<Result<void>> exchange_h1(http::Request& req, Endpoint& endpoint, Client& client,
+                                            Result<http::Response>& rsp);
   /// The error of a request whose connection (or h2 session) could not be had, with Linkerd's
   /// text in `req.ctx.failure_detail`: `errc::connect_failed`, `errc::overloaded`, or
   /// `operation_aborted` as it is.
@@ -266,8 +270,8 @@ class RouterWorker {
   void finish_exchange(http::Request& req, const EndpointPool& pool, Result<http::Response>& rsp,
                        const std::string& detail) const;
   /// `exchange_on` for h2 routers: a stream on the endpoint's session.
-  asio::awaitable<Result<http::Response>> exchange_h2(http::Request& req, Endpoint& endpoint,
-                                                      Client& client);
+  asio::awaitable<Result<void>> exchange_h2(http::Request& req, Endpoint& endpoint, Client& client,
+                                            Result<http::Response>& rsp);
   asio::awaitable<void> discard(http::Response rsp);
 
   // Binding (router_worker.cc).
