@@ -505,8 +505,9 @@ asio::awaitable<Result<void>> RouterWorker::dispatch(http::Request& req, Service
     const boost::system::error_code unbound = client ? boost::system::error_code() : client.error();
     // The cache may evict the client while in flight: held here.
     ClientSharedPtr held = client ? std::move(*client) : nullptr;
-    rsp = unbound;
-    if (held) {
+    if (!held) {
+      rsp = unbound;
+    } else {
       // The try's two steps around the exchange, awaited here (one coroutine frame less).
       std::optional<AttemptState> attempt;
       for (int requeues = 0;; ++requeues) {
