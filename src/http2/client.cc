@@ -65,7 +65,7 @@ class ResponseBody final : public http::Body, public BlockPooled {
         st_->rx.clear();
         co_return boost::system::error_code(asio::error::operation_aborted);
       }
-      co_await st_->signal.wait();
+      co_await st_->signal.wait(use_nothrow);
     }
   }
   std::optional<Result<std::string_view>> poll() override {
@@ -165,7 +165,7 @@ ClientSession::Exchange::~Exchange() { release(); }
 bool ClientSession::Exchange::ready() const noexcept { return st_->head_ready || st_->error; }
 
 asio::awaitable<std::tuple<boost::system::error_code>> ClientSession::Exchange::wait() {
-  return st_->signal.wait();
+  return st_->signal.wait(use_nothrow);
 }
 
 void ClientSession::Exchange::release() noexcept {

@@ -21,6 +21,7 @@
 #include "http2/block_pool.h"
 #include "meshd/core/asio.h"
 #include "meshd/core/result.h"
+#include "meshd/core/wakeup.h"
 #include "meshd/http/message.h"
 #include "meshd/http2/client.h"
 #include "meshd/transport/stream.h"
@@ -29,10 +30,11 @@ namespace meshd::http2::client_detail {
 
 using Clock = std::chrono::steady_clock;
 
-/// Wakes one coroutine that waits for a condition owned by someone else (a stream's state, the
-/// session's outbound frames). The waiter checks its condition, then waits; whoever changes the
-/// condition calls `notify()`. A timer that never expires, cancelled to wake: nothing is queued,
-/// and a notification with nobody waiting is simply dropped. One waiter at a time.
+/// Wakes one coroutine of the session (its writer, its watchdog) that waits for a condition
+/// owned by someone else, or a deadline. The waiter checks its condition, then waits; whoever
+/// changes the condition calls `notify()`. A timer, cancelled to wake: nothing is queued, and a
+/// notification with nobody waiting is simply dropped. One waiter at a time. (A stream's waits
+/// have no deadline and use the lighter `Wakeup`.)
 class Signal {
  public:
   explicit Signal(const asio::any_io_executor& ex) : timer_(ex) {}
@@ -51,35 +53,13 @@ class Signal {
   asio::steady_timer timer_;
 };
 
-/// A Signal made by its first wait, for a waiter most streams never have (the request body
-/// pump): a timer is large and costs a lookup of its service to make.
-class LazySignal {
- public:
-  auto wait(const asio::any_io_executor& ex) {
-    if (!signal_) {
-      signal_ = std::make_unique<Signal>(ex);
-    }
-    return signal_->wait();
-  }
-  void notify() noexcept {
-    if (signal_) {
-      signal_->notify();
-    }
-  }
-
- private:
-  std::unique_ptr<Signal> signal_;
-};
-
 /// One request/response exchange: a stream of the session. Shared by the session's stream map
 /// (until nghttp2 closes the stream), the exchange coroutine, the request body pump and the
 /// response body. Everything on the session's executor.
 struct ClientStream {
-  explicit ClientStream(const asio::any_io_executor& ex) : signal(ex) {}
-
   std::int32_t id = -1;
   /// Wakes the exchange (waiting for the head) or the response body reader (waiting for data).
-  Signal signal;
+  Wakeup signal;
 
   // ---- The response, as nghttp2 delivers it.
   bool head_ready = false;  ///< the final (non-1xx) response head arrived
@@ -106,7 +86,7 @@ struct ClientStream {
   // ---- The request body, pulled by the pump coroutine one piece at a time.
   http::Body* out_body = nullptr;         ///< the request's body (owned by the request, or below)
   http::BodyPtr owned_body;               ///< taken over from the request when the pump outlives it
-  LazySignal pump_signal;                 ///< wakes the pump once the current piece was sent
+  Wakeup pump_signal;                     ///< wakes the pump once the current piece was sent
   asio::cancellation_signal pump_cancel;  ///< aborts the pump's pending body read
   bool pump_running = false;
   bool pump_reading = false;   ///< a `read()` of `out_body` is in flight

@@ -177,7 +177,7 @@ Result<ClientStreamSharedPtr> Connection::open_stream(http::Request& req,
     failure.detail = "the server's " + std::to_string(max) + " concurrent streams are in use";
     return make_error_code(errc::overloaded);
   }
-  auto st = std::allocate_shared<ClientStream>(PoolAllocator<ClientStream>(), executor_);
+  auto st = std::allocate_shared<ClientStream>(PoolAllocator<ClientStream>());
   // An empty body needs no DATA, unless it has trailers to send (known up front then).
   auto length = req.body ? req.body->length() : std::optional<std::uint64_t>(0);
   bool has_body = !length || *length > 0 || (req.body && !req.body->trailers().empty());
@@ -219,7 +219,7 @@ asio::awaitable<void> Connection::pump(std::shared_ptr<Connection> self, ClientS
   while (!st->pump_stop) {
     if (!st->out_piece.empty()) {
       // Until nghttp2 has taken the piece (window allowing).
-      co_await st->pump_signal.wait(self->executor_);
+      co_await st->pump_signal.wait(use_nothrow);
       continue;
     }
     st->pump_reading = true;
