@@ -15,9 +15,10 @@ namespace meshd::router {
 /// the exchange, the response stream from the arrival of its head, and the exchange as a whole
 /// (`stream/total_latency_ms`) until both have ended. A stream ends well when it ends cleanly;
 /// a reset, a lost connection or a reader that went away make it a failure, and a missing
-/// response makes the exchange one. A watch owns itself: the observers of the two bodies hold
-/// it (by a plain pointer, so that they fit in std::function's inline storage), and it goes
-/// with the second end. Worker-local: the bodies report on the worker that reads them.
+/// response makes the exchange one. A request without a body (its end already arrived) is
+/// counted at the start. A watch owns itself: the observers of the two bodies hold it (by a
+/// plain pointer, so that they fit in std::function's inline storage), and it goes with the
+/// second end. Worker-local: the bodies report on the worker that reads them.
 class StreamWatch {
  public:
   using Clock = std::chrono::steady_clock;
