@@ -11,6 +11,9 @@
 #   PROXY_CPU=0 BACKEND_CPU=1 LOAD_CPU=1   taskset CPU lists
 #   ROUNDS=5 ROUND_DURATION=5   interleaved rounds after the table (0: none): every target up at
 #                       once, taking turns in rotated order; medians and per-round ratios
+#   BUSY_CPU=           a CPU list to share with a busy neighbour (bench/busy.c: random writes
+#                       over 256 MB) during the measurements, e.g. BUSY_CPU=0 for the proxies'
+#                       CPU: a node whose applications keep the cores busy. Empty: none.
 #   BENCH_DOC=docs/benchmarks.md   where the table is appended; BENCH_DOC= to skip
 set -euo pipefail
 
@@ -27,12 +30,13 @@ LOAD_CPU=${LOAD_CPU:-1}
 BENCH_DOC=${BENCH_DOC-$root/docs/benchmarks.md}
 ROUNDS=${ROUNDS:-5}
 ROUND_DURATION=${ROUND_DURATION:-5}
+BUSY_CPU=${BUSY_CPU:-}
 
 log() { printf 'bench-h2: %s\n' "$*" >&2; }
 # shellcheck source=bench/rounds.sh
 source "$root/bench/rounds.sh"
 die() { log "error: $*"; exit 1; }
-for tool in h2load nghttpx haproxy nginx openssl curl python3 taskset; do
+for tool in h2load nghttpx haproxy nginx openssl curl python3 taskset cc; do
   command -v "$tool" >/dev/null 2>&1 || die "$tool not found: scripts/bootstrap.sh --bench"
 done
 
@@ -192,6 +196,13 @@ start_nginx() {
   url="http://127.0.0.1:$port/"
 }
 
+if [[ -n "$BUSY_CPU" ]]; then
+  cc -O2 -o "$work/busy" "$root/bench/busy.c" || die "bench/busy.c did not build"
+  taskset -c "$BUSY_CPU" "$work/busy" 256 &
+  pids+=($!)
+  log "busy neighbour on CPU $BUSY_CPU (bench/busy.c, 256 MB)"
+fi
+
 declare -A rps cpu rss hs
 best_other=0
 for t in $TARGETS; do
@@ -267,6 +278,9 @@ if [[ -n "$BENCH_DOC" ]]; then
     echo "nginx h2c backend; proxy on CPU $PROXY_CPU, backend and h2load on CPU $BACKEND_CPU/$LOAD_CPU"
     echo "(nproc $(nproc)); one worker/thread per proxy (CPU and RSS of the whole process tree: nghttpx serves"
     echo "from a forked worker). Handshakes: openssl s_time -new, EC P-256, full handshakes."
+    if [[ -n "$BUSY_CPU" ]]; then
+      echo "A busy neighbour (bench/busy.c: random writes over 256 MB) shares CPU $BUSY_CPU throughout."
+    fi
     echo
     echo "$table"
     if [[ -n "$rounds_table" ]]; then
