@@ -34,124 +34,111 @@ void run_ready(asio::io_context& io) {
   io.restart();
 }
 
-TEST(WakeupTest, NotifyResumesTheWaiterLaterWithSuccess) {
-  asio::io_context io;
+class WakeupTest : public ::testing::Test {
+ protected:
+  /// Starts a coroutine waiting on `w`, cancellable through `cancel_`; it reports into `out`.
+  void start_waiting(Wakeup& w, Outcome& out) {
+    asio::co_spawn(io_, wait_on(w, out, returned_),
+                   asio::bind_cancellation_slot(cancel_.slot(), asio::detached));
+    run_ready(io_);
+  }
+
+  asio::io_context io_;
+  asio::cancellation_signal cancel_;
+  bool returned_ = false;  ///< set by a test once its notify() returned
+  Outcome out_;
+};
+
+TEST_F(WakeupTest, NotifyResumesTheWaiterLaterWithSuccess) {
   Wakeup w;
-  Outcome out;
-  bool returned = false;
-  asio::co_spawn(io, wait_on(w, out, returned), asio::detached);
-  run_ready(io);
+  start_waiting(w, out_);
   ASSERT_TRUE(w.waiting());
-  ASSERT_FALSE(out.ec);
+  ASSERT_FALSE(out_.ec);
 
   w.notify();
-  returned = true;
-  EXPECT_FALSE(out.ec) << "resumed inside notify()";
+  returned_ = true;
+  EXPECT_FALSE(out_.ec) << "resumed inside notify()";
   EXPECT_FALSE(w.waiting());
-  run_ready(io);
+  run_ready(io_);
 
-  ASSERT_TRUE(out.ec);
-  EXPECT_FALSE(*out.ec);
-  EXPECT_TRUE(out.notify_had_returned);
+  ASSERT_TRUE(out_.ec);
+  EXPECT_FALSE(*out_.ec);
+  EXPECT_TRUE(out_.notify_had_returned);
 }
 
-TEST(WakeupTest, ANotificationWithNobodyWaitingIsDropped) {
-  asio::io_context io;
+TEST_F(WakeupTest, ANotificationWithNobodyWaitingIsDropped) {
   Wakeup w;
   w.notify();
-  Outcome out;
-  bool returned = false;
-  asio::co_spawn(io, wait_on(w, out, returned), asio::detached);
-  run_ready(io);
+  start_waiting(w, out_);
 
   EXPECT_TRUE(w.waiting());
-  EXPECT_FALSE(out.ec);
+  EXPECT_FALSE(out_.ec);
 
   w.notify();
-  run_ready(io);
-  ASSERT_TRUE(out.ec);
-  EXPECT_FALSE(*out.ec);
+  run_ready(io_);
+  ASSERT_TRUE(out_.ec);
+  EXPECT_FALSE(*out_.ec);
 }
 
-TEST(WakeupTest, CancellingTheWaiterAbortsTheWaitAndLaterSignalsDoNothing) {
-  asio::io_context io;
+TEST_F(WakeupTest, CancellingTheWaiterAbortsTheWaitAndLaterSignalsDoNothing) {
   auto w = std::make_unique<Wakeup>();
-  Outcome out;
-  bool returned = false;
-  asio::cancellation_signal cancel;
-  asio::co_spawn(io, wait_on(*w, out, returned),
-                 asio::bind_cancellation_slot(cancel.slot(), asio::detached));
-  run_ready(io);
+  start_waiting(*w, out_);
   ASSERT_TRUE(w->waiting());
 
   // From a handler on the io_context, as a stream reset is: the emit reaches the wait inline.
   bool waiting_after_cancel = true;
-  asio::post(io, [&] {
-    cancel.emit(asio::cancellation_type::terminal);
+  asio::post(io_, [&] {
+    cancel_.emit(asio::cancellation_type::terminal);
     waiting_after_cancel = w->waiting();
     w.reset();  // gone before the waiter resumes: a second emit must not reach it
-    cancel.emit(asio::cancellation_type::terminal);
+    cancel_.emit(asio::cancellation_type::terminal);
   });
-  run_ready(io);
+  run_ready(io_);
 
   EXPECT_FALSE(waiting_after_cancel);
-  ASSERT_TRUE(out.ec);
-  EXPECT_EQ(*out.ec, asio::error::operation_aborted);
+  ASSERT_TRUE(out_.ec);
+  EXPECT_EQ(*out_.ec, asio::error::operation_aborted);
 }
 
-TEST(WakeupTest, ANotifiedWakeupMayGoBeforeItsWaiterResumes) {
-  asio::io_context io;
+TEST_F(WakeupTest, ANotifiedWakeupMayGoBeforeItsWaiterResumes) {
   auto w = std::make_unique<Wakeup>();
-  Outcome out;
-  bool returned = false;
-  asio::cancellation_signal cancel;
-  asio::co_spawn(io, wait_on(*w, out, returned),
-                 asio::bind_cancellation_slot(cancel.slot(), asio::detached));
-  run_ready(io);
+  start_waiting(*w, out_);
 
-  asio::post(io, [&] {
+  asio::post(io_, [&] {
     w->notify();
     w.reset();
-    cancel.emit(asio::cancellation_type::terminal);  // the slot no longer points at the Wakeup
+    cancel_.emit(asio::cancellation_type::terminal);  // the slot no longer points at the Wakeup
   });
-  run_ready(io);
+  run_ready(io_);
 
-  ASSERT_TRUE(out.ec);
-  EXPECT_FALSE(*out.ec);
+  ASSERT_TRUE(out_.ec);
+  EXPECT_FALSE(*out_.ec);
 }
 
-TEST(WakeupTest, DestroyingTheWakeupAbortsItsWaiter) {
-  asio::io_context io;
+TEST_F(WakeupTest, DestroyingTheWakeupAbortsItsWaiter) {
   auto w = std::make_unique<Wakeup>();
-  Outcome out;
-  bool returned = false;
-  asio::co_spawn(io, wait_on(*w, out, returned), asio::detached);
-  run_ready(io);
+  start_waiting(*w, out_);
 
   w.reset();
-  run_ready(io);
+  run_ready(io_);
 
-  ASSERT_TRUE(out.ec);
-  EXPECT_EQ(*out.ec, asio::error::operation_aborted);
+  ASSERT_TRUE(out_.ec);
+  EXPECT_EQ(*out_.ec, asio::error::operation_aborted);
 }
 
-TEST(WakeupTest, ASecondWaiterAbortsTheFirst) {
-  asio::io_context io;
+TEST_F(WakeupTest, ASecondWaiterAbortsTheFirst) {
   Wakeup w;
-  Outcome first;
   Outcome second;
-  bool returned = false;
-  asio::co_spawn(io, wait_on(w, first, returned), asio::detached);
-  run_ready(io);
-  asio::co_spawn(io, wait_on(w, second, returned), asio::detached);
-  run_ready(io);
+  start_waiting(w, out_);
+  asio::co_spawn(io_, wait_on(w, second, returned_), asio::detached);
+  run_ready(io_);
 
-  ASSERT_TRUE(first.ec);
-  EXPECT_EQ(*first.ec, asio::error::operation_aborted);
+  ASSERT_TRUE(out_.ec);
+  EXPECT_EQ(*out_.ec, asio::error::operation_aborted);
   EXPECT_FALSE(second.ec);
 
   w.notify();
-  run_ready(io);
+  run_ready(io_);
   ASSERT_TRUE(second.ec);
   EXPECT_FALSE(*second.ec);
 }
