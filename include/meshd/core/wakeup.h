@@ -30,7 +30,10 @@ namespace meshd {
 /// the timer: no timer queue entry (whose heap reorders other streams' timers), no operation
 /// allocated per wait, 24 bytes instead of 120. It has no deadline; a wait with one uses a
 /// timer. A pending wait does not count as outstanding work of the executor (meshd's workers
-/// hold a work guard). One waiter at a time; not thread-safe (one executor).
+/// hold a work guard). An io_context destroyed while a coroutine still waits here does not
+/// destroy that coroutine, as it would one waiting on its timer: its frame, and what the frame
+/// holds, stay allocated (meshd's worker io_contexts go only when the process ends). One waiter
+/// at a time; not thread-safe (one executor).
 class Wakeup {
  public:
   Wakeup() = default;
@@ -59,8 +62,9 @@ class Wakeup {
     void (*post)(void* storage, boost::system::error_code ec);
   };
 
-  /// Clears the waiter's cancellation slot when the wait completes otherwise: the slot holds a
-  /// pointer to this Wakeup, which may be gone by the time the coroutine resumes.
+  /// The handler in the waiter's cancellation slot: aborts the wait. `complete` clears it when
+  /// the wait ends otherwise, since it points to this Wakeup, which may be gone by the time the
+  /// coroutine resumes (and clears its slot itself).
   class Cancel {
    public:
     explicit Cancel(Wakeup* w) : wakeup_(w) {}
