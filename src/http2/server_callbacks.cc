@@ -46,10 +46,14 @@ void ServerSession::close_stream(const ServerStreamSharedPtr& st) {
   st->closed = true;
   st->body_wakeup.notify();
   st->pump_wakeup.notify();
-  if (st->running) {
-    // Posted: this runs inside nghttp2's callbacks, which must not re-enter the session.
-    asio::post(executor_,
-               [signal = st->cancel] { signal->emit(asio::cancellation_type::terminal); });
+  if (st->running && st->worker != nullptr) {
+    // Posted: this runs inside nghttp2's callbacks, which must not re-enter the session. By
+    // then the worker may have finished this stream's job and begun another: that one stays.
+    asio::post(executor_, [w = st->worker->shared_from_this(), job = st->job] {
+      if (w->busy && w->job == job) {
+        w->cancel.emit(asio::cancellation_type::terminal);
+      }
+    });
   }
   if (options_.hooks.on_stream) {
     options_.hooks.on_stream(-1);

@@ -354,6 +354,7 @@ void ServerSession::stop() {
   for (auto& [id, st] : streams) {
     close_stream(st);
   }
+  release_workers();
   writer_wakeup_.notify();
   done_wakeup_.notify();
 }

@@ -22,6 +22,8 @@
 
 #include "http2/block_pool.h"
 #include "meshd/core/asio.h"
+#include "meshd/core/result.h"
+#include "meshd/core/wakeup.h"
 #include "meshd/http/message.h"
 #include "meshd/http2/server.h"
 
@@ -50,6 +52,33 @@ class ServerWakeup {
   /// and a timer is large and costs a lookup of its service to make.
   std::unique_ptr<asio::steady_timer> timer_;
   bool notified_ = false;
+};
+
+class ServerSession;
+struct ServerStream;
+using ServerStreamSharedPtr = std::shared_ptr<ServerStream>;
+
+/// A coroutine that runs the service of a session's streams, one stream after another
+/// (ServerSession::work). A stream then costs no coroutine launch of its own (Asio's spawn
+/// entry, its cancellation state and completion, a frame for the stream), and the worker's
+/// frame, reused at once by the next stream, is warm. Idle workers wait in their session's
+/// list; they hold neither the session nor a stream.
+struct ServerWorker : std::enable_shared_from_this<ServerWorker> {
+  /// Bound to the coroutine: emitting cancels what the current job awaits.
+  asio::cancellation_signal cancel;
+  /// Wakes the idle worker for its next job, or to quit.
+  Wakeup wakeup;
+  // The job, set by ServerSession::launch and taken by the worker.
+  std::shared_ptr<ServerSession> session;
+  ServerStreamSharedPtr stream;
+  /// The service's call, not started yet; none for a canned response.
+  std::optional<asio::awaitable<Result<http::Response>>> call;
+  std::optional<http::Response> canned;
+  bool is_head = false;
+  /// Counts jobs begun: a cancel posted for one job is dropped once the worker is past it.
+  std::uint64_t job = 0;
+  bool busy = false;  ///< a job is running
+  bool quit = false;  ///< the session ended: an idle worker ends when woken
 };
 
 /// The state of one request stream: the request head being decoded, the request body received
@@ -104,11 +133,11 @@ struct ServerStream {
   ServerWakeup body_wakeup;      ///< wakes the body reader
 
   bool closed = false;   ///< nghttp2 closed the stream (or the connection ended)
-  bool running = false;  ///< its service coroutine (call and response body) is running
-  /// Cancels the service coroutine (the client reset the stream). Shared with the coroutine's
-  /// completion handler: Asio touches the slot after the coroutine frame is gone.
-  std::shared_ptr<asio::cancellation_signal> cancel =
-      std::allocate_shared<asio::cancellation_signal>(PoolAllocator<asio::cancellation_signal>());
+  bool running = false;  ///< its service (call and response body) is running
+  /// The worker running the service, and which of its jobs this stream is (while `running`):
+  /// a reset stream cancels that job.
+  ServerWorker* worker = nullptr;
+  std::uint64_t job = 0;
 
   /// The final response's fields, which nghttp2 encodes in place (submit_response).
   http::Headers response_headers;
@@ -122,8 +151,6 @@ struct ServerStream {
   bool responded = false;    ///< the final response HEADERS were submitted
   ServerWakeup pump_wakeup;  ///< wakes the pump once `pending` is taken
 };
-
-using ServerStreamSharedPtr = std::shared_ptr<ServerStream>;
 
 /// nghttp2's session object, owned.
 struct Nghttp2SessionDeleter {
@@ -218,16 +245,18 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
   // Streams (server_stream.cc).
   void start_stream(const ServerStreamSharedPtr& st, std::optional<http::Response> canned);
   void start_upgraded();
+  /// Hands the stream's service (or its canned response) to an idle worker, or to a new one.
   void launch(const ServerStreamSharedPtr& st, http::Request req,
               std::optional<http::Response> canned);
   http::Request build_request(const ServerStreamSharedPtr& st);
   void set_context(http::Request& req, const ServerStreamSharedPtr& st);
-  /// Runs `call` (the service's call, not started yet; none for a canned response) and sends
-  /// its response. The request lives only in the call's frame: a Request kept here would be
-  /// destroyed, moved from but cold, when the response has been sent.
-  static asio::awaitable<void> serve(std::shared_ptr<ServerSession> self, ServerStreamSharedPtr st,
-                                     std::optional<asio::awaitable<Result<http::Response>>> call,
-                                     bool is_head, std::optional<http::Response> canned);
+  /// A worker's life: runs its job (the service's call, or the canned response) and sends the
+  /// response, then waits in its session's idle list for the next job. The request lives only
+  /// in the call's frame: a Request kept here would be destroyed, moved from but cold, when the
+  /// response has been sent.
+  static asio::awaitable<void> work(std::shared_ptr<ServerWorker> w);
+  /// Ends the idle workers (the session is stopping).
+  void release_workers();
   static asio::awaitable<void> pump(std::shared_ptr<ServerSession> self, ServerStreamSharedPtr st);
   /// What became of a piece of the response body handed to `take_piece` or `take_end`.
   enum class BodyStep {
@@ -271,6 +300,8 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
   std::optional<http::Request> upgraded_;
   /// Service coroutines running, including those of streams already closed and cancelled.
   std::size_t running_ = 0;
+  /// Workers waiting for a job, the last one to finish at the back (its frame is warmest).
+  std::vector<std::shared_ptr<ServerWorker>> idle_workers_;
   /// Request body bytes read before a WINDOW_UPDATE is sent (from `window_update_ratio`).
   std::size_t credit_batch_ = 1;
   /// A header block decoding past this is an HPACK bomb: the connection is closed.

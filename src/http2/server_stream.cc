@@ -91,16 +91,21 @@ ServerSession& self_of(void* user) { return *static_cast<ServerSession*>(user); 
 /// (ServerSession::pump).
 constexpr std::size_t kLastPieceCopy = 16 * 1024;
 
-/// The completion of a stream's coroutine: logs an escaped exception as `spawn` does, and
-/// releases the stream's cancellation signal only from a later handler, once Asio has cleared
-/// the slot it bound to the coroutine (which happens after the coroutine frame is destroyed).
-struct StreamCompletion {
-  std::shared_ptr<asio::cancellation_signal> signal;
+/// The most workers a session keeps idle: a client that had more streams in flight at once
+/// than this gets workers made anew for the others.
+constexpr std::size_t kIdleWorkers = 16;
+
+/// The completion of a worker's coroutine: logs an escaped exception as `spawn` does, and
+/// releases the worker (and its cancellation signal) only from a later handler, once Asio has
+/// cleared the slot it bound to the coroutine (which happens after the coroutine frame is
+/// destroyed).
+struct WorkerCompletion {
+  std::shared_ptr<ServerWorker> worker;
   asio::any_io_executor executor;
 
   void operator()(std::exception_ptr e) {
     detail::SpawnCompletion{"http2-server-stream"}(e);
-    asio::post(executor, [keep = std::move(signal)] {});
+    asio::post(executor, [keep = std::move(worker)] {});
   }
 };
 
@@ -120,6 +125,7 @@ class ServerSession::RunningGuard {
     }
     --session_.running_;
     st_.running = false;
+    st_.worker = nullptr;
     session_.mark_idle_if_quiet();
   }
 
@@ -152,14 +158,45 @@ void ServerSession::launch(const ServerStreamSharedPtr& st, http::Request req,
                            std::optional<http::Response> canned) {
   ++running_;
   st->running = true;
-  const bool is_head = req.method == "HEAD";
-  std::optional<asio::awaitable<Result<http::Response>>> call;
-  if (!canned) {
-    call.emplace(service_->call(std::move(req)));
+  std::shared_ptr<ServerWorker> w;
+  while (!idle_workers_.empty() && !w) {
+    w = std::move(idle_workers_.back());
+    idle_workers_.pop_back();
+    if (!w->wakeup.waiting()) {
+      w.reset();  // (it ended: cannot happen but for a bug)
+    }
   }
-  asio::co_spawn(
-      executor_, serve(shared_from_this(), st, std::move(call), is_head, std::move(canned)),
-      asio::bind_cancellation_slot(st->cancel->slot(), StreamCompletion{st->cancel, executor_}));
+  const bool fresh = !w;
+  if (fresh) {
+    w = std::allocate_shared<ServerWorker>(PoolAllocator<ServerWorker>());
+  }
+  w->session = shared_from_this();
+  w->stream = st;
+  w->is_head = req.method == "HEAD";
+  if (canned) {
+    w->canned = std::move(canned);
+  } else {
+    w->call.emplace(service_->call(std::move(req)));
+  }
+  w->busy = true;
+  st->worker = w.get();
+  st->job = ++w->job;
+  // The job starts here, as a spawned coroutine would: the request is still in cache.
+  if (fresh) {
+    asio::co_spawn(executor_, work(w),
+                   asio::bind_cancellation_slot(w->cancel.slot(), WorkerCompletion{w, executor_}));
+  } else {
+    w->wakeup.notify_here();
+  }
+}
+
+void ServerSession::release_workers() {
+  auto idle = std::move(idle_workers_);
+  idle_workers_.clear();
+  for (auto& w : idle) {
+    w->quit = true;
+    w->wakeup.notify();
+  }
 }
 
 http::Request ServerSession::build_request(const ServerStreamSharedPtr& st) {
@@ -200,51 +237,74 @@ void ServerSession::set_context(http::Request& req, const ServerStreamSharedPtr&
   };
 }
 
-asio::awaitable<void> ServerSession::serve(
-    std::shared_ptr<ServerSession> self, ServerStreamSharedPtr st,
-    std::optional<asio::awaitable<Result<http::Response>>> call, bool is_head,
-    std::optional<http::Response> canned) {
-  RunningGuard guard(*self, *st);
-  Result<http::Response> rsp = make_error_code(errc::client_gone);
-  bool failed = false;
-  if (canned) {
-    rsp = std::move(*canned);
-  } else {
-    try {
-      rsp = co_await std::move(*call);
-    } catch (const boost::system::system_error&) {
-      // Asio surfaces the cancellation of a reset stream as an exception at the next co_await.
-      rsp = make_error_code(errc::client_gone);
-    } catch (const std::exception& e) {
-      count_internal_error();
-      log::get("http2")->error("service failed stream={} error={}", st->id, e.what());
-      failed = true;
+asio::awaitable<void> ServerSession::work(std::shared_ptr<ServerWorker> w) {
+  for (;;) {
+    {
+      std::shared_ptr<ServerSession> self = std::move(w->session);
+      ServerStreamSharedPtr st = std::move(w->stream);
+      RunningGuard guard(*self, *st);
+      Result<http::Response> rsp = make_error_code(errc::client_gone);
+      bool failed = false;
+      if (w->canned) {
+        rsp = std::move(*w->canned);
+        w->canned.reset();
+      } else {
+        try {
+          auto call = std::move(*w->call);
+          w->call.reset();
+          rsp = co_await std::move(call);
+        } catch (const boost::system::system_error&) {
+          // Asio surfaces the cancellation of a reset stream as an exception at the next
+          // co_await.
+          rsp = make_error_code(errc::client_gone);
+        } catch (const std::exception& e) {
+          count_internal_error();
+          log::get("http2")->error("service failed stream={} error={}", st->id, e.what());
+          failed = true;
+        }
+      }
+      if (st->closed || self->stopped_) {
+        // nothing to send
+      } else if (failed || !rsp) {
+        std::uint32_t code = NGHTTP2_INTERNAL_ERROR;
+        if (!failed) {
+          code = static_cast<std::uint32_t>(reset_code_for(rsp.error()));
+        }
+        self->reset(*st, code);
+      } else {
+        // A body that has arrived whole (the usual short response) is queued here; the pump,
+        // a coroutine of its own, is for a body that still streams.
+        if (self->submit_response(*st, std::move(*rsp), w->is_head) && !self->pump_arrived(*st)) {
+          try {
+            co_await pump(self, st);
+          } catch (const boost::system::system_error&) {
+            // cancelled: the stream was reset or the connection closed
+          }
+        }
+        // The response is queued whole, or as far as the pump got: encode it now, while this
+        // stream's memory is warm (a short response ends the stream, freed when `st` is).
+        guard.release();
+        self->stage();
+      }
+      w->busy = false;
+      if (self->stopped_ || self->idle_workers_.size() >= kIdleWorkers) {
+        co_return;
+      }
+      self->idle_workers_.push_back(w);
+    }
+    // The stream and the session are let go: an idle worker holds neither. (Letting the
+    // session go may have ended it, and this worker with it.)
+    if (w->quit) {
+      co_return;
+    }
+    // The next job starts uncancelled. (Unconditionally: with this await inside an `if` on the
+    // state's `cancelled()`, the sanitizer build of GCC 12 threw at the worker's next await.)
+    co_await asio::this_coro::reset_cancellation_state();
+    auto [ec] = co_await w->wakeup.wait(use_nothrow);
+    if (ec || w->quit) {
+      co_return;
     }
   }
-  if (st->closed || self->stopped_) {
-    co_return;
-  }
-  if (failed || !rsp) {
-    std::uint32_t code = NGHTTP2_INTERNAL_ERROR;
-    if (!failed) {
-      code = static_cast<std::uint32_t>(reset_code_for(rsp.error()));
-    }
-    self->reset(*st, code);
-    co_return;
-  }
-  // A body that has arrived whole (the usual short response) is queued here; the pump, a
-  // coroutine of its own, is for a body that still streams.
-  if (self->submit_response(*st, std::move(*rsp), is_head) && !self->pump_arrived(*st)) {
-    try {
-      co_await pump(self, st);
-    } catch (const boost::system::system_error&) {
-      // cancelled: the stream was reset or the connection closed
-    }
-  }
-  // The response is queued whole, or as far as the pump got: encode it now, while this
-  // stream's memory is warm (a short response ends the stream, freed when this frame is).
-  guard.release();
-  self->stage();
 }
 
 asio::awaitable<void> ServerSession::pump(std::shared_ptr<ServerSession> self,

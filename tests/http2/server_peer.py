@@ -391,6 +391,26 @@ def cancel(port):
     out(interim=streams[1].statuses[0] if streams[1].statuses else 0)
 
 
+def cancel_then_more(port):
+    """Cancels /slow, prints `reset` and waits for a line on stdin (the test saw the service
+    end), then asks /interim on the same connection."""
+    peer = Peer(port)
+    peer.send(peer.request(1, "/slow"))
+    first = {1: Exchange()}
+    collect(peer, first, until=lambda: bool(first[1].statuses))
+    peer.send(RstStreamFrame(1, error_code=CANCEL).serialize())
+    peer.ping_pong()
+    print("reset", flush=True)
+    sys.stdin.readline()
+    peer.send(peer.request(3, "/interim"))
+    second = {3: Exchange()}
+    done = collect(peer, second)
+    e = second[3]
+    out(done=int(done), s3="%s/%s/%s" % ("-".join(map(str, e.statuses)) or "none",
+                                         e.rst if e.rst is not None else "none",
+                                         e.data.decode() or "none"))
+
+
 def errors(port):
     """Streams that end without a normal response, and bodiless responses."""
     peer = Peer(port)
@@ -454,6 +474,7 @@ MODES = {
     "idle": lambda p, a: idle(p),
     "flow": lambda p, a: flow(p, int(a[0])),
     "cancel": lambda p, a: cancel(p),
+    "cancel_then_more": lambda p, a: cancel_then_more(p),
     "errors": lambda p, a: errors(p),
     "drain": lambda p, a: drain(p),
     "slow_reader": lambda p, a: slow_reader(p),

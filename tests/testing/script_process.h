@@ -83,25 +83,37 @@ class ScriptProcess {
   /// The script's first line on stdout, without its newline.
   const std::string& first_line() const { return first_line_; }
 
+  /// Writes `line` and a newline to the script's stdin (a script that waits for the test).
+  void send_line(const std::string& line) {
+    const std::string text = line + "\n";
+    ASSERT_EQ(::write(stdin_fd_, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  }
+  /// The script's next line on stdout after those read so far (empty if none within 10 s).
+  std::string next_line() { return read_line(); }
+
  private:
-  void read_first_line() {
-    std::string text;
+  void read_first_line() { first_line_ = read_line(); }
+  std::string read_line() {
+    std::string text = std::move(rest_);
+    rest_.clear();
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (text.find('\n') == std::string::npos) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
           deadline - std::chrono::steady_clock::now());
       pollfd p{stdout_fd_, POLLIN, 0};
       if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) {
-        return;
+        return {};
       }
       char buf[256];
       ssize_t n = ::read(stdout_fd_, buf, sizeof buf);
       if (n <= 0) {
-        return;
+        return {};
       }
       text.append(buf, static_cast<std::size_t>(n));
     }
-    first_line_ = text.substr(0, text.find('\n'));
+    const auto end = text.find('\n');
+    rest_ = text.substr(end + 1);
+    return text.substr(0, end);
   }
 
   void reap() {
@@ -120,6 +132,7 @@ class ScriptProcess {
   int stdin_fd_ = -1;
   int stdout_fd_ = -1;
   std::string first_line_;
+  std::string rest_;  ///< read past the last line returned
 };
 
 }  // namespace meshd::testing

@@ -6,6 +6,7 @@
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/cancellation_type.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/system/error_code.hpp>
@@ -52,14 +53,19 @@ class Wakeup {
   /// Wakes the waiter, if there is one.
   void notify() noexcept { complete({}); }
 
+  /// Wakes the waiter, if there is one, through `asio::dispatch`: called on the waiter's
+  /// executor, the waiter runs before this returns (until it next suspends). Only for a caller
+  /// that the waiter may re-enter (not a codec callback). Whatever the waiter throws escapes.
+  void notify_here() { complete({}, true); }
+
   /// A coroutine waits.
   bool waiting() const noexcept { return ops_ != nullptr; }
 
  private:
   /// What is done with the stored handler, by its type.
   struct Ops {
-    /// Moves the handler out of the storage and posts its completion with `ec`.
-    void (*post)(void* storage, boost::system::error_code ec);
+    /// Moves the handler out of the storage and posts (or dispatches) its completion with `ec`.
+    void (*post)(void* storage, boost::system::error_code ec, bool dispatch);
   };
 
   /// The handler in the waiter's cancellation slot: aborts the wait. `complete` clears it when
@@ -100,7 +106,7 @@ class Wakeup {
     }
   }
 
-  void complete(boost::system::error_code ec) noexcept {
+  void complete(boost::system::error_code ec, bool dispatch = false) {
     const Ops* ops = std::exchange(ops_, nullptr);
     if (ops == nullptr) {
       return;
@@ -108,16 +114,20 @@ class Wakeup {
     if (slot_.is_connected()) {
       std::exchange(slot_, {}).clear();
     }
-    ops->post(storage_, ec);
+    ops->post(storage_, ec, dispatch);
   }
 
   template <class Handler>
-  static void post_handler(void* storage, boost::system::error_code ec) {
+  static void post_handler(void* storage, boost::system::error_code ec, bool dispatch) {
     auto* stored = std::launder(static_cast<Handler*>(storage));
     Handler handler(std::move(*stored));
     stored->~Handler();
     auto ex = asio::get_associated_executor(handler);
-    asio::post(ex, [h = std::move(handler), ec]() mutable { std::move(h)(ec); });
+    if (dispatch) {
+      asio::dispatch(ex, [h = std::move(handler), ec]() mutable { std::move(h)(ec); });
+    } else {
+      asio::post(ex, [h = std::move(handler), ec]() mutable { std::move(h)(ec); });
+    }
   }
 
   template <class Handler>

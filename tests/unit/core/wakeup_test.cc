@@ -1,4 +1,5 @@
-// Wakeup (include/meshd/core/wakeup.h): one waiting coroutine woken by notify, never inline;
+// Wakeup (include/meshd/core/wakeup.h): one waiting coroutine woken by notify, never inline (by
+// notify_here, inline on the waiter's executor);
 // cancellation, destruction and a second waiter complete the wait with operation_aborted.
 
 #include "meshd/core/wakeup.h"
@@ -59,6 +60,38 @@ TEST_F(WakeupTest, NotifyResumesTheWaiterLaterWithSuccess) {
   returned_ = true;
   EXPECT_FALSE(out_.ec) << "resumed inside notify()";
   EXPECT_FALSE(w.waiting());
+  run_ready(io_);
+
+  ASSERT_TRUE(out_.ec);
+  EXPECT_FALSE(*out_.ec);
+  EXPECT_TRUE(out_.notify_had_returned);
+}
+
+TEST_F(WakeupTest, NotifyHereOnTheExecutorResumesTheWaiterBeforeReturning) {
+  Wakeup w;
+  start_waiting(w, out_);
+  ASSERT_TRUE(w.waiting());
+
+  // From a handler of the waiter's io_context: dispatch runs the waiter at once.
+  asio::post(io_, [&] {
+    w.notify_here();
+    returned_ = true;
+  });
+  run_ready(io_);
+
+  ASSERT_TRUE(out_.ec);
+  EXPECT_FALSE(*out_.ec);
+  EXPECT_FALSE(out_.notify_had_returned) << "resumed only after notify_here() returned";
+  EXPECT_FALSE(w.waiting());
+}
+
+TEST_F(WakeupTest, NotifyHereOffTheExecutorQueuesTheResumption) {
+  Wakeup w;
+  start_waiting(w, out_);
+
+  w.notify_here();  // not inside io_.run(): nothing may run here
+  returned_ = true;
+  EXPECT_FALSE(out_.ec);
   run_ready(io_);
 
   ASSERT_TRUE(out_.ec);

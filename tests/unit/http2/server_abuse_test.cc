@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "meshd/core/spawn.h"
 #include "testing/script_process.h"
 #include "unit/http2/server_test_support.h"
 
@@ -80,6 +81,26 @@ TEST_F(Http2ServerPeerTest, ClientResetCancelsTheServiceCall) {
   EXPECT_EQ(r["interim"], "103") << line_;
   EXPECT_TRUE(state_->slow_ended.wait(5000ms));
   EXPECT_TRUE(state_->slow_cancelled.load());
+}
+
+TEST_F(Http2ServerPeerTest, AStreamAfterACancelledOneIsNotCancelled) {
+  start();
+  const auto errors_before = meshd::internal_errors();
+  meshd::testing::ScriptProcess peer("tests/http2/server_peer.py",
+                                     {"cancel_then_more", std::to_string(port_)});
+  ASSERT_EQ(peer.first_line(), "reset");
+  ASSERT_TRUE(state_->slow_ended.wait(5000ms));
+  EXPECT_TRUE(state_->slow_cancelled.load());
+
+  // The service of stream 1 has ended, so the worker that ran it is idle and runs stream 3:
+  // stream 1's cancellation must not reach stream 3.
+  peer.send_line("go");
+  const std::string line = peer.next_line();
+  auto r = parse_report(line);
+  EXPECT_EQ(r["done"], "1") << line;
+  EXPECT_EQ(r["s3"], "103-200/none/after_interim") << line;
+  // No worker ended with an error along the way (a worker still cancelled would have).
+  EXPECT_EQ(meshd::internal_errors(), errors_before);
 }
 
 TEST_F(Http2ServerPeerTest, MapsErrorsAndBodilessResponses) {
