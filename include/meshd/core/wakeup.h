@@ -8,6 +8,7 @@
 #include <boost/asio/cancellation_type.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/error.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/system/error_code.hpp>
 
@@ -123,10 +124,25 @@ class Wakeup {
     Handler handler(std::move(*stored));
     stored->~Handler();
     auto ex = asio::get_associated_executor(handler);
+    auto resume = [h = std::move(handler), ec]() mutable { std::move(h)(ec); };
     if (dispatch) {
-      asio::dispatch(ex, [h = std::move(handler), ec]() mutable { std::move(h)(ec); });
+      asio::dispatch(ex, std::move(resume));
+    } else if (auto* io = target_io_executor(ex)) {
+      // Posted to the io_context itself: one operation from Asio's per-thread cache, where the
+      // type-erased executor would wrap the function in two heap blocks.
+      asio::post(*io, std::move(resume));
     } else {
-      asio::post(ex, [h = std::move(handler), ec]() mutable { std::move(h)(ec); });
+      asio::post(ex, std::move(resume));
+    }
+  }
+
+  /// The io_context executor inside `ex`, or null.
+  template <class Executor>
+  static const asio::io_context::executor_type* target_io_executor(const Executor& ex) noexcept {
+    if constexpr (std::is_same_v<Executor, asio::any_io_executor>) {
+      return ex.template target<asio::io_context::executor_type>();
+    } else {
+      return nullptr;
     }
   }
 

@@ -9,6 +9,7 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/strand.hpp>
 
 #include <memory>
 #include <optional>
@@ -90,6 +91,24 @@ TEST_F(WakeupTest, NotifyHereOffTheExecutorQueuesTheResumption) {
   start_waiting(w, out_);
 
   w.notify_here();  // not inside io_.run(): nothing may run here
+  returned_ = true;
+  EXPECT_FALSE(out_.ec);
+  run_ready(io_);
+
+  ASSERT_TRUE(out_.ec);
+  EXPECT_FALSE(*out_.ec);
+  EXPECT_TRUE(out_.notify_had_returned);
+}
+
+TEST_F(WakeupTest, AWaiterOnAStrandIsResumedThroughTheStrand) {
+  // Not an io_context executor underneath: the resumption goes through the strand.
+  auto strand = asio::make_strand(io_);
+  Wakeup w;
+  asio::co_spawn(strand, wait_on(w, out_, returned_), asio::detached);
+  run_ready(io_);
+  ASSERT_TRUE(w.waiting());
+
+  w.notify();
   returned_ = true;
   EXPECT_FALSE(out_.ec);
   run_ready(io_);
