@@ -62,7 +62,8 @@ using ServerStreamSharedPtr = std::shared_ptr<ServerStream>;
 /// (ServerSession::work). A stream then costs no coroutine launch of its own (Asio's spawn
 /// entry, its cancellation state and completion, a frame for the stream), and the worker's
 /// frame, reused at once by the next stream, is warm. Idle workers wait in their session's
-/// list; they hold neither the session nor a stream.
+/// list; they hold neither the session nor a stream. An idle worker keeps about 1.7 KB (this
+/// object, its frames, its cancellation state); a session keeps at most 16.
 struct ServerWorker : std::enable_shared_from_this<ServerWorker> {
   /// Bound to the coroutine: emitting cancels what the current job awaits.
   asio::cancellation_signal cancel;
@@ -159,9 +160,10 @@ struct Nghttp2SessionDeleter {
 
 /// One HTTP/2 server connection on nghttp2, after the protocol was detected. Its reader feeds
 /// `nghttp2_session_mem_recv`; its writer drains `nghttp2_session_mem_send` into the stream, at
-/// most `max_outbound_buffer` bytes per write. Each request stream runs the service in its own
-/// coroutine. Owned by `shared_ptr`s: the connection, its coroutines, and request bodies. Lives
-/// on the stream's executor.
+/// most `max_outbound_buffer` bytes per write. Each request stream runs the service on a worker
+/// coroutine (ServerWorker), reused stream after stream. Owned by `shared_ptr`s: the connection,
+/// its coroutines (a worker only while it runs a stream), and request bodies. Lives on the
+/// stream's executor.
 class ServerSession : public std::enable_shared_from_this<ServerSession> {
  public:
   ServerSession(transport::StreamPtr stream, HttpServiceSharedPtr service,
