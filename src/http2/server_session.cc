@@ -68,6 +68,7 @@ ServerSession::ServerSession(transport::StreamPtr stream, HttpServiceSharedPtr s
       executor_(stream_->socket().get_executor()),
       remote_(stream_->remote_endpoint()),
       local_(stream_->local_endpoint()),
+      workers_(asio::use_service<WorkerPool>(asio::query(executor_, asio::execution::context))),
       reset_tokens_(static_cast<double>(options.reset_burst)),
       reset_refill_(std::chrono::steady_clock::now()),
       started_(reset_refill_),
@@ -354,7 +355,6 @@ void ServerSession::stop() {
   for (auto& [id, st] : streams) {
     close_stream(st);
   }
-  release_workers();
   writer_wakeup_.notify();
   done_wakeup_.notify();
 }

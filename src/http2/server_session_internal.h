@@ -61,10 +61,14 @@ using ServerStreamSharedPtr = std::shared_ptr<ServerStream>;
 /// A coroutine that runs the service of a session's streams, one stream after another
 /// (ServerSession::work). A stream then costs no coroutine launch of its own (Asio's spawn
 /// entry, its cancellation state and completion, a frame for the stream), and the worker's
-/// frame, reused at once by the next stream, is warm. Idle workers wait in their session's
-/// list; they hold neither the session nor a stream. An idle worker keeps about 1.7 KB (this
-/// object, its frames, its cancellation state); a session keeps at most 16.
+/// frame, reused by the next stream of any connection on the thread, is warm. Idle workers wait
+/// in their io_context's WorkerPool; they hold neither a session nor a stream. An idle worker
+/// keeps about 1.7 KB (this object, its frames, its cancellation state).
+class WorkerPool;
 struct ServerWorker : std::enable_shared_from_this<ServerWorker> {
+  explicit ServerWorker(WorkerPool& p) : pool(&p) {}
+
+  WorkerPool* pool;  ///< where it waits when idle
   /// Bound to the coroutine: emitting cancels what the current job awaits.
   asio::cancellation_signal cancel;
   /// Wakes the idle worker for its next job, or to quit.
@@ -79,7 +83,31 @@ struct ServerWorker : std::enable_shared_from_this<ServerWorker> {
   /// Counts jobs begun: a cancel posted for one job is dropped once the worker is past it.
   std::uint64_t job = 0;
   bool busy = false;  ///< a job is running
-  bool quit = false;  ///< the session ended: an idle worker ends when woken
+  bool quit = false;  ///< the pool shut down: an idle worker ends when woken
+};
+
+/// The idle workers of one io_context (an Asio service; meshd runs each worker io_context on
+/// one thread, and so must anyone else using the server): the one that finished last is taken
+/// first, its memory the most likely still in cache. At most `kMaxIdle` wait, about 1.7 MB;
+/// those finishing beyond that end. Ends the idle ones when the io_context shuts down.
+class WorkerPool : public asio::execution_context::service {
+ public:
+  static constexpr std::size_t kMaxIdle = 1024;
+  static inline asio::execution_context::id id;
+
+  explicit WorkerPool(asio::execution_context& ctx) : asio::execution_context::service(ctx) {}
+
+  /// An idle worker, or null when none waits.
+  std::shared_ptr<ServerWorker> take();
+  /// Keeps `w` (done with its job) idle; false when the pool is full or shut down, and the
+  /// worker should end.
+  bool keep(const std::shared_ptr<ServerWorker>& w);
+
+ private:
+  void shutdown() override;
+
+  std::vector<std::shared_ptr<ServerWorker>> idle_;
+  bool shut_down_ = false;
 };
 
 /// The state of one request stream: the request head being decoded, the request body received
@@ -257,8 +285,7 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
   /// in the call's frame: a Request kept here would be destroyed, moved from but cold, when the
   /// response has been sent.
   static asio::awaitable<void> work(std::shared_ptr<ServerWorker> w);
-  /// Ends the idle workers (the session is stopping).
-  void release_workers();
+
   static asio::awaitable<void> pump(std::shared_ptr<ServerSession> self, ServerStreamSharedPtr st);
   /// What became of a piece of the response body handed to `take_piece` or `take_end`.
   enum class BodyStep {
@@ -302,8 +329,8 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
   std::optional<http::Request> upgraded_;
   /// Service coroutines running, including those of streams already closed and cancelled.
   std::size_t running_ = 0;
-  /// Workers waiting for a job, the last one to finish at the back (its frame is warmest).
-  std::vector<std::shared_ptr<ServerWorker>> idle_workers_;
+  /// The idle workers of this session's io_context.
+  WorkerPool& workers_;
   /// Request body bytes read before a WINDOW_UPDATE is sent (from `window_update_ratio`).
   std::size_t credit_batch_ = 1;
   /// A header block decoding past this is an HPACK bomb: the connection is closed.

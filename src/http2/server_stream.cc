@@ -91,10 +91,6 @@ ServerSession& self_of(void* user) { return *static_cast<ServerSession*>(user); 
 /// (ServerSession::pump).
 constexpr std::size_t kLastPieceCopy = 16 * 1024;
 
-/// The most workers a session keeps idle: a client that had more streams in flight at once
-/// than this gets workers made anew for the others.
-constexpr std::size_t kIdleWorkers = 16;
-
 /// The completion of a worker's coroutine: logs an escaped exception as `spawn` does, and
 /// releases the worker (and its cancellation signal) only from a later handler, once Asio has
 /// cleared the slot it bound to the coroutine (which happens after the coroutine frame is
@@ -158,17 +154,10 @@ void ServerSession::launch(const ServerStreamSharedPtr& st, http::Request req,
                            std::optional<http::Response> canned) {
   ++running_;
   st->running = true;
-  std::shared_ptr<ServerWorker> w;
-  while (!idle_workers_.empty() && !w) {
-    w = std::move(idle_workers_.back());
-    idle_workers_.pop_back();
-    if (!w->wakeup.waiting()) {
-      w.reset();  // (it ended: cannot happen but for a bug)
-    }
-  }
+  std::shared_ptr<ServerWorker> w = workers_.take();
   const bool fresh = !w;
   if (fresh) {
-    w = std::allocate_shared<ServerWorker>(PoolAllocator<ServerWorker>());
+    w = std::allocate_shared<ServerWorker>(PoolAllocator<ServerWorker>(), workers_);
   }
   w->session = shared_from_this();
   w->stream = st;
@@ -190,9 +179,32 @@ void ServerSession::launch(const ServerStreamSharedPtr& st, http::Request req,
   }
 }
 
-void ServerSession::release_workers() {
-  auto idle = std::move(idle_workers_);
-  idle_workers_.clear();
+std::shared_ptr<ServerWorker> WorkerPool::take() {
+  while (!idle_.empty()) {
+    std::shared_ptr<ServerWorker> w = std::move(idle_.back());
+    idle_.pop_back();
+    if (w->wakeup.waiting()) {
+      return w;
+    }
+    // (It ended without leaving the pool: cannot happen but for a bug.)
+  }
+  return nullptr;
+}
+
+bool WorkerPool::keep(const std::shared_ptr<ServerWorker>& w) {
+  if (shut_down_ || idle_.size() >= kMaxIdle) {
+    return false;
+  }
+  idle_.push_back(w);
+  return true;
+}
+
+void WorkerPool::shutdown() {
+  // Woken, an idle worker ends; when the io_context is past running handlers, the wake-up's
+  // handler is destroyed instead, and the worker's coroutine with it.
+  shut_down_ = true;
+  auto idle = std::move(idle_);
+  idle_.clear();
   for (auto& w : idle) {
     w->quit = true;
     w->wakeup.notify();
@@ -287,16 +299,11 @@ asio::awaitable<void> ServerSession::work(std::shared_ptr<ServerWorker> w) {
         self->stage();
       }
       w->busy = false;
-      if (self->stopped_ || self->idle_workers_.size() >= kIdleWorkers) {
+      if (!w->pool->keep(w)) {
         co_return;
       }
-      self->idle_workers_.push_back(w);
     }
-    // The stream and the session are let go: an idle worker holds neither. (Letting the
-    // session go may have ended it, and this worker with it.)
-    if (w->quit) {
-      co_return;
-    }
+    // The stream and the session are let go: an idle worker holds neither.
     // The next job starts uncancelled. (Unconditionally: with this await inside an `if` on the
     // state's `cancelled()`, the sanitizer build of GCC 12 threw at the worker's next await.)
     co_await asio::this_coro::reset_cancellation_state();

@@ -56,8 +56,9 @@ struct ServerOptions {
 /// a close; bytes that are neither close the connection.
 ///
 /// Each stream becomes an `http::Request` handed to `service` on a coroutine of its own while it
-/// runs (streams run concurrently; a connection reuses the coroutines of finished streams, and
-/// keeps at most 16 idle): `method` = `:method`, `target` = `:path`, `version` = 2.0, `headers` =
+/// runs (streams run concurrently; the coroutines of finished streams are reused by the next
+/// streams on the same io_context, which must be run by one thread): `method` = `:method`, `target`
+/// = `:path`, `version` = 2.0, `headers` =
 /// `:authority` (when sent) and `:scheme` as its first fields, in that order, followed by the
 /// regular fields as received (lower-case names, cookies kept as sent); `ctx.remote/local/start`
 /// set. The request body streams from the stream's DATA frames with flow control tied to the
