@@ -154,6 +154,13 @@ void ServerSession::launch(const ServerStreamSharedPtr& st, http::Request req,
                            std::optional<http::Response> canned) {
   ++running_;
   st->running = true;
+  const bool is_head = req.method == "HEAD";
+  std::optional<asio::awaitable<Result<http::Response>>> call;
+  if (!canned) {
+    call.emplace(service_->call(std::move(req)));
+  }
+  // (A worker taken from the pool is never dropped: nothing below throws but the allocation
+  // of a new one.)
   std::shared_ptr<ServerWorker> w = workers_.take();
   const bool fresh = !w;
   if (fresh) {
@@ -161,12 +168,9 @@ void ServerSession::launch(const ServerStreamSharedPtr& st, http::Request req,
   }
   w->session = shared_from_this();
   w->stream = st;
-  w->is_head = req.method == "HEAD";
-  if (canned) {
-    w->canned = std::move(canned);
-  } else {
-    w->call.emplace(service_->call(std::move(req)));
-  }
+  w->is_head = is_head;
+  w->call = std::move(call);
+  w->canned = std::move(canned);
   w->busy = true;
   st->worker = w.get();
   st->job = ++w->job;
@@ -299,14 +303,15 @@ asio::awaitable<void> ServerSession::work(std::shared_ptr<ServerWorker> w) {
         self->stage();
       }
       w->busy = false;
-      if (!w->pool->keep(w)) {
-        co_return;
-      }
     }
-    // The stream and the session are let go: an idle worker holds neither.
+    // The stream and the session are let go (an idle worker holds neither) before the worker
+    // goes back to the pool: what their destructors do cannot find it there, not yet waiting.
     // The next job starts uncancelled. (Unconditionally: with this await inside an `if` on the
     // state's `cancelled()`, the sanitizer build of GCC 12 threw at the worker's next await.)
     co_await asio::this_coro::reset_cancellation_state();
+    if (!w->pool->keep(w)) {
+      co_return;
+    }
     auto [ec] = co_await w->wakeup.wait(use_nothrow);
     if (ec || w->quit) {
       co_return;
