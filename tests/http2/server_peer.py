@@ -380,26 +380,28 @@ def flow(port, size):
         updates=len(all_updates), min_update=min(all_updates) if all_updates else 0)
 
 
-def cancel(port):
-    """Cancels /slow once its interim response arrived."""
-    peer = Peer(port)
+def reset_slow(peer):
+    """Asks /slow on stream 1 and resets the stream once its interim response arrived; returns
+    what stream 1 received."""
     peer.send(peer.request(1, "/slow"))
     streams = {1: Exchange()}
     collect(peer, streams, until=lambda: bool(streams[1].statuses))
     peer.send(RstStreamFrame(1, error_code=CANCEL).serialize())
     peer.ping_pong()
-    out(interim=streams[1].statuses[0] if streams[1].statuses else 0)
+    return streams[1]
+
+
+def cancel(port):
+    """Cancels /slow once its interim response arrived."""
+    first = reset_slow(Peer(port))
+    out(interim=first.statuses[0] if first.statuses else 0)
 
 
 def cancel_then_more(port):
     """Cancels /slow, prints `reset` and waits for a line on stdin (the test saw the service
     end), then asks /interim on the same connection."""
     peer = Peer(port)
-    peer.send(peer.request(1, "/slow"))
-    first = {1: Exchange()}
-    collect(peer, first, until=lambda: bool(first[1].statuses))
-    peer.send(RstStreamFrame(1, error_code=CANCEL).serialize())
-    peer.ping_pong()
+    reset_slow(peer)
     print("reset", flush=True)
     sys.stdin.readline()
     peer.send(peer.request(3, "/interim"))

@@ -45,6 +45,17 @@ class WakeupTest : public ::testing::Test {
     run_ready(io_);
   }
 
+  /// After a notify call: the waiter is not resumed until the io_context runs, and then with
+  /// success, having seen the notify return.
+  void expect_resumed_after_return() {
+    returned_ = true;
+    EXPECT_FALSE(out_.ec) << "resumed inside the notify";
+    run_ready(io_);
+    ASSERT_TRUE(out_.ec);
+    EXPECT_FALSE(*out_.ec);
+    EXPECT_TRUE(out_.notify_had_returned);
+  }
+
   asio::io_context io_;
   asio::cancellation_signal cancel_;
   bool returned_ = false;  ///< set by a test once its notify() returned
@@ -58,14 +69,8 @@ TEST_F(WakeupTest, NotifyResumesTheWaiterLaterWithSuccess) {
   ASSERT_FALSE(out_.ec);
 
   w.notify();
-  returned_ = true;
-  EXPECT_FALSE(out_.ec) << "resumed inside notify()";
   EXPECT_FALSE(w.waiting());
-  run_ready(io_);
-
-  ASSERT_TRUE(out_.ec);
-  EXPECT_FALSE(*out_.ec);
-  EXPECT_TRUE(out_.notify_had_returned);
+  expect_resumed_after_return();
 }
 
 TEST_F(WakeupTest, NotifyHereOnTheExecutorResumesTheWaiterBeforeReturning) {
@@ -91,13 +96,7 @@ TEST_F(WakeupTest, NotifyHereOffTheExecutorQueuesTheResumption) {
   start_waiting(w, out_);
 
   w.notify_here();  // not inside io_.run(): nothing may run here
-  returned_ = true;
-  EXPECT_FALSE(out_.ec);
-  run_ready(io_);
-
-  ASSERT_TRUE(out_.ec);
-  EXPECT_FALSE(*out_.ec);
-  EXPECT_TRUE(out_.notify_had_returned);
+  expect_resumed_after_return();
 }
 
 TEST_F(WakeupTest, AWaiterOnAStrandIsResumedThroughTheStrand) {
@@ -109,13 +108,7 @@ TEST_F(WakeupTest, AWaiterOnAStrandIsResumedThroughTheStrand) {
   ASSERT_TRUE(w.waiting());
 
   w.notify();
-  returned_ = true;
-  EXPECT_FALSE(out_.ec);
-  run_ready(io_);
-
-  ASSERT_TRUE(out_.ec);
-  EXPECT_FALSE(*out_.ec);
-  EXPECT_TRUE(out_.notify_had_returned);
+  expect_resumed_after_return();
 }
 
 TEST_F(WakeupTest, ANotificationWithNobodyWaitingIsDropped) {
