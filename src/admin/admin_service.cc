@@ -119,7 +119,7 @@ std::vector<std::string> AdminService::paths() const {
   return out;  // std::map keeps them sorted
 }
 
-asio::awaitable<Result<http::Response>> AdminService::call(http::Request req) {
+asio::awaitable<Result<http::Response>> AdminService::call(http::Request& req) {
   AdminRequest admin_req;
   if (!parse_target(req.target, admin_req)) {
     co_return http::Response::text(400, "bad request target\n");

@@ -110,16 +110,19 @@ asio::awaitable<void> ServerConnection::run(std::shared_ptr<ServerConnection> se
     // the request so the upstream exchange is abandoned and its connection freed. Most requests
     // finish quickly, so the watch starts only from the worker's tick once one has been in
     // flight for kWatchAfter (no syscall on the fast path).
-    http::Request req = c.build_request();
-    if (c.reader_->message_done() && !c.reader_->has_buffered()) {
-      c.watchable_since_ = req.ctx.start;
-    }
     Result<http::Response> rsp = make_error_code(errc::client_gone);
-    try {
-      rsp = co_await c.service_->call(std::move(req));
-    } catch (const boost::system::system_error&) {
-      // Asio surfaces the cancellation we emitted as an exception at the next co_await.
-      rsp = make_error_code(errc::client_gone);
+    {
+      // The request ends with the call, as if the call had owned it (its body goes with it).
+      http::Request req = c.build_request();
+      if (c.reader_->message_done() && !c.reader_->has_buffered()) {
+        c.watchable_since_ = req.ctx.start;
+      }
+      try {
+        rsp = co_await c.service_->call(req);
+      } catch (const boost::system::system_error&) {
+        // Asio surfaces the cancellation we emitted as an exception at the next co_await.
+        rsp = make_error_code(errc::client_gone);
+      }
     }
     if (!c.end_watch() || !rsp) {
       break;  // the client went away, or an unmapped error: nothing to answer

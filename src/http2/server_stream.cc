@@ -155,21 +155,30 @@ void ServerSession::launch(const ServerStreamSharedPtr& st, http::Request req,
   ++running_;
   st->running = true;
   const bool is_head = req.method == "HEAD";
-  std::optional<asio::awaitable<Result<http::Response>>> call;
-  if (!canned) {
-    call.emplace(service_->call(std::move(req)));
-  }
-  // (A worker taken from the pool is never dropped: nothing below throws but the allocation
-  // of a new one.)
+  // The worker holds the request the service's call refers to: its memory was the last
+  // request's, likely still in cache, where the call's frame would be new.
   std::shared_ptr<ServerWorker> w = workers_.take();
   const bool fresh = !w;
   if (fresh) {
     w = std::allocate_shared<ServerWorker>(PoolAllocator<ServerWorker>(), workers_);
   }
+  if (!canned) {
+    w->request.emplace(std::move(req));
+    try {
+      w->call.emplace(service_->call(*w->request));
+    } catch (...) {
+      // (Making the call's frame can only fail to allocate.) A worker taken from the pool goes
+      // back: it still waits there.
+      w->request.reset();
+      if (!fresh) {
+        workers_.keep(w);
+      }
+      throw;
+    }
+  }
   w->session = shared_from_this();
   w->stream = st;
   w->is_head = is_head;
-  w->call = std::move(call);
   w->canned = std::move(canned);
   w->busy = true;
   st->worker = w.get();
@@ -278,6 +287,9 @@ asio::awaitable<void> ServerSession::work(std::shared_ptr<ServerWorker> w) {
           log::get("http2")->error("service failed stream={} error={}", st->id, e.what());
           failed = true;
         }
+        // The request ends with the call, as if the call had owned it: its body holds the
+        // stream and the session, which an idle worker must not.
+        w->request.reset();
       }
       if (st->closed || self->stopped_) {
         // nothing to send

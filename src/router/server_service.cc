@@ -202,7 +202,7 @@ void ServerService::trace_server(RequestFacts& facts, const Result<http::Respons
   options.tracer->record(trace::server_span(id, e));
 }
 
-asio::awaitable<Result<http::Response>> ServerService::call(http::Request req) {
+asio::awaitable<Result<http::Response>> ServerService::call(http::Request& req) {
   auto start = req.ctx.start;
   rewrite_absolute_form(req);
   // Bookkeeping is scoped: a request cancelled mid-flight (the client left) unwinds through

@@ -97,7 +97,7 @@ class AdminService final : public Service<http::Request, http::Response> {
   /// Answers one admin request. Errors are returned only when the request body cannot be read
   /// (the connection is then closed); every other outcome is a response. Runs on the admin
   /// server's executor; cancellation abandons the body read.
-  asio::awaitable<Result<http::Response>> call(http::Request req) override;
+  asio::awaitable<Result<http::Response>> call(http::Request& req) override;
 
   /// Every served path, sorted (what `/admin/index.txt` lists).
   std::vector<std::string> paths() const;

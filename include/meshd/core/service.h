@@ -17,8 +17,11 @@ class Service {
  public:
   virtual ~Service() = default;
   /// Handles one request. Expected failures are returned as errors, never thrown. Runs on the
-  /// caller's executor (a worker); cancellation abandons the request.
-  virtual boost::asio::awaitable<Result<Rep>> call(Req req) = 0;
+  /// caller's executor (a worker); cancellation abandons the request. `req` is the caller's and
+  /// must outlive the call, which may change it (a router rewrites its headers, takes its body).
+  /// Held by reference, the request costs the call's frame no copy: a server keeps it where it
+  /// already is, in memory the next request reuses.
+  virtual boost::asio::awaitable<Result<Rep>> call(Req& req) = 0;
   /// Cheap availability hint.
   virtual Status status() const { return Status::Open; }
 };
@@ -28,8 +31,8 @@ template <class Req, class Rep>
 class Filter {
  public:
   virtual ~Filter() = default;
-  /// Handles `req`, usually by calling `next`, which outlives the call.
-  virtual boost::asio::awaitable<Result<Rep>> call(Req req, Service<Req, Rep>& next) = 0;
+  /// Handles `req`, usually by calling `next`; both outlive the call.
+  virtual boost::asio::awaitable<Result<Rep>> call(Req& req, Service<Req, Rep>& next) = 0;
 };
 
 }  // namespace meshd

@@ -333,7 +333,7 @@ class ServerService final : public http1::HttpService {
   ServerService(RouterWorker& router, ServerSettings settings, ServerStats& stats);
 
   // meshd::Service
-  asio::awaitable<Result<http::Response>> call(http::Request req) override;
+  asio::awaitable<Result<http::Response>> call(http::Request& req) override;
 
  private:
   std::optional<http::Response> read_context(http::Request& req) const;

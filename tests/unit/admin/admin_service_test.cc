@@ -32,7 +32,7 @@ class AdminServiceTest : public ::testing::Test {
   };
 
   Answer serve(AdminService& service, http::Request req) {
-    auto result = test::run(io_, service.call(std::move(req)));
+    auto result = test::run(io_, service.call(req));
     EXPECT_TRUE(result.has_value());
     http::Response& rsp = *result;
     std::string body = body_of(io_, rsp);
@@ -340,7 +340,7 @@ TEST_F(AdminServiceTest, BodyReadErrorIsReturned) {
   auto req = request("POST", "/admin/ping");
   req.body = std::make_unique<ScriptedBody>(std::vector<std::string>{"a"}, true, &reads);
 
-  auto result = test::run(io_, service.call(std::move(req)));
+  auto result = test::run(io_, service.call(req));
 
   ASSERT_FALSE(result.has_value());
   EXPECT_EQ(result.error(), make_error_code(errc::client_gone));

@@ -42,7 +42,7 @@ class DashboardTest : public ::testing::Test {
   }
 
   Answer serve(http::Request req) {
-    auto result = test::run(io_, service_->call(std::move(req)));
+    auto result = test::run(io_, service_->call(req));
     EXPECT_TRUE(result.has_value());
     http::Response& rsp = *result;
     std::string body = body_of(io_, rsp);

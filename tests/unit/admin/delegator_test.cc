@@ -108,7 +108,7 @@ class DelegatorTest : public ::testing::Test {
   }
 
   Answer serve(AdminService& s, http::Request req) {
-    auto result = test::run(io_, s.call(std::move(req)));
+    auto result = test::run(io_, s.call(req));
     EXPECT_TRUE(result.has_value());
     http::Response& rsp = *result;
     std::string body = body_of(io_, rsp);

@@ -36,7 +36,7 @@ class LoggingTest : public ::testing::Test {
   void TearDown() override { log::set_level("info"); }
 
   Answer serve(http::Request req) {
-    auto result = test::run(io_, service_->call(std::move(req)));
+    auto result = test::run(io_, service_->call(req));
     EXPECT_TRUE(result.has_value());
     http::Response& rsp = *result;
     std::string body = body_of(io_, rsp);

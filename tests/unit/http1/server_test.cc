@@ -55,7 +55,7 @@ class TestService final : public HttpService {
  public:
   explicit TestService(std::shared_ptr<SlowState> slow) : slow_(std::move(slow)) {}
 
-  asio::awaitable<Result<http::Response>> call(http::Request req) override {
+  asio::awaitable<Result<http::Response>> call(http::Request& req) override {
     if (req.target == "/stream") {
       http::Headers trailers;
       trailers.add("X-Sum", "42");

@@ -70,7 +70,7 @@ inline http::Request request(std::string method, std::string target,
 /// Calls `service` with `req` and stores the outcome in `*out`; both must outlive the call.
 inline asio::awaitable<void> call_into(ServerService* service, http::Request req,
                                        std::optional<Result<http::Response>>* out) {
-  auto rsp = co_await service->call(std::move(req));
+  auto rsp = co_await service->call(req);
   out->emplace(std::move(rsp));
 }
 
@@ -81,7 +81,7 @@ inline asio::awaitable<void> call_abandoned(ServerService* service, http::Reques
                                             std::chrono::milliseconds after, bool* done) {
   using namespace asio::experimental::awaitable_operators;
   asio::steady_timer client_gone(co_await asio::this_coro::executor, after);
-  auto r = co_await (service->call(std::move(req)) || client_gone.async_wait(asio::use_awaitable));
+  auto r = co_await (service->call(req) || client_gone.async_wait(asio::use_awaitable));
   EXPECT_EQ(r.index(), 1u) << "the call finished before the client left";
   *done = true;
 }
@@ -176,7 +176,7 @@ class RouterFixture : public ::testing::Test {
 
   /// Sends `req` through the server service and returns its response (never an error here).
   http::Response call(http::Request req) {
-    auto rsp = run(io_, service_->call(std::move(req)));
+    auto rsp = run(io_, service_->call(req));
     EXPECT_TRUE(rsp.has_value()) << rsp.error().message();
     if (!rsp) {
       throw std::runtime_error("no response");
