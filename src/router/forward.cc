@@ -557,14 +557,7 @@ asio::awaitable<Result<void>> RouterWorker::dispatch(http::Request& req, Service
       *verdict = judged;
       co_return Result<void>();
     }
-    if (rsp) {
-      co_await discard(std::move(*rsp));
-    }
-    auto delay = backoff.next(random_);
-    if (delay.count() > 0) {
-      asio::steady_timer timer(co_await asio::this_coro::executor, delay);
-      co_await timer.async_wait(use_nothrow);
-    }
+    co_await before_retry(rsp, backoff);
     ++retries;
     service.retries_total->incr();
     ++req.ctx.attempt;
@@ -573,16 +566,24 @@ asio::awaitable<Result<void>> RouterWorker::dispatch(http::Request& req, Service
   }
 }
 
-asio::awaitable<void> RouterWorker::discard(http::Response rsp) {
-  // Drain a small body so its connection goes back to the pool; drop anything else (closing
-  // the connection). Bounded in time too: a body that stalls is not waited for.
-  auto length = rsp.body->length();
-  if (!length || *length > kMaxDrainBytes) {
-    co_return;
+asio::awaitable<void> RouterWorker::before_retry(Result<http::Response>& failed, Backoff& backoff) {
+  if (failed) {
+    // Drain a small body so its connection goes back to the pool; drop anything else (closing
+    // the connection). Bounded in time too: a body that stalls is not waited for.
+    http::Response rsp = std::move(*failed);
+    auto length = rsp.body->length();
+    if (length && *length <= kMaxDrainBytes) {
+      std::string sink;
+      sink.reserve(static_cast<std::size_t>(*length));
+      co_await with_timeout(http::read_all(*rsp.body, sink, kMaxDrainBytes),
+                            std::chrono::seconds(1));
+    }
   }
-  std::string sink;
-  sink.reserve(static_cast<std::size_t>(*length));
-  co_await with_timeout(http::read_all(*rsp.body, sink, kMaxDrainBytes), std::chrono::seconds(1));
+  auto delay = backoff.next(random_);
+  if (delay.count() > 0) {
+    asio::steady_timer timer(co_await asio::this_coro::executor, delay);
+    co_await timer.async_wait(use_nothrow);
+  }
 }
 
 boost::system::error_code RouterWorker::attempt_begin(http::Request& req,

@@ -272,7 +272,10 @@ class RouterWorker {
   /// `exchange_on` for h2 routers: a stream on the endpoint's session.
   asio::awaitable<Result<void>> exchange_h2(http::Request& req, Endpoint& endpoint, Client& client,
                                             Result<http::Response>& rsp);
-  asio::awaitable<void> discard(http::Response rsp);
+  /// Between a failed try and the next: drains a small response (its connection is then
+  /// reused) or drops it, then waits out the backoff. A coroutine of its own, so that what it
+  /// holds (a timer, the response) is not in the frame of every request's `dispatch`.
+  asio::awaitable<void> before_retry(Result<http::Response>& failed, Backoff& backoff);
 
   // Binding (router_worker.cc).
   /// Binds the request's name, picks a leaf of the tree (unions by weight) and returns its

@@ -450,6 +450,28 @@ TEST_F(ForwardTest, ARetryReplaysASmallBodyAndSucceeds) {
   EXPECT_EQ(counter({"client", client, "failures"}), 1u);
 }
 
+TEST_F(ForwardTest, ARetryWaitsOutTheServiceBackoffFirst) {
+  auto backend = start_backend();
+  backend->responses = {kBusy, kBusy};
+  naming_->answer = BoundTree::ok(test::inet_leaf(backend->port()));
+  options_.policies = policies(
+      "  service:\n"
+      "    responseClassifier: {kind: io.l5d.http.retryableAll5XX}\n"
+      "    retries: {backoff: {kind: constant, ms: 150}}\n");
+  build();
+  const auto start = std::chrono::steady_clock::now();
+
+  auto rsp = call(request("GET", "/", {{"Host", "hello"}}));
+
+  // Two retries, each after the constant backoff (a timer never fires early).
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(300));
+  EXPECT_EQ(rsp.status, 200);
+  EXPECT_EQ(test::body_of(io_, rsp), "ok");
+  EXPECT_EQ(backend->heads.size(), 3u);
+  EXPECT_EQ(backend->connections, 1);  // both 503 bodies drained, the connection reused
+  EXPECT_EQ(counter({"service", "svc/hello", "retries", "total"}), 2u);
+}
+
 TEST_F(ForwardTest, TheDefaultClassifierDoesNotRetry) {
   auto backend = start_backend();
   backend->responses = {kBusy};
