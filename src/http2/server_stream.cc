@@ -155,8 +155,8 @@ void ServerSession::launch(const ServerStreamSharedPtr& st, http::Request req,
   ++running_;
   st->running = true;
   const bool is_head = req.method == "HEAD";
-  // The worker holds the request the service's call refers to: its memory was the last
-  // request's, likely still in cache, where the call's frame would be new.
+  // The worker holds the request the service's call refers to, so that the call's frame (new
+  // memory for every request) holds no copy of it.
   std::shared_ptr<ServerWorker> w = workers_.take();
   const bool fresh = !w;
   if (fresh) {

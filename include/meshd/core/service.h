@@ -19,8 +19,7 @@ class Service {
   /// Handles one request. Expected failures are returned as errors, never thrown. Runs on the
   /// caller's executor (a worker); cancellation abandons the request. `req` is the caller's and
   /// must outlive the call, which may change it (a router rewrites its headers, takes its body).
-  /// Held by reference, the request costs the call's frame no copy: a server keeps it where it
-  /// already is, in memory the next request reuses.
+  /// By reference, so that the call's coroutine frame holds no copy of it.
   virtual boost::asio::awaitable<Result<Rep>> call(Req& req) = 0;
   /// Cheap availability hint.
   virtual Status status() const { return Status::Open; }
