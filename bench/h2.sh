@@ -14,12 +14,22 @@
 #   BUSY_CPU=           a CPU list to share with a busy neighbour (bench/busy.c: random writes
 #                       over 256 MB) during the measurements, e.g. BUSY_CPU=0 for the proxies'
 #                       CPU: a node whose applications keep the cores busy. Empty: none.
+#   MESHD_BASE=         a second meshd build to compare with MESHD, e.g. the commit before a
+#                       change: it runs as target `meshd_base`, in the table and in every round
+#                       (rounds' "meshd ÷ target" column is then the change's own effect, measured
+#                       in the same minutes). Not a proxy "vs best proxy" compares against.
 #   BENCH_DOC=docs/benchmarks.md   where the table is appended; BENCH_DOC= to skip
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 MESHD=${MESHD:-$root/build/meshd}
 [[ "$MESHD" == /* ]] || MESHD=$root/$MESHD
+MESHD_BASE=${MESHD_BASE:-}
+[[ -z "$MESHD_BASE" || "$MESHD_BASE" == /* ]] || MESHD_BASE=$root/$MESHD_BASE
+if [[ -n "$MESHD_BASE" ]]; then
+  [[ -x "$MESHD_BASE" ]] || { printf 'bench-h2: error: MESHD_BASE %s is not executable\n' "$MESHD_BASE" >&2; exit 1; }
+  TARGETS=${TARGETS:-direct meshd meshd_base nghttpx haproxy nginx}
+fi
 TARGETS=${TARGETS:-direct meshd nghttpx haproxy nginx}
 DURATION=${DURATION:-8}
 CLIENTS=${CLIENTS:-50}
@@ -127,11 +137,13 @@ log "backend: nginx h2c on 127.0.0.1:$backend_port"
 
 # start_<target> sets proxy_pid, url (h2c) and tls_port (or "").
 start_direct() { proxy_pid=""; url="http://127.0.0.1:$backend_port/"; tls_port=""; }
-start_meshd() {
-  local port admin
+start_meshd() { start_meshd_build "$MESHD" meshd; }
+start_meshd_base() { start_meshd_build "$MESHD_BASE" meshd_base; }
+start_meshd_build() { # BINARY NAME
+  local bin=$1 dir=$work/$2 port admin
   port=$(free_port) admin=$(free_port) tls_port=$(free_port)
-  mkdir -p "$work/meshd"
-  cat >"$work/meshd/config.yaml" <<EOF
+  mkdir -p "$dir"
+  cat >"$dir/config.yaml" <<EOF
 admin: {ip: 127.0.0.1, port: $admin}
 workers: 1
 routers:
@@ -144,7 +156,7 @@ routers:
     port: $tls_port
     tls: {certPath: $cert, keyPath: $key}
 EOF
-  taskset -c "$PROXY_CPU" "$MESHD" "$work/meshd/config.yaml" 2>"$work/meshd/stderr" &
+  taskset -c "$PROXY_CPU" "$bin" "$dir/config.yaml" 2>"$dir/stderr" &
   proxy_pid=$!
   url="http://127.0.0.1:$port/"
 }
@@ -231,7 +243,7 @@ for t in $TARGETS; do
     wait "$proxy_pid" 2>/dev/null || true
   fi
   log "$t: ${rps[$t]} req/s (failed $failed), cpu/10k ${cpu[$t]} ms, peak RSS ${rss[$t]} MB, TLS handshakes/s ${hs[$t]}"
-  if [[ "$t" != "direct" && "$t" != "meshd" ]] && ((rps[$t] > best_other)); then best_other=${rps[$t]}; fi
+  if [[ "$t" != "direct" && "$t" != meshd* ]] && ((rps[$t] > best_other)); then best_other=${rps[$t]}; fi
 done
 
 table="| target | h2c req/s | vs best proxy | CPU ms / 10k req | peak RSS MB | TLS handshakes/s (new) |
@@ -280,6 +292,9 @@ if [[ -n "$BENCH_DOC" ]]; then
     echo "from a forked worker). Handshakes: openssl s_time -new, EC P-256, full handshakes."
     if [[ -n "$BUSY_CPU" ]]; then
       echo "A busy neighbour (bench/busy.c: random writes over 256 MB) shares CPU $BUSY_CPU throughout."
+    fi
+    if [[ -n "$MESHD_BASE" ]]; then
+      echo "meshd_base: a second meshd build, $(basename "$(dirname "$MESHD_BASE")")/$(basename "$MESHD_BASE"), for comparison."
     fi
     echo
     echo "$table"
