@@ -41,6 +41,8 @@ BENCH_DOC=${BENCH_DOC-$root/docs/benchmarks.md}
 ROUNDS=${ROUNDS:-5}
 ROUND_DURATION=${ROUND_DURATION:-5}
 BUSY_CPU=${BUSY_CPU:-}
+BUSY_MB=${BUSY_MB:-256}
+[[ "$BUSY_MB" =~ ^[0-9]+$ ]] || { printf 'bench-h2: error: BUSY_MB %s is not a number of megabytes\n' "$BUSY_MB" >&2; exit 1; }
 
 log() { printf 'bench-h2: %s\n' "$*" >&2; }
 # shellcheck source=bench/rounds.sh
@@ -208,11 +210,13 @@ start_nginx() {
   url="http://127.0.0.1:$port/"
 }
 
+busy_what="random writes over $BUSY_MB MB"
+[[ "$BUSY_MB" == 0 ]] && busy_what="computing only, no memory traffic"
 if [[ -n "$BUSY_CPU" ]]; then
   cc -O2 -o "$work/busy" "$root/bench/busy.c" || die "bench/busy.c did not build"
-  taskset -c "$BUSY_CPU" "$work/busy" 256 &
+  taskset -c "$BUSY_CPU" "$work/busy" "$BUSY_MB" &
   pids+=($!)
-  log "busy neighbour on CPU $BUSY_CPU (bench/busy.c, 256 MB)"
+  log "busy neighbour on CPU $BUSY_CPU (bench/busy.c, $busy_what)"
 fi
 
 declare -A rps cpu rss hs
@@ -291,7 +295,7 @@ if [[ -n "$BENCH_DOC" ]]; then
     echo "(nproc $(nproc)); one worker/thread per proxy (CPU and RSS of the whole process tree: nghttpx serves"
     echo "from a forked worker). Handshakes: openssl s_time -new, EC P-256, full handshakes."
     if [[ -n "$BUSY_CPU" ]]; then
-      echo "A busy neighbour (bench/busy.c: random writes over 256 MB) shares CPU $BUSY_CPU throughout."
+      echo "A busy neighbour (bench/busy.c: $busy_what) shares CPU $BUSY_CPU throughout."
     fi
     if [[ -n "$MESHD_BASE" ]]; then
       echo "meshd_base: a second meshd build, $(basename "$(dirname "$MESHD_BASE")")/$(basename "$MESHD_BASE"), for comparison."
