@@ -10,14 +10,20 @@
 /* Where the computing neighbour stores its numbers, so that the loop is not optimised away. */
 volatile uint64_t busy_sink;
 
+/* xorshift64's next number. */
+static uint64_t next(uint64_t x) {
+  x ^= x << 13;
+  x ^= x >> 7;
+  x ^= x << 17;
+  return x;
+}
+
 int main(int argc, char** argv) {
   size_t mb = argc > 1 ? (size_t)strtoul(argv[1], NULL, 10) : 256;
-  uint64_t x = 88172645463325252ull; /* xorshift64 */
+  uint64_t x = 88172645463325252ull;
   if (mb == 0) {
     for (;;) {
-      x ^= x << 13;
-      x ^= x >> 7;
-      x ^= x << 17;
+      x = next(x);
       busy_sink = x;
     }
   }
@@ -30,9 +36,7 @@ int main(int argc, char** argv) {
     buf[i] = i;
   }
   for (;;) {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
+    x = next(x);
     buf[(x % lines) * 8] += 1;
   }
 }
