@@ -4,8 +4,9 @@
 // nghttp2 sessions' own (streams, outbound frames, HPACK entries, header copies: through
 // `nghttp2_pool_mem()`) and ours (stream state, stream maps: through `PoolAllocator`). A proxy
 // at load allocates and frees these in bursts of hundreds of streams, which overflow malloc's
-// small per-thread cache and send every call down its slow path; here a freed block waits in a
-// free list of its size class for the next stream. Private to src/http2.
+// small per-thread cache and send every call down its slow path; here a freed block waits on a
+// stack of its size class (of pointers, kept apart from the blocks) for the next stream.
+// Private to src/http2.
 
 #include <nghttp2/nghttp2.h>
 
