@@ -69,9 +69,10 @@ asio::awaitable<Result<void>> RouterWorker::exchange_h2(http::Request& req, Endp
       rsp = exchange.error();
     }
     // A stream the server refused, or one a GOAWAY cut off, is sent again once (on a new
-    // session if that one closed) when nothing of its body can have been consumed.
-    const bool bodiless = req.body->length() == std::optional<std::uint64_t>{0};
-    if (rsp || !failure.replayable || !bodiless || attempt == 1) {
+    // session if that one closed) when nothing of its body can have been consumed. (The body
+    // last: after the response it is out of cache, and a response needs no replay.)
+    if (rsp || !failure.replayable || attempt == 1 ||
+        req.body->length() != std::optional<std::uint64_t>{0}) {
       finish_exchange(req, pool, rsp, failure.detail);
       co_return Result<void>();
     }

@@ -274,6 +274,9 @@ struct RouterWorker::AttemptState {
   bool traced = false;
   std::chrono::system_clock::time_point wall_start{};
   TimePoint start{};
+  /// The request body's length was unknown when the try began. Read then, while the body is
+  /// in cache: by the response it no longer is, and classifying needs only this.
+  bool request_chunked = false;
 };
 
 asio::awaitable<Result<http::Response>> RouterWorker::route(http::Request& req, RouteNotes* notes) {
@@ -351,12 +354,12 @@ void RouterWorker::route_end(http::Request& req, RouteState& state, Result<http:
                              "including retries (if applicable). Remote Info: Not Available";
     rsp = make_error_code(errc::deadline_exceeded);
   }
-  if (state.watch && *state.watch) {
-    rsp ? state.watch->response(*rsp) : state.watch->no_response();
-  }
   // The end of the last try stands for the end of the request when it is known: the rest of
   // this path takes microseconds.
   const TimePoint end = judged.at != TimePoint{} ? judged.at : Clock::now();
+  if (state.watch && *state.watch) {
+    rsp ? state.watch->response(*rsp, end) : state.watch->no_response();
+  }
   if (notes != nullptr) {
     notes->finished = end;
   }
@@ -523,7 +526,7 @@ asio::awaitable<Result<void>> RouterWorker::dispatch(http::Request& req, Service
           rsp = exchanged.error();  // requestAttemptTimeoutMs
         }
         if (options_->h2 && replayable &&
-            stream_end_pending(service.policy.classifier, req, !req.body->length(), rsp)) {
+            stream_end_pending(service.policy.classifier, req, attempt->request_chunked, rsp)) {
           co_await await_stream_end(rsp, service.policy.classification_timeout,
                                     service.policy.retry_response_bytes);
         }
@@ -626,6 +629,7 @@ boost::system::error_code RouterWorker::attempt_begin(http::Request& req,
     a.wall_start = std::chrono::system_clock::now();
   }
   a.start = start;
+  a.request_chunked = !req.body->length();
   a.done.emplace(PendingTry{InFlight(*endpoint, client.shared->cells.local()), held, endpoint,
                             client.service_stats(req.ctx.dst_show), start});
   a.pending.emplace(*client.stats().pending);
@@ -639,7 +643,7 @@ bool RouterWorker::attempt_end(http::Request& req, Service& service, const Clien
                                Verdict* judged) {
   Client& client = *held;
   PendingTry& done = *a.done;
-  const bool chunked = !req.body->length();
+  const bool chunked = a.request_chunked;
   if (is_error(rsp, errc::timeout)) {
     req.ctx.failure_stage = http::FailureStage::Service;
     req.ctx.failure_detail = "exceeded " + show_twitter_duration(*a.timeout) + " to " +
@@ -647,10 +651,10 @@ bool RouterWorker::attempt_end(http::Request& req, Service& service, const Clien
                              " while waiting for a response for an individual request, "
                              "excluding retries. Remote Info: Not Available";
   }
-  if (*a.watch) {
-    rsp ? a.watch->response(*rsp) : a.watch->no_response();
-  }
   const TimePoint now = Clock::now();
+  if (*a.watch) {
+    rsp ? a.watch->response(*rsp, now) : a.watch->no_response();
+  }
   done.latency_ms = ms_between(a.start, now);
   const auto& kind = service.policy.classifier;
   const auto verdict = verdict_now(kind, req, chunked, rsp);

@@ -298,7 +298,7 @@ asio::awaitable<Result<http::Response>> ServerService::call(http::Request& req) 
   }
   if (watch) {
     // After clearContext, which may replace the body: the stream watched is the one sent.
-    rsp ? watch.response(*rsp) : watch.no_response();
+    rsp ? watch.response(*rsp, StreamWatch::Clock::now()) : watch.no_response();
   }
   co_return rsp;
 }

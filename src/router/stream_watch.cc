@@ -5,9 +5,9 @@
 
 namespace meshd::router {
 
-void StreamWatch::Handle::response(http::Response& rsp) {
+void StreamWatch::Handle::response(http::Response& rsp, Clock::time_point now) {
   if (auto* watch = std::exchange(watch_, nullptr)) {
-    watch->response(rsp);
+    watch->response(rsp, now);
   }
 }
 
@@ -39,13 +39,13 @@ StreamWatch::Handle StreamWatch::start(H2StreamStatsSharedPtr stats, http::Reque
   return Handle(watch);
 }
 
-void StreamWatch::response(http::Response& rsp) {
+void StreamWatch::response(http::Response& rsp, Clock::time_point now) {
   if (!rsp.body) {
     stats_->response.record(true, 0, 0);
-    part_ended(true, Clock::now());
+    part_ended(true, now);
     return;
   }
-  head_ = Clock::now();
+  head_ = now;
   http::observe(rsp.body, [watch = this](http::BodyEnd& end) {
     watch->stats_->response.record(!end.error, ms_between(watch->head_, end.at), end.bytes);
     watch->part_ended(!end.error, end.at);

@@ -37,8 +37,9 @@ class StreamWatch {
     Handle& operator=(const Handle&) = delete;
 
     explicit operator bool() const noexcept { return watch_ != nullptr; }
-    /// The response head arrived: its stream is watched from now.
-    void response(http::Response& rsp);
+    /// The response head arrived (`now`: a clock read just before, shared with the caller's
+    /// other uses): its stream is watched from then.
+    void response(http::Response& rsp, Clock::time_point now);
     /// The exchange ended without a response (an error): a failure once the request stream
     /// ends.
     void no_response();
@@ -55,7 +56,7 @@ class StreamWatch {
   StreamWatch(H2StreamStatsSharedPtr stats, Clock::time_point start)
       : stats_(std::move(stats)), start_(start) {}
 
-  void response(http::Response& rsp);
+  void response(http::Response& rsp, Clock::time_point now);
   /// One of the two parts (the request stream, the response stream or its absence) ended at
   /// `now`, cleanly when `ok`; the exchange ends, and the watch goes, with the second.
   void part_ended(bool ok, Clock::time_point now);

@@ -58,7 +58,7 @@ TEST_F(StreamWatchTest, ARequestWithoutABodyIsCountedAtOnceAndNotWrapped) {
   EXPECT_EQ(stats_->total.success->value(), 0u) << "the response stream is still to come";
 
   auto rsp = response("hello");
-  watch.response(rsp);
+  watch.response(rsp, StreamWatch::Clock::now());
   EXPECT_EQ(drain(*rsp.body), "hello");
   rsp.body.reset();
 
@@ -66,6 +66,23 @@ TEST_F(StreamWatchTest, ARequestWithoutABodyIsCountedAtOnceAndNotWrapped) {
   EXPECT_EQ(stats_->total.success->value(), 1u);
   EXPECT_EQ(stats_->total.failures->value(), 0u);
   EXPECT_EQ(stats_->request.success->value(), 1u) << "counted once";
+}
+
+TEST_F(StreamWatchTest, TheResponseStreamIsTimedFromTheHeadTimeTheCallerGives) {
+  auto req = request("");
+  auto start = StreamWatch::Clock::now() - std::chrono::seconds(5);
+  auto watch = StreamWatch::start(stats_, req, start);
+
+  auto rsp = response("hello");
+  watch.response(rsp, start + std::chrono::seconds(2));  // the head came 3 s ago
+  EXPECT_EQ(drain(*rsp.body), "hello");
+  rsp.body.reset();
+
+  auto took = stats_->response.duration->live();
+  ASSERT_EQ(took.count, 1u);
+  EXPECT_GE(took.min, 3000u) << "from the head time given, not from a clock read of its own";
+  EXPECT_LT(took.min, 60000u);
+  EXPECT_GE(stats_->total.duration->live().min, 5000u) << "the exchange from its start";
 }
 
 TEST_F(StreamWatchTest, ARequestWithABodyIsCountedWhenItsBodyEnds) {
