@@ -57,17 +57,17 @@ struct ServerOptions {
 ///
 /// Each stream becomes an `http::Request` handed to `service` on a coroutine of its own while it
 /// runs (streams run concurrently; the coroutines of finished streams are reused by the next
-/// streams on the same io_context, which must be run by one thread). The request stays the
-/// server's until the call ends: `method` = `:method`, `target` = `:path`, `version` = 2.0,
-/// `headers` = `:authority` (when sent) and `:scheme` as its first fields, in that order,
-/// followed by the regular fields as received (lower-case names, cookies kept as sent); `ctx.remote/local/start`
-/// set. The request body streams from the stream's DATA frames with flow control tied to the
-/// reader (see `Settings::window_update_ratio`); its trailers are the HEADERS frame that ends
-/// the stream. A client RST_STREAM cancels the service call and fails a pending body read with
-/// `errc::client_gone`. `expect: 100-continue` is answered with a 100 when the body is first
-/// read (and removed from the fields), as the HTTP/1.1 server does. A request whose header
-/// block is over `max_header_list_bytes` is answered 431 without calling the service. A
-/// response complete before its request gets RST_STREAM(NO_ERROR) (RFC 9113 §8.1).
+/// streams on the same io_context, which must be run by one thread). The request stays the server's
+/// until the call ends: `method` = `:method`, `target` = `:path`, `version` = 2.0, `headers` =
+/// `:authority` (when sent) and `:scheme` as its first fields, in that order, followed by the
+/// regular fields as received (lower-case names, cookies kept as sent); `ctx.remote/local/start`
+/// set. The request body streams from the stream's DATA frames with flow control tied to the reader
+/// (see `Settings::window_update_ratio`); its trailers are the HEADERS frame that ends the stream.
+/// A client RST_STREAM cancels the service call and fails a pending body read with
+/// `errc::client_gone`. `expect: 100-continue` is answered with a 100 when the body is first read
+/// (and removed from the fields), as the HTTP/1.1 server does. A request whose header block is over
+/// `max_header_list_bytes` is answered 431 without calling the service. A response complete before
+/// its request gets RST_STREAM(NO_ERROR) (RFC 9113 §8.1).
 ///
 /// The response goes out as HEADERS (`:status` and the response's fields minus pseudo and
 /// connection-specific ones: Connection, Keep-Alive, Proxy-Connection, Transfer-Encoding,
