@@ -43,6 +43,7 @@ asio::awaitable<Result<void>> RouterWorker::exchange_h2(http::Request& req, Endp
                                                         Client& client,
                                                         Result<http::Response>& rsp) {
   EndpointPool& pool = *endpoint.pool;
+  req.ctx.unprocessed = false;
   for (int attempt = 0;; ++attempt) {
     http2::ClientSessionSharedPtr session = pool.ready_session();
     if (!session) {
@@ -73,6 +74,8 @@ asio::awaitable<Result<void>> RouterWorker::exchange_h2(http::Request& req, Endp
     // last: after the response it is out of cache, and a response needs no replay.)
     if (rsp || !failure.replayable || attempt == 1 ||
         req.body->length() != std::optional<std::uint64_t>{0}) {
+      // Sent again by the router if it kept the body (`attempt_end`).
+      req.ctx.unprocessed = !rsp && failure.replayable;
       finish_exchange(req, pool, rsp, failure.detail);
       co_return Result<void>();
     }

@@ -277,6 +277,9 @@ struct RouterWorker::AttemptState {
   /// The request body's length was unknown when the try began. Read then, while the body is
   /// in cache: by the response it no longer is, and classifying needs only this.
   bool request_chunked = false;
+  /// The request can be sent again whole if the endpoint refuses it unprocessed: its body was
+  /// kept for replay, or it has none. Set by `dispatch`.
+  bool resendable = false;
 };
 
 asio::awaitable<Result<http::Response>> RouterWorker::route(http::Request& req, RouteNotes* notes) {
@@ -515,6 +518,8 @@ asio::awaitable<Result<void>> RouterWorker::dispatch(http::Request& req, Service
       std::optional<AttemptState> attempt;
       for (int requeues = 0;; ++requeues) {
         attempt.emplace();
+        attempt->resendable = replay != nullptr || (length == std::optional<std::uint64_t>{0} &&
+                                                    req.body->trailers().empty());
         auto no_endpoint = attempt_begin(req, held, requeues, try_start, &judged, *attempt);
         if (no_endpoint) {
           rsp = no_endpoint;
@@ -532,6 +537,11 @@ asio::awaitable<Result<void>> RouterWorker::dispatch(http::Request& req, Service
         }
         if (!attempt_end(req, service, held, requeues, *attempt, rsp, &judged)) {
           break;
+        }
+        if (req.ctx.unprocessed) {
+          // Refused after its body was read: sent again from what was kept.
+          req.body =
+              replay ? replay->make_body() : std::make_unique<http::BufferBody>(std::string());
         }
       }
       attempt.reset();  // the try's counts and watch end with it, as its frame's did
@@ -676,16 +686,20 @@ bool RouterWorker::attempt_end(http::Request& req, Service& service, const Clien
     });
     return false;
   }
-  // A full wait queue or a client that left mid-upload says nothing about the endpoint's
-  // health: the try is then forgotten by the balancer (as if abandoned), not judged.
+  // A full wait queue, a client that left mid-upload or a stream refused unprocessed (a
+  // server closing its connection with GOAWAY refuses the streams above its last one) says
+  // nothing about the endpoint's health: the try is then forgotten by the balancer (as if
+  // abandoned), not judged.
+  const bool refused = !rsp && req.ctx.unprocessed;
   finish_try(done, now, filters::is_success(*verdict),
-             !is_error(rsp, errc::overloaded) && !is_error(rsp, errc::client_gone));
-  // A connection that could not be made: nothing was sent, so the request is requeued at
-  // once on another pick, within the client's requeue budget (Finagle's RequeueFilter).
-  // Finagle requeues only while the balancer still has an Open node (`canRetry`): once
-  // accrual has marked every endpoint dead, the failure goes back as it is.
-  if (!is_error(rsp, errc::connect_failed) || requeues + 1 >= kMaxTries ||
-      client.balancer->counts(now).available == 0) {
+             !is_error(rsp, errc::overloaded) && !is_error(rsp, errc::client_gone) && !refused);
+  // A connection that could not be made, or a stream refused unprocessed whose request can be
+  // sent again: nothing was processed, so the request is requeued at once on another pick,
+  // within the client's requeue budget (Finagle's RequeueFilter). Finagle requeues only while
+  // the balancer still has an Open node (`canRetry`): once accrual has marked every endpoint
+  // dead, the failure goes back as it is.
+  const bool requeue = is_error(rsp, errc::connect_failed) || (refused && a.resendable);
+  if (!requeue || requeues + 1 >= kMaxTries || client.balancer->counts(now).available == 0) {
     return false;
   }
   if (!client.requeue_budget.try_withdraw(now)) {

@@ -16,6 +16,9 @@ The behaviour of a stream is chosen by its path (the query string only tags it i
   /rst-mid-body   200, body "partial", then RST_STREAM INTERNAL_ERROR
   /close-mid-body 200, body "partial", then the connection closes
   /goaway         GOAWAY(NO_ERROR) with a last stream id below this stream's
+  /refuse-once    the first stream of each path (query included): RST_STREAM REFUSED_STREAM;
+                  later ones: as /echo
+  /goaway-once    the first stream of each path: as /goaway; later ones: as /echo
   /hold           200 and body "x", then the stream stays open
   /hold-nohead    nothing: the stream stays open without a response
   /sink           200 at once; the request body is never acknowledged (its window stays shut)
@@ -46,6 +49,7 @@ from hyperframe.frame import ContinuationFrame, HeadersFrame
 
 LOG = []
 SINK = {}
+ONCE = set()  # paths of the /refuse-once and /goaway-once streams already refused
 LOCK = threading.Lock()
 
 
@@ -142,7 +146,7 @@ class Connection:
 
     @staticmethod
     def route(stream):
-        return stream['path'].split('?')[0]
+        return stream.get('route') or stream['path'].split('?')[0]
 
     def respond(self, sid, status, headers=(), body=None, end=True):
         self.conn.send_headers(sid, [(':status', str(status))] + list(headers),
@@ -167,6 +171,16 @@ class Connection:
             self.closed = True
         elif route == '/goaway':
             self.conn.close_connection(error_code=0, last_stream_id=max(0, sid - 2))
+        elif route in ('/refuse-once', '/goaway-once'):
+            with LOCK:
+                first = stream['path'] not in ONCE
+                ONCE.add(stream['path'])
+            if not first:
+                stream['route'] = '/echo'
+            elif route == '/refuse-once':
+                self.conn.reset_stream(sid, h2.errors.ErrorCodes.REFUSED_STREAM)
+            else:
+                self.conn.close_connection(error_code=0, last_stream_id=max(0, sid - 2))
         elif route == '/hold':
             self.respond(sid, 200, body=b'x', end=False)
         elif route == '/sink':

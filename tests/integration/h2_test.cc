@@ -233,6 +233,45 @@ TEST_F(H2, AnUnknownDestinationIsRefusedWithRstStream) {
   EXPECT_NE(none.find("502"), std::string::npos) << none;
 }
 
+/// A request whose stream the endpoint refused before processing any of it (RST_STREAM
+/// REFUSED_STREAM, or a stream above a GOAWAY's last stream id, as nginx leaves them when it
+/// closes a connection) is sent again with its body: requeued as a connection failure is
+/// (Finagle's RequeueFilter), and not counted against the endpoint by failure accrual.
+TEST(H2Requeue, ARefusedStreamIsSentAgainWithItsBody) {
+  ScriptProcess backend("tests/http2/client_server.py", {});
+  int port = 0;
+  int limited = 0;
+  ASSERT_EQ(std::sscanf(backend.first_line().c_str(), "%d %d", &port, &limited), 2);
+  TempDir dir;
+  const std::string client = "$/inet/127.0.0.1/" + std::to_string(port);
+  Meshd meshd(dir.path(),
+              "admin: {ip: 127.0.0.1, port: 0}\n"
+              "routers:\n"
+              "- protocol: h2\n"
+              "  label: h2\n"
+              "  dtab: /svc => /" +
+                  client +
+                  ";\n"
+                  "  client:\n"
+                  "    failureAccrual: {kind: io.l5d.consecutiveFailures, failures: 1}\n"
+                  "  servers: [{ip: 127.0.0.1, port: 0}]\n");
+  ASSERT_TRUE(meshd.started());
+  const std::string base = "http://127.0.0.1:" + std::to_string(meshd.port("h2"));
+  for (const char* path : {"/refuse-once?k=post", "/goaway-once?k=post"}) {
+    auto r = run_tool({"curl", "-sS", "--http2-prior-knowledge", "--data-binary",
+                       "the request body", base + path});
+    EXPECT_EQ(r.exit_code, 0) << path << ": " << r.err;
+    EXPECT_NE(r.out.find("method POST"), std::string::npos) << path << ": " << r.out;
+    EXPECT_NE(r.out.find("body the request body"), std::string::npos) << path << ": " << r.out;
+  }
+  EXPECT_EQ(meshd.metric("rt/h2/client/" + client + "/retries/requeues"), 2);
+  // -1 when the counter was never made: no endpoint was ever marked dead.
+  EXPECT_LE(meshd.metric("rt/h2/client/" + client + "/failure_accrual/removals"), 0);
+  EXPECT_EQ(
+      meshd.metric("rt/h2/service/svc/127.0.0.1:" + std::to_string(meshd.port("h2")) + "/success"),
+      2);
+}
+
 /// The h2 router in front of nghttpd (a real h2c server with files), default identifier.
 class H2Nghttpd : public ::testing::Test {
  protected:

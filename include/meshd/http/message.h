@@ -55,6 +55,10 @@ struct RequestContext {
   std::string dst_show;
   /// Attempt number, 1 for the first try (retries increment it).
   int attempt = 1;
+  /// The last try failed before the endpoint processed any of it (h2: its stream refused with
+  /// REFUSED_STREAM, or above the last stream id of a GOAWAY), so it may be sent again whole.
+  /// Set by the exchange.
+  bool unprocessed = false;
   /// The deadline the request arrived with (`l5d-ctx-deadline`, strictest of its values), in
   /// ns since the Unix epoch; nullopt when it carried none.
   std::optional<std::int64_t> inbound_deadline_ns;
