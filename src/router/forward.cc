@@ -686,13 +686,16 @@ bool RouterWorker::attempt_end(http::Request& req, Service& service, const Clien
     });
     return false;
   }
-  // A full wait queue, a client that left mid-upload or a stream refused unprocessed (a
+  // A full wait queue, a client that left mid-upload, a try given up (its request cancelled:
+  // the client left, or the request's own time ran out) or a stream refused unprocessed (a
   // server closing its connection with GOAWAY refuses the streams above its last one) says
   // nothing about the endpoint's health: the try is then forgotten by the balancer (as if
-  // abandoned), not judged.
+  // abandoned), not judged. (requestAttemptTimeoutMs is judged: it is `errc::timeout`.)
   const bool refused = !rsp && req.ctx.unprocessed;
+  const bool given_up = !rsp && rsp.error() == asio::error::operation_aborted;
   finish_try(done, now, filters::is_success(*verdict),
-             !is_error(rsp, errc::overloaded) && !is_error(rsp, errc::client_gone) && !refused);
+             !is_error(rsp, errc::overloaded) && !is_error(rsp, errc::client_gone) && !refused &&
+                 !given_up);
   // A connection that could not be made, or a stream refused unprocessed whose request can be
   // sent again: nothing was processed, so the request is requeued at once on another pick,
   // within the client's requeue budget (Finagle's RequeueFilter). Finagle requeues only while

@@ -3,9 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "harness.h"
@@ -270,6 +273,44 @@ TEST(H2Requeue, ARefusedStreamIsSentAgainWithItsBody) {
   EXPECT_EQ(
       meshd.metric("rt/h2/service/svc/127.0.0.1:" + std::to_string(meshd.port("h2")) + "/success"),
       2);
+}
+
+/// A try given up because its client left says nothing about the endpoint: failure accrual
+/// does not count it (with `failures: 1`, one such try used to mark the endpoint dead).
+TEST(H2Requeue, ATryAbandonedByItsClientDoesNotCountAgainstTheEndpoint) {
+  ScriptProcess backend("tests/http2/client_server.py", {});
+  int port = 0;
+  int limited = 0;
+  ASSERT_EQ(std::sscanf(backend.first_line().c_str(), "%d %d", &port, &limited), 2);
+  TempDir dir;
+  const std::string client = "$/inet/127.0.0.1/" + std::to_string(port);
+  Meshd meshd(dir.path(),
+              "admin: {ip: 127.0.0.1, port: 0}\n"
+              "routers:\n"
+              "- protocol: h2\n"
+              "  label: h2\n"
+              "  dtab: /svc => /" +
+                  client +
+                  ";\n"
+                  "  client:\n"
+                  "    failureAccrual: {kind: io.l5d.consecutiveFailures, failures: 1}\n"
+                  "  servers: [{ip: 127.0.0.1, port: 0}]\n");
+  ASSERT_TRUE(meshd.started());
+  const std::string base = "http://127.0.0.1:" + std::to_string(meshd.port("h2"));
+  // The endpoint never answers /hold-nohead: curl gives up and closes its connection.
+  auto r = run_tool({"curl", "-sS", "--http2-prior-knowledge", "--max-time", "0.5",
+                     base + "/hold-nohead?k=abandoned"});
+  EXPECT_EQ(r.exit_code, 28) << r.err;  // timed out
+  // The try ends (as a failure of the client's) once meshd has seen the client go.
+  bool ended = false;
+  for (int i = 0; i < 100 && !ended; ++i) {
+    ended = meshd.metric("rt/h2/client/" + client + "/failures") >= 1;
+    if (!ended) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  ASSERT_TRUE(ended);
+  EXPECT_LE(meshd.metric("rt/h2/client/" + client + "/failure_accrual/removals"), 0);
 }
 
 /// The h2 router in front of nghttpd (a real h2c server with files), default identifier.
