@@ -4,6 +4,7 @@
 #   make run       build, start the demo services and meshd with config/local.yaml (foreground)
 #   make test      build, run unit and integration tests (ctest)
 #   make build     Release build in build/          make debug   Debug build in build-debug/
+#   make pgo       profile-guided Release build in build-pgo/ (scripts/pgo.sh: build, train, build)
 #   make asan      ASan+UBSan build in build-asan/, run the unit tests there
 #   make validate  meshd -validate on every config file in config/
 #   make bench     side-by-side benchmark (bench/run.sh), appends to docs/benchmarks.md
@@ -27,6 +28,7 @@ MESHD_LOG_LEVEL ?=
 BUILD_DIR := build
 DEBUG_DIR := build-debug
 ASAN_DIR := build-asan
+PGO_DIR := build-pgo
 CONFIGS := $(wildcard config/*.yaml config/*.yml config/*.json)
 
 # $(call cmake_build,DIR,BUILD_TYPE,EXTRA_ARGS): configure, then build. Configuring again is
@@ -39,7 +41,7 @@ cmake -S . -B $(1) -DCMAKE_BUILD_TYPE=$(2) $(3) $(CMAKE_ARGS) $(if $(wildcard $(
 env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL cmake --build $(1) -j$(JOBS)
 endef
 
-.PHONY: all bootstrap bootstrap-bench build debug asan run test unit integration validate \
+.PHONY: all bootstrap bootstrap-bench build debug asan pgo run test unit integration validate \
         bench bench-lb bench-h2 clean help
 
 all: build
@@ -64,6 +66,11 @@ asan: bootstrap
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	ctest --test-dir $(ASAN_DIR) -L unit --output-on-failure -j$(CTEST_JOBS)
+
+# The training load needs nginx from the bench tools (installed here, as for the benchmarks).
+pgo: bootstrap
+	@bash scripts/bootstrap.sh --bench
+	JOBS=$(JOBS) CMAKE_ARGS="$(CMAKE_ARGS)" bash scripts/pgo.sh $(PGO_DIR)
 
 run: build
 	bash scripts/run-local.sh $(BUILD_DIR)/meshd config/local.yaml $(if $(MESHD_LOG_LEVEL),--log-level $(MESHD_LOG_LEVEL))
@@ -97,4 +104,4 @@ bench-h2: build
 	MESHD=$(BUILD_DIR)/meshd bash bench/h2.sh
 
 clean:
-	rm -rf $(BUILD_DIR) $(DEBUG_DIR) $(ASAN_DIR)
+	rm -rf $(BUILD_DIR) $(DEBUG_DIR) $(ASAN_DIR) $(PGO_DIR)
