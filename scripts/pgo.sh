@@ -37,32 +37,24 @@ configure_and_build() { # MODE
 }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/meshd-pgo.XXXXXX")
-pids=()
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_ok() { # PID CURL_ARGS...: until the URL answers, while PID lives (10 s at most)
-  local pid=$1 i
-  shift
-  for ((i = 0; i < 100; i++)); do
-    kill -0 "$pid" 2>/dev/null || return 1
-    curl -sf -o /dev/null --max-time 1 "$@" && return 0
-    sleep 0.1
-  done
-  return 1
+# The background jobs (nginx, meshd) end with the script, whichever way it ends.
+trap 'kill $(jobs -p) 2>/dev/null || true; wait; rm -rf "$work"' EXIT
+answers() { # CURL_ARGS...: true once the URL answers; curl retries for up to 10 s
+  curl -sf -o /dev/null --retry 20 --retry-delay 1 --retry-connrefused --retry-max-time 10 \
+    --max-time 12 "$@"
 }
 
 log "building the instrumented meshd in $dir"
 configure_and_build GENERATE
 rm -rf "$profile"
 
-h1_backend=$(free_port)
-h2_backend=$(free_port)
+# Loopback ports the OS has free: both backends, both routers, the admin server.
+read -r h1_backend h2_backend h1_port h2_port admin_port < <(python3 -c '
+import socket
+socks = [socket.socket() for _ in range(5)]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print(*[s.getsockname()[1] for s in socks])')
 mkdir -p "$work/nginx"
 cat >"$work/nginx/nginx.conf" <<EOF
 daemon off;
@@ -90,12 +82,8 @@ http {
 }
 EOF
 nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -e "$work/nginx/error.log" &
-pids+=($!)
-wait_ok "${pids[-1]}" "http://127.0.0.1:$h1_backend/" || die "the nginx backend did not start"
+answers "http://127.0.0.1:$h1_backend/" || die "the nginx backend did not start"
 
-h1_port=$(free_port)
-h2_port=$(free_port)
-admin_port=$(free_port)
 cat >"$work/meshd.yaml" <<EOF
 admin: {ip: 127.0.0.1, port: $admin_port}
 workers: 1
@@ -112,9 +100,9 @@ routers:
 EOF
 "$dir/meshd" "$work/meshd.yaml" 2>"$work/meshd.log" &
 meshd_pid=$!
-wait_ok "$meshd_pid" "http://127.0.0.1:$h1_port/" ||
+answers "http://127.0.0.1:$h1_port/" ||
   die "the instrumented meshd did not start: $(tail -n 5 "$work/meshd.log")"
-wait_ok "$meshd_pid" --http2-prior-knowledge "http://127.0.0.1:$h2_port/" ||
+answers --http2-prior-knowledge "http://127.0.0.1:$h2_port/" ||
   die "the instrumented meshd's h2 router did not answer"
 
 train() { # WHAT COMMAND...: runs a load, prints its summary, fails when it did

@@ -236,81 +236,79 @@ TEST_F(H2, AnUnknownDestinationIsRefusedWithRstStream) {
   EXPECT_NE(none.find("502"), std::string::npos) << none;
 }
 
+/// An h2 router in front of the scripted server tests/http2/client_server.py, whose client's
+/// failure accrual marks the endpoint dead after a single failure.
+class H2Requeue : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    int port = 0;
+    int limited = 0;
+    ASSERT_EQ(std::sscanf(backend_.first_line().c_str(), "%d %d", &port, &limited), 2);
+    client_ = "$/inet/127.0.0.1/" + std::to_string(port);
+    meshd_ = std::make_unique<Meshd>(
+        dir_.path(),
+        "admin: {ip: 127.0.0.1, port: 0}\n"
+        "routers:\n"
+        "- protocol: h2\n"
+        "  label: h2\n"
+        "  dtab: /svc => /" +
+            client_ +
+            ";\n"
+            "  client:\n"
+            "    failureAccrual: {kind: io.l5d.consecutiveFailures, failures: 1}\n"
+            "  servers: [{ip: 127.0.0.1, port: 0}]\n");
+    ASSERT_TRUE(meshd_->started());
+    base_ = "http://127.0.0.1:" + std::to_string(meshd_->port("h2"));
+  }
+
+  /// The client's metric `name`; -1 when it was never made.
+  double client_metric(const std::string& name) const {
+    return meshd_->metric("rt/h2/client/" + client_ + "/" + name);
+  }
+
+  ScriptProcess backend_{"tests/http2/client_server.py", {}};
+  TempDir dir_;
+  std::string client_;
+  std::unique_ptr<Meshd> meshd_;
+  std::string base_;
+};
+
 /// A request whose stream the endpoint refused before processing any of it (RST_STREAM
 /// REFUSED_STREAM, or a stream above a GOAWAY's last stream id, as nginx leaves them when it
 /// closes a connection) is sent again with its body: requeued as a connection failure is
 /// (Finagle's RequeueFilter), and not counted against the endpoint by failure accrual.
-TEST(H2Requeue, ARefusedStreamIsSentAgainWithItsBody) {
-  ScriptProcess backend("tests/http2/client_server.py", {});
-  int port = 0;
-  int limited = 0;
-  ASSERT_EQ(std::sscanf(backend.first_line().c_str(), "%d %d", &port, &limited), 2);
-  TempDir dir;
-  const std::string client = "$/inet/127.0.0.1/" + std::to_string(port);
-  Meshd meshd(dir.path(),
-              "admin: {ip: 127.0.0.1, port: 0}\n"
-              "routers:\n"
-              "- protocol: h2\n"
-              "  label: h2\n"
-              "  dtab: /svc => /" +
-                  client +
-                  ";\n"
-                  "  client:\n"
-                  "    failureAccrual: {kind: io.l5d.consecutiveFailures, failures: 1}\n"
-                  "  servers: [{ip: 127.0.0.1, port: 0}]\n");
-  ASSERT_TRUE(meshd.started());
-  const std::string base = "http://127.0.0.1:" + std::to_string(meshd.port("h2"));
+TEST_F(H2Requeue, ARefusedStreamIsSentAgainWithItsBody) {
   for (const char* path : {"/refuse-once?k=post", "/goaway-once?k=post"}) {
     auto r = run_tool({"curl", "-sS", "--http2-prior-knowledge", "--data-binary",
-                       "the request body", base + path});
+                       "the request body", base_ + path});
     EXPECT_EQ(r.exit_code, 0) << path << ": " << r.err;
     EXPECT_NE(r.out.find("method POST"), std::string::npos) << path << ": " << r.out;
     EXPECT_NE(r.out.find("body the request body"), std::string::npos) << path << ": " << r.out;
   }
-  EXPECT_EQ(meshd.metric("rt/h2/client/" + client + "/retries/requeues"), 2);
-  // -1 when the counter was never made: no endpoint was ever marked dead.
-  EXPECT_LE(meshd.metric("rt/h2/client/" + client + "/failure_accrual/removals"), 0);
-  EXPECT_EQ(
-      meshd.metric("rt/h2/service/svc/127.0.0.1:" + std::to_string(meshd.port("h2")) + "/success"),
-      2);
+  EXPECT_EQ(client_metric("retries/requeues"), 2);
+  EXPECT_LE(client_metric("failure_accrual/removals"), 0);
+  EXPECT_EQ(meshd_->metric("rt/h2/service/svc/127.0.0.1:" + std::to_string(meshd_->port("h2")) +
+                           "/success"),
+            2);
 }
 
 /// A try given up because its client left says nothing about the endpoint: failure accrual
 /// does not count it (with `failures: 1`, one such try used to mark the endpoint dead).
-TEST(H2Requeue, ATryAbandonedByItsClientDoesNotCountAgainstTheEndpoint) {
-  ScriptProcess backend("tests/http2/client_server.py", {});
-  int port = 0;
-  int limited = 0;
-  ASSERT_EQ(std::sscanf(backend.first_line().c_str(), "%d %d", &port, &limited), 2);
-  TempDir dir;
-  const std::string client = "$/inet/127.0.0.1/" + std::to_string(port);
-  Meshd meshd(dir.path(),
-              "admin: {ip: 127.0.0.1, port: 0}\n"
-              "routers:\n"
-              "- protocol: h2\n"
-              "  label: h2\n"
-              "  dtab: /svc => /" +
-                  client +
-                  ";\n"
-                  "  client:\n"
-                  "    failureAccrual: {kind: io.l5d.consecutiveFailures, failures: 1}\n"
-                  "  servers: [{ip: 127.0.0.1, port: 0}]\n");
-  ASSERT_TRUE(meshd.started());
-  const std::string base = "http://127.0.0.1:" + std::to_string(meshd.port("h2"));
+TEST_F(H2Requeue, ATryAbandonedByItsClientDoesNotCountAgainstTheEndpoint) {
   // The endpoint never answers /hold-nohead: curl gives up and closes its connection.
   auto r = run_tool({"curl", "-sS", "--http2-prior-knowledge", "--max-time", "0.5",
-                     base + "/hold-nohead?k=abandoned"});
+                     base_ + "/hold-nohead?k=abandoned"});
   EXPECT_EQ(r.exit_code, 28) << r.err;  // timed out
   // The try ends (as a failure of the client's) once meshd has seen the client go.
   bool ended = false;
   for (int i = 0; i < 100 && !ended; ++i) {
-    ended = meshd.metric("rt/h2/client/" + client + "/failures") >= 1;
+    ended = client_metric("failures") >= 1;
     if (!ended) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   }
   ASSERT_TRUE(ended);
-  EXPECT_LE(meshd.metric("rt/h2/client/" + client + "/failure_accrual/removals"), 0);
+  EXPECT_LE(client_metric("failure_accrual/removals"), 0);
 }
 
 /// The h2 router in front of nghttpd (a real h2c server with files), default identifier.
