@@ -119,7 +119,8 @@ train "h2c POSTs" h2load -t1 -c20 -m10 -D "$seconds" -d "$work/body" "http://127
 
 # The profile is written when meshd exits normally: SIGTERM drains it.
 kill -TERM "$meshd_pid"
-wait "$meshd_pid" || die "the instrumented meshd did not exit cleanly: $(tail -n 5 "$work/meshd.log")"
+wait "$meshd_pid" ||
+  die "the instrumented meshd did not exit cleanly: $(tail -n 5 "$work/meshd.log")"
 count=0
 if [[ -d "$profile" ]]; then
   count=$(find "$profile" -name '*.gcda' | wc -l)
