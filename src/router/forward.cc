@@ -492,6 +492,9 @@ asio::awaitable<Result<void>> RouterWorker::dispatch(http::Request& req, Service
     req.body = replay->make_body();
   }
 
+  // What a try refused unprocessed needs to be sent again: the body kept, or none at all.
+  const bool resendable = replay != nullptr || (length == std::optional<std::uint64_t>{0} &&
+                                                req.body->trailers().empty());
   auto now = start;
   service.budget.deposit(now);
   Backoff backoff(service.policy.retry_backoff);
@@ -518,8 +521,7 @@ asio::awaitable<Result<void>> RouterWorker::dispatch(http::Request& req, Service
       std::optional<AttemptState> attempt;
       for (int requeues = 0;; ++requeues) {
         attempt.emplace();
-        attempt->resendable = replay != nullptr || (length == std::optional<std::uint64_t>{0} &&
-                                                    req.body->trailers().empty());
+        attempt->resendable = resendable;
         auto no_endpoint = attempt_begin(req, held, requeues, try_start, &judged, *attempt);
         if (no_endpoint) {
           rsp = no_endpoint;
