@@ -191,13 +191,13 @@ void ClientSession::Exchange::keep_body() noexcept {
 }
 
 Result<http::Response> ClientSession::Exchange::finish(ExchangeFailure& failure) {
-  if (!ready()) {
+  if (!ready()) [[unlikely]] {
     failure.detail = "exchange cancelled";
     release();  // resets the stream
     return boost::system::error_code(asio::error::operation_aborted);
   }
   ClientStream& st = *st_;
-  if (!st.head_ready) {
+  if (!st.head_ready) [[unlikely]] {
     failure = st.failure;
     boost::system::error_code error = st.error;
     release();

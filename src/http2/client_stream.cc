@@ -52,14 +52,14 @@ class RequestHead {
           break;
       }
     });
-    add(":method", req.method);
-    add(":scheme", scheme.value_or(default_scheme));
+    add_pseudo(":method", req.method);
+    add_pseudo(":scheme", scheme.value_or(default_scheme));
     if (authority || host) {
-      add(":authority", authority ? *authority : *host);
+      add_pseudo(":authority", authority ? *authority : *host);
     }
-    add(":path", req.target);
+    add_pseudo(":path", req.target);
     std::vector<std::string_view> connection_named;
-    if (has_connection) {
+    if (has_connection) [[unlikely]] {
       connection_named = connection_tokens(h);
     }
     h.for_each([&](const http::Headers::Field& f) {
@@ -126,6 +126,9 @@ class RequestHead {
   void add(std::string_view name, std::string_view value) {
     block_.add(name, value, HeaderBlock::Bytes::OutliveFrame);
   }
+  void add_pseudo(std::string_view name, std::string_view value) {
+    block_.add_pseudo(name, value, HeaderBlock::Bytes::OutliveFrame);
+  }
 
   HeaderBlock block_;
 };
@@ -167,13 +170,13 @@ void Connection::fail(ClientStream& st, boost::system::error_code ec, bool repla
 
 Result<ClientStreamSharedPtr> Connection::open_stream(http::Request& req,
                                                       ExchangeFailure& failure) {
-  if (!is_open()) {
+  if (!is_open()) [[unlikely]] {
     failure.replayable = true;
     failure.detail = goaway_received_ ? "the server sent GOAWAY" : "session closed";
     return make_error_code(errc::upstream_reset);
   }
   std::uint32_t max = max_concurrent_streams();
-  if (streams_.size() >= max) {
+  if (streams_.size() >= max) [[unlikely]] {
     failure.detail = "the server's " + std::to_string(max) + " concurrent streams are in use";
     return make_error_code(errc::overloaded);
   }
@@ -188,7 +191,7 @@ Result<ClientStreamSharedPtr> Connection::open_stream(http::Request& req,
   RequestHead head(req, options_.scheme);
   std::int32_t id = nghttp2_submit_request(session_, nullptr, head.data(), head.size(),
                                            has_body ? &provider : nullptr, st.get());
-  if (id < 0) {
+  if (id < 0) [[unlikely]] {
     if (id == NGHTTP2_ERR_STREAM_ID_NOT_AVAILABLE) {
       drain();  // stream ids exhausted: this connection has served its time
       failure.replayable = true;

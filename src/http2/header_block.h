@@ -139,18 +139,16 @@ class HeaderBlock {
         flags |= NGHTTP2_NV_FLAG_NO_COPY_NAME;  // lower case already, and the caller's
       }
     }
-    nghttp2_nv nv{reinterpret_cast<std::uint8_t*>(const_cast<char*>(lower.data())),
-                  reinterpret_cast<std::uint8_t*>(const_cast<char*>(value.data())), lower.size(),
-                  value.size(), flags};
-    if (spilled_.empty() && size_ < kInlineFields) {
-      inline_[size_] = nv;
-    } else {
-      if (spilled_.empty()) {
-        spilled_.assign(inline_.begin(), inline_.begin() + static_cast<std::ptrdiff_t>(size_));
-      }
-      spilled_.push_back(nv);
-    }
-    ++size_;
+    push(lower, value, flags);
+  }
+  /// Appends a pseudo-header field (`:method`, `:status`...): `name` is lower case and lives
+  /// as long as the block's bytes must (a literal).
+  void add_pseudo(std::string_view name, std::string_view value,
+                  Bytes bytes = Bytes::OutliveSubmit) {
+    push(name, value,
+         bytes == Bytes::OutliveFrame ? static_cast<std::uint8_t>(NGHTTP2_NV_FLAG_NO_COPY_NAME |
+                                                                  NGHTTP2_NV_FLAG_NO_COPY_VALUE)
+                                      : static_cast<std::uint8_t>(NGHTTP2_NV_FLAG_NO_COPY_NAME));
   }
   /// The field added last (the block must not be empty).
   const nghttp2_nv& back() const noexcept { return data()[size_ - 1]; }
@@ -177,11 +175,37 @@ class HeaderBlock {
            (lower == "l5d-reqid" || lower == "l5d-ctx-trace" || lower == "l5d-ctx-deadline");
   }
 
+  void push(std::string_view name, std::string_view value, std::uint8_t flags) {
+    nghttp2_nv nv{reinterpret_cast<std::uint8_t*>(const_cast<char*>(name.data())),
+                  reinterpret_cast<std::uint8_t*>(const_cast<char*>(value.data())), name.size(),
+                  value.size(), flags};
+    if (spilled_.empty() && size_ < kInlineFields) [[likely]] {
+      inline_[size_] = nv;
+      ++size_;
+    } else {
+      spill(nv);
+    }
+  }
+
+  /// `push` past the inline fields (out of line: most blocks never get here).
+  [[gnu::noinline]] void spill(const nghttp2_nv& nv) {
+    if (spilled_.empty()) {
+      spilled_.assign(inline_.begin(), inline_.begin() + static_cast<std::ptrdiff_t>(size_));
+    }
+    spilled_.push_back(nv);
+    ++size_;
+  }
+
   /// `name` itself when it has no upper-case letter, else a lower-cased copy kept here.
   std::string_view lower_name(std::string_view name) {
-    if (!has_upper(name)) {
+    if (!has_upper(name)) [[likely]] {
       return name;
     }
+    return lowered(name);
+  }
+
+  /// A lower-cased copy of `name`, kept here (out of line: names are lower case in HTTP/2).
+  [[gnu::noinline]] std::string_view lowered(std::string_view name) {
     char* out = nullptr;
     if (name.size() <= kInlineNameBytes - names_used_) {
       out = names_.data() + names_used_;

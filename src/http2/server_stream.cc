@@ -159,7 +159,7 @@ void ServerSession::launch(const ServerStreamSharedPtr& st, http::Request req,
   // memory for every request) holds no copy of it.
   std::shared_ptr<ServerWorker> w = workers_.take();
   const bool fresh = !w;
-  if (fresh) {
+  if (fresh) [[unlikely]] {
     w = std::allocate_shared<ServerWorker>(PoolAllocator<ServerWorker>(), workers_);
   }
   if (!canned) {
@@ -184,7 +184,7 @@ void ServerSession::launch(const ServerStreamSharedPtr& st, http::Request req,
   st->worker = w.get();
   st->job = ++w->job;
   // The job starts here, as a spawned coroutine would: the request is still in cache.
-  if (fresh) {
+  if (fresh) [[unlikely]] {
     asio::co_spawn(executor_, work(w),
                    asio::bind_cancellation_slot(w->cancel.slot(), WorkerCompletion{w, executor_}));
   } else {
@@ -232,7 +232,7 @@ http::Request ServerSession::build_request(const ServerStreamSharedPtr& st) {
   st->add_pseudo_fields();  // when no regular field came
   req.headers = std::move(st->fields);
   st->fields.clear();
-  if (req.headers.contains("expect")) {
+  if (req.headers.contains("expect")) [[unlikely]] {
     // Answered here, as the HTTP/1.1 server does: 100 when the body is first read.
     st->expect_continue =
         !st->end_stream && http::iequals(req.headers.get("expect"), "100-continue");
@@ -270,7 +270,7 @@ asio::awaitable<void> ServerSession::work(std::shared_ptr<ServerWorker> w) {
       RunningGuard guard(*self, *st);
       Result<http::Response> rsp = make_error_code(errc::client_gone);
       bool failed = false;
-      if (w->canned) {
+      if (w->canned) [[unlikely]] {
         rsp = std::move(*w->canned);
         w->canned.reset();
       } else {
@@ -291,9 +291,9 @@ asio::awaitable<void> ServerSession::work(std::shared_ptr<ServerWorker> w) {
         // stream and the session, which an idle worker must not.
         w->request.reset();
       }
-      if (st->closed || self->stopped_) {
+      if (st->closed || self->stopped_) [[unlikely]] {
         // nothing to send
-      } else if (failed || !rsp) {
+      } else if (failed || !rsp) [[unlikely]] {
         std::uint32_t code = NGHTTP2_INTERNAL_ERROR;
         if (!failed) {
           code = static_cast<std::uint32_t>(reset_code_for(rsp.error()));
@@ -321,11 +321,11 @@ asio::awaitable<void> ServerSession::work(std::shared_ptr<ServerWorker> w) {
     // The next job starts uncancelled. (Unconditionally: with this await inside an `if` on the
     // state's `cancelled()`, the sanitizer build of GCC 12 threw at the worker's next await.)
     co_await asio::this_coro::reset_cancellation_state();
-    if (!w->pool->keep(w)) {
+    if (!w->pool->keep(w)) [[unlikely]] {
       co_return;
     }
     auto [ec] = co_await w->wakeup.wait(use_nothrow);
-    if (ec || w->quit) {
+    if (ec || w->quit) [[unlikely]] {
       co_return;
     }
   }
@@ -407,7 +407,7 @@ ServerSession::BodyStep ServerSession::take_piece(ServerStream& st,
 
 ServerSession::BodyStep ServerSession::take_end(
     ServerStream& st, const std::optional<Result<std::string_view>>& end) {
-  if (end && !*end) {
+  if (end && !*end) [[unlikely]] {
     log::get("http2")->debug("response body failed stream={} error={}", st.id,
                              end->error().message());
     reset(st, NGHTTP2_INTERNAL_ERROR);
@@ -424,7 +424,7 @@ ServerSession::BodyStep ServerSession::take_end(
 }
 
 bool ServerSession::submit_response(ServerStream& st, http::Response rsp, bool is_head) {
-  if (rsp.status < 200 || rsp.status > 999) {
+  if (rsp.status < 200 || rsp.status > 999) [[unlikely]] {
     log::get("http2")->debug("invalid final status stream={} status={}", st.id, rsp.status);
     reset(st, NGHTTP2_INTERNAL_ERROR);
     return false;
@@ -442,7 +442,7 @@ bool ServerSession::submit_response(ServerStream& st, http::Response rsp, bool i
   st.response_headers = std::move(rsp.headers);
   HeaderBlock nv;
   std::array<char, 4> status_buf{};
-  nv.add(":status", status_text(rsp.status, status_buf));
+  nv.add_pseudo(":status", status_text(rsp.status, status_buf));
   add_fields(nv, st.response_headers, HeaderBlock::Bytes::OutliveFrame);
   nghttp2_data_provider provider;
   provider.source.ptr = &st;
@@ -450,7 +450,7 @@ bool ServerSession::submit_response(ServerStream& st, http::Response rsp, bool i
   int rv = nghttp2_submit_response(session_.get(), st.id, nv.data(), nv.size(),
                                    no_body ? nullptr : &provider);
   st.responded = true;
-  if (rv != 0) {
+  if (rv != 0) [[unlikely]] {
     log::get("http2")->debug("response not submitted stream={} error={}", st.id,
                              nghttp2_strerror(rv));
     reset(st, NGHTTP2_INTERNAL_ERROR);
@@ -476,7 +476,7 @@ void ServerSession::submit_interim(ServerStream& st, const http::Response& rsp) 
   }
   HeaderBlock nv;
   std::array<char, 4> status_buf{};
-  nv.add(":status", status_text(rsp.status, status_buf));
+  nv.add_pseudo(":status", status_text(rsp.status, status_buf));
   add_fields(nv, rsp.headers);
   nghttp2_submit_headers(session_.get(), NGHTTP2_FLAG_NONE, st.id, nullptr, nv.data(), nv.size(),
                          nullptr);

@@ -46,9 +46,9 @@ asio::awaitable<Result<void>> RouterWorker::exchange_h2(http::Request& req, Endp
   req.ctx.unprocessed = false;
   for (int attempt = 0;; ++attempt) {
     http2::ClientSessionSharedPtr session = pool.ready_session();
-    if (!session) {
+    if (!session) [[unlikely]] {
       auto made = co_await pool.session();
-      if (!made) {
+      if (!made) [[unlikely]] {
         rsp = acquisition_failed(req, pool, client, made.error());
         co_return Result<void>();
       }
@@ -60,13 +60,13 @@ asio::awaitable<Result<void>> RouterWorker::exchange_h2(http::Request& req, Endp
     if (exchange) {
       while (!exchange->ready()) {
         asio::cancellation_state cs = co_await asio::this_coro::cancellation_state;
-        if (cs.cancelled() != asio::cancellation_type::none) {
+        if (cs.cancelled() != asio::cancellation_type::none) [[unlikely]] {
           break;  // finish() gives the exchange up
         }
         co_await exchange->wait();
       }
       rsp = exchange->finish(failure);
-    } else {
+    } else [[unlikely]] {
       rsp = exchange.error();
     }
     // A stream the server refused, or one a GOAWAY cut off, is sent again once (on a new

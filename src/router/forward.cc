@@ -48,14 +48,14 @@ void append_via(http::Headers& headers, http::Version v) {
   kUs.copy(buf.data() + n, kUs.size());
   const std::string_view ours(buf.data(), n + kUs.size());
   const std::string_view before = headers.get("Via");
-  if (before.empty()) {
-    headers.set("Via", ours);  // the usual case: no heap, one field
+  if (before.empty()) [[likely]] {
+    headers.set(v.major == 2 ? "via" : "Via", ours);  // the usual case: no heap, one field
     return;
   }
   std::string via;
   via.reserve(before.size() + 2 + ours.size());
   via.append(before).append(", ").append(ours);
-  headers.set("Via", via);
+  headers.set(v.major == 2 ? "via" : "Via", via);
 }
 
 /// What the classifier knows of an attempt from its response head, or from its error.
@@ -301,7 +301,7 @@ asio::awaitable<Result<http::Response>> RouterWorker::route(http::Request& req, 
 std::optional<Result<http::Response>> RouterWorker::route_begin(http::Request& req,
                                                                 RouteState& state) {
   auto id = identify(options_->identifiers, req);
-  if (!id.dst) {
+  if (!id.dst) [[unlikely]] {
     req.ctx.failure_stage = http::FailureStage::Identification;
     if (options_->h2) {
       req.ctx.failure_detail = unknown_destination(req, id.reason);
@@ -326,7 +326,7 @@ std::optional<Result<http::Response>> RouterWorker::route_begin(http::Request& r
   if (service.policy.total_timeout) {
     due = start + *service.policy.total_timeout;
   }
-  if (req.ctx.inbound_deadline_ns) {
+  if (req.ctx.inbound_deadline_ns) [[unlikely]] {
     auto inbound = filters::to_steady(*req.ctx.inbound_deadline_ns, filters::wall_now_ns(), start);
     if (!due || inbound < *due) {
       due = inbound;
@@ -349,7 +349,8 @@ void RouterWorker::route_end(http::Request& req, RouteState& state, Result<http:
   const auto start = state.start;
   const auto& due = state.due;
   const Verdict& judged = state.judged;
-  if (is_error(rsp, errc::timeout) && due && Clock::now() + std::chrono::milliseconds(1) >= *due) {
+  if (is_error(rsp, errc::timeout) && due && Clock::now() + std::chrono::milliseconds(1) >= *due)
+      [[unlikely]] {
     // The whole request ran out of time (Finagle's GlobalRequestTimeoutException).
     auto allowed = std::chrono::duration_cast<std::chrono::milliseconds>(*due - start);
     req.ctx.failure_detail = "exceeded " + show_twitter_duration(std::max(allowed, {})) +
@@ -391,7 +392,7 @@ void RouterWorker::route_end(http::Request& req, RouteState& state, Result<http:
     }
   }
   if (!rsp && rsp.error() != make_error_code(errc::client_gone) &&
-      rsp.error() != asio::error::operation_aborted) {
+      rsp.error() != asio::error::operation_aborted) [[unlikely]] {
     const auto ec = rsp.error();
     if (options_->h2 && ec != make_error_code(errc::no_route) &&
         ec != make_error_code(errc::no_endpoints) && ec != make_error_code(errc::connect_failed)) {
@@ -451,11 +452,11 @@ asio::awaitable<Result<void>> RouterWorker::dispatch(http::Request& req, Service
   // gRPC needs `te: trailers` end to end; it is the one TE value HTTP/2 allows (RFC 9113 §8.2.2).
   const bool te_trailers = options_->h2 && http::iequals(req.headers.get("te"), "trailers");
   http1::strip_hop_by_hop(req.headers);
-  if (te_trailers) {
+  if (te_trailers) [[unlikely]] {
     req.headers.add("te", "trailers");
   }
   req.headers.set("l5d-dst-service", req.ctx.dst_show);
-  if (!req.ctx.local_dtab.empty()) {
+  if (!req.ctx.local_dtab.empty()) [[unlikely]] {
     req.headers.set("l5d-ctx-dtab", req.ctx.local_dtab.show());
   }
   if (req.version == http::Version{1, 1} && !req.headers.contains("Host")) {
@@ -483,7 +484,7 @@ asio::awaitable<Result<void>> RouterWorker::dispatch(http::Request& req, Service
   if (replayable && (chunked || *length > 0)) {
     replay = std::make_unique<Replay>();
     auto read = co_await http::read_all(*req.body, replay->body, chunked ? *arrived : *length);
-    if (!read) {
+    if (!read) [[unlikely]] {
       req.ctx.failure_detail = "reading the request body failed: " + read.error().message();
       rsp = read.error();
       co_return Result<void>();
@@ -506,7 +507,7 @@ asio::awaitable<Result<void>> RouterWorker::dispatch(http::Request& req, Service
     // The first try starts now; a retry (after a backoff) or a try that waited for its binding
     // reads the clock itself.
     TimePoint try_start = retries == 0 ? now : TimePoint{};
-    if (wait) {
+    if (wait) [[unlikely]] {
       client = co_await resolve_pending(req);
       try_start = {};
     }
@@ -514,7 +515,7 @@ asio::awaitable<Result<void>> RouterWorker::dispatch(http::Request& req, Service
     const boost::system::error_code unbound = client ? boost::system::error_code() : client.error();
     // The cache may evict the client while in flight: held here.
     ClientSharedPtr held = client ? std::move(*client) : nullptr;
-    if (!held) {
+    if (!held) [[unlikely]] {
       rsp = unbound;
     } else {
       // The try's two steps around the exchange, awaited here (one coroutine frame less).
@@ -523,24 +524,25 @@ asio::awaitable<Result<void>> RouterWorker::dispatch(http::Request& req, Service
         attempt.emplace();
         attempt->resendable = resendable;
         auto no_endpoint = attempt_begin(req, held, requeues, try_start, &judged, *attempt);
-        if (no_endpoint) {
+        if (no_endpoint) [[unlikely]] {
           rsp = no_endpoint;
           break;
         }
         auto exchanged =
             co_await exchange_within(req, *attempt->done->endpoint, *held, attempt->timeout, rsp);
-        if (!exchanged) {
+        if (!exchanged) [[unlikely]] {
           rsp = exchanged.error();  // requestAttemptTimeoutMs
         }
         if (options_->h2 && replayable &&
-            stream_end_pending(service.policy.classifier, req, attempt->request_chunked, rsp)) {
+            stream_end_pending(service.policy.classifier, req, attempt->request_chunked, rsp))
+            [[unlikely]] {
           co_await await_stream_end(rsp, service.policy.classification_timeout,
                                     service.policy.retry_response_bytes);
         }
         if (!attempt_end(req, service, held, requeues, *attempt, rsp, &judged)) {
           break;
         }
-        if (req.ctx.unprocessed) {
+        if (req.ctx.unprocessed) [[unlikely]] {
           // Refused after its body was read: sent again from what was kept.
           req.body =
               replay ? replay->make_body() : std::make_unique<http::BufferBody>(std::string());
@@ -558,7 +560,7 @@ asio::awaitable<Result<void>> RouterWorker::dispatch(http::Request& req, Service
                          rsp->body->buffered() > service.policy.retry_response_bytes;
     bool again = cls == filters::ResponseClass::RetryableFailure && replayable && !too_big &&
                  !is_error(rsp, errc::client_gone);
-    if (again) {
+    if (again) [[unlikely]] {
       now = Clock::now();
       if (!service.budget.try_withdraw(now)) {
         service.budget_exhausted->incr();
@@ -612,17 +614,17 @@ boost::system::error_code RouterWorker::attempt_begin(http::Request& req,
     client.requeue_budget.deposit(start);
   }
   auto* node = static_cast<Endpoint*>(client.balancer->pick(start));
-  if (node == nullptr) {
+  if (node == nullptr) [[unlikely]] {
     req.ctx.failure_detail = no_route(*req.ctx.dst, options_->base_dtab, req.ctx.local_dtab);
     return make_error_code(errc::no_route);
   }
-  if (client.balancer->max_effort_exhausted() != client.max_effort_seen) {
+  if (client.balancer->max_effort_exhausted() != client.max_effort_seen) [[unlikely]] {
     client.max_effort_exhausted->incr(client.balancer->max_effort_exhausted() -
                                       client.max_effort_seen);
     client.max_effort_seen = client.balancer->max_effort_exhausted();
   }
   EndpointSharedPtr endpoint = node->shared_from_this();  // held while in flight
-  if (endpoint->on_start(start)) {
+  if (endpoint->on_start(start)) [[unlikely]] {
     client.probes->incr();
   }
   // The attempt's own deadline, and the one it propagates: the stricter of the request's
@@ -637,7 +639,7 @@ boost::system::error_code RouterWorker::attempt_begin(http::Request& req,
   a.try_id = trace::child_of(req.ctx.trace);
   options_->propagator->write(req.headers, a.try_id);
   a.traced = options_->tracer->enabled() && (a.try_id.sampled.value_or(true) || a.try_id.debug);
-  if (a.traced) {
+  if (a.traced) [[unlikely]] {
     a.wall_start = std::chrono::system_clock::now();
   }
   a.start = start;
@@ -656,7 +658,7 @@ bool RouterWorker::attempt_end(http::Request& req, Service& service, const Clien
   Client& client = *held;
   PendingTry& done = *a.done;
   const bool chunked = a.request_chunked;
-  if (is_error(rsp, errc::timeout)) {
+  if (is_error(rsp, errc::timeout)) [[unlikely]] {
     req.ctx.failure_stage = http::FailureStage::Service;
     req.ctx.failure_detail = "exceeded " + show_twitter_duration(*a.timeout) + " to " +
                              client.label +
@@ -671,7 +673,7 @@ bool RouterWorker::attempt_end(http::Request& req, Service& service, const Clien
   const auto& kind = service.policy.classifier;
   const auto verdict = verdict_now(kind, req, chunked, rsp);
   *judged = {true, verdict, now};
-  if (a.traced) {
+  if (a.traced) [[unlikely]] {
     trace_try(a.try_id, req, client, *done.endpoint, rsp,
               verdict.value_or(filters::ResponseClass::Success), a.wall_start);
   }

@@ -224,7 +224,7 @@ asio::awaitable<Result<http::Response>> ServerService::call(http::Request& req) 
       options.tracer->enabled() && (trace_id.sampled.value_or(true) || trace_id.debug);
   // On the heap, and only when wanted: it is large, and the frame of every request holds it.
   std::unique_ptr<RequestFacts> facts;
-  if (traced || options.access_log) {
+  if (traced || options.access_log) [[unlikely]] {
     facts = std::make_unique<RequestFacts>(request_facts(req, options.label));
     facts->exchange.server = settings_.label;
   }
@@ -233,10 +233,10 @@ asio::awaitable<Result<http::Response>> ServerService::call(http::Request& req) 
   notes.details = facts && traced ? &facts->route : nullptr;
   Result<http::Response> rsp = make_error_code(errc::overloaded);
   if (settings_.max_concurrent_requests && now_in_flight > *settings_.max_concurrent_requests &&
-      options.h2) {
+      options.h2) [[unlikely]] {
     rsp = make_error_code(errc::overloaded);  // RST_STREAM REFUSED_STREAM
   } else if (settings_.max_concurrent_requests &&
-             now_in_flight > *settings_.max_concurrent_requests) {
+             now_in_flight > *settings_.max_concurrent_requests) [[unlikely]] {
     rsp = error_response(503,
                          "request rejected: " + std::to_string(*settings_.max_concurrent_requests) +
                              " concurrent requests (maxConcurrentRequests) already in progress",
@@ -244,17 +244,17 @@ asio::awaitable<Result<http::Response>> ServerService::call(http::Request& req) 
     // Nothing reached the application: a meshd upstream may retry it elsewhere (Finagle flags
     // rejections retryable, and Linkerd's responder says so in l5d-retryable).
     rsp->headers.add("l5d-retryable", "true");
-  } else if (bad) {
+  } else if (bad) [[unlikely]] {
     rsp = std::move(*bad);
   } else {
     // The router's steps, with its dispatch awaited here (one coroutine frame less).
     std::optional<RouterWorker::RouteState> routing(std::in_place);
     auto answered = router_.route_begin(req, *routing);
-    if (answered) {
+    if (answered) [[unlikely]] {
       rsp = std::move(*answered);
     } else {
       auto dispatched = co_await router_.route_dispatch(req, *routing, rsp);
-      if (!dispatched) {
+      if (!dispatched) [[unlikely]] {
         rsp = dispatched.error();  // the request's own timeout
       }
       router_.route_end(req, *routing, rsp, &notes);
@@ -274,20 +274,20 @@ asio::awaitable<Result<http::Response>> ServerService::call(http::Request& req) 
   } else {
     stats_.record(is_success(rsp), latency);
   }
-  if (!rsp) {
+  if (!rsp) [[unlikely]] {
     stats_.status_error->incr();
     stats_.time_error->record(latency);
   } else {
     status_stats_.record(stats_, rsp->status, latency);
   }
-  if (facts && traced) {
+  if (facts && traced) [[unlikely]] {
     trace_server(*facts, rsp, trace_id);
   }
   if (rsp) {
-    if (facts && options.access_log) {
+    if (facts && options.access_log) [[unlikely]] {
       log_access(*facts, *rsp);
     }
-    if (settings_.clear_context) {
+    if (settings_.clear_context) [[unlikely]] {
       clear_response(*rsp);
       if (options.h2) {
         // h2 trailers may carry l5d-* fields too (`l5d-success-class` of this or a downstream

@@ -12,7 +12,11 @@ namespace meshd::log {
 
 /// Returns the named logger of a module (`get("http1")`), creating it on first use. All loggers
 /// write to stderr with one format and share the level set by `set_level`. Thread-safe.
-std::shared_ptr<spdlog::logger> get(std::string_view module);
+///
+/// Cold: meshd logs on errors and rare events, never per request, so the compiler moves every
+/// branch that logs out of the way of the code around it (a request's path stays dense in the
+/// instruction cache).
+[[gnu::cold]] std::shared_ptr<spdlog::logger> get(std::string_view module);
 
 /// Sets the level of every logger, present and future. Returns false for an unknown level name
 /// (any name `parse_level` accepts).

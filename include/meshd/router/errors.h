@@ -20,13 +20,15 @@ http::Response error_response(int status, std::string_view message,
                               std::size_t max_header_bytes);
 
 /// `Unknown destination: Request("GET /x", from /127.0.0.1:5555) / <reason>`.
-std::string unknown_destination(const http::Request& req, std::string_view reason);
+[[gnu::cold]] std::string unknown_destination(const http::Request& req, std::string_view reason);
 
 /// The "Unable to route request!" text of a name that bound to no endpoints.
-std::string no_route(const dtab::Path& dst, const dtab::Dtab& base, const dtab::Dtab& local);
+[[gnu::cold]] std::string no_route(const dtab::Path& dst, const dtab::Dtab& base,
+                                   const dtab::Dtab& local);
 
 /// The "Unable to establish connection to …" text of a failed connect.
-std::string connect_failed(std::string_view selected, const dtab::Path& dst,
-                           const dtab::Path& client, const std::vector<std::string>& addresses);
+[[gnu::cold]] std::string connect_failed(std::string_view selected, const dtab::Path& dst,
+                                         const dtab::Path& client,
+                                         const std::vector<std::string>& addresses);
 
 }  // namespace meshd::router

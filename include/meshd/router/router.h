@@ -262,9 +262,10 @@ class RouterWorker {
   /// The error of a request whose connection (or h2 session) could not be had, with Linkerd's
   /// text in `req.ctx.failure_detail`: `errc::connect_failed`, `errc::overloaded`, or
   /// `operation_aborted` as it is.
-  boost::system::error_code acquisition_failed(http::Request& req, const EndpointPool& pool,
-                                               const Client& client,
-                                               boost::system::error_code ec) const;
+  [[gnu::cold]] boost::system::error_code acquisition_failed(http::Request& req,
+                                                             const EndpointPool& pool,
+                                                             const Client& client,
+                                                             boost::system::error_code ec) const;
   /// The end of an exchange, in place: a response stripped of hop-by-hop headers with Via
   /// appended, or the failure described (`detail` from the codec) in `req.ctx`.
   void finish_exchange(http::Request& req, const EndpointPool& pool, Result<http::Response>& rsp,
@@ -298,7 +299,8 @@ class RouterWorker {
   void update_endpoints(Client& client, const dtab::AddrConstSharedPtr& addr, TimePoint now);
   static void refresh_gauges(Client& client, TimePoint now);
   /// Linkerd's ErrorResponder: the response for a request that ended in `ec`.
-  http::Response error_for(const http::Request& req, boost::system::error_code ec) const;
+  [[gnu::cold]] http::Response error_for(const http::Request& req,
+                                         boost::system::error_code ec) const;
   http::Response error(int status, std::string_view message) const;
 
   RouterOptionsConstSharedPtr options_;

@@ -161,6 +161,23 @@ TEST(HeaderBlockTest, HasUpperFindsEveryUpperCaseLetterAndNothingElse) {
   }
 }
 
+TEST(HeaderBlockTest, PseudoFieldsKeepTheirLiteralNameUncopied) {
+  const std::string path = "/Some/Path";
+  HeaderBlock block;
+  block.add_pseudo(":status", "200");
+  block.add_pseudo(":path", path, HeaderBlock::Bytes::OutliveFrame);
+  block.add("l5d-reqid", "0123456789abcdef");
+  ASSERT_EQ(block.size(), 3u);
+  EXPECT_EQ(name_of(block.data()[0]), ":status");
+  EXPECT_EQ(value_of(block.data()[0]), "200");
+  // The literal name is never copied; the value is, unless it outlives the frame.
+  EXPECT_EQ(block.data()[0].flags, NGHTTP2_NV_FLAG_NO_COPY_NAME);
+  EXPECT_EQ(reinterpret_cast<const char*>(block.data()[1].value), path.data());
+  EXPECT_EQ(value_of(block.data()[1]), "/Some/Path");  // a value keeps its case
+  EXPECT_EQ(block.data()[1].flags, NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE);
+  EXPECT_EQ(block.data()[2].flags, NGHTTP2_NV_FLAG_NO_INDEX);  // regular fields as before
+}
+
 TEST(HeaderBlockTest, PopBackRemovesTheLastField) {
   HeaderBlock block;
   block.add("a", "1");
