@@ -135,6 +135,32 @@ Histogram::Histogram(std::size_t slots)
 Histogram::~Histogram() = default;
 
 void Histogram::record(std::uint64_t value) noexcept {
+  // The usual case, kept short (no register saved): a worker's own slot, its block there.
+  const std::size_t index = worker_slot();
+  if (index != 0 && index < size_) [[likely]] {
+    Slot& slot = slots_[index];
+    auto [block_index, offset] = bucket_of(value);
+    Block* block = slot.blocks[block_index].load(std::memory_order_acquire);
+    if (block != nullptr) [[likely]] {
+      // Only this worker writes its counts and sum (a reset leaves them be: see Baseline), so
+      // a load and a store do, without a locked instruction; other threads still read whole
+      // values.
+      auto& count = block->counts[offset];
+      count.store(count.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+      slot.sum.store(slot.sum.load(std::memory_order_relaxed) + value, std::memory_order_relaxed);
+      if (value < slot.min.load(std::memory_order_relaxed)) {
+        slot.min.store(value, std::memory_order_relaxed);
+      }
+      if (value > slot.max.load(std::memory_order_relaxed)) {
+        slot.max.store(value, std::memory_order_relaxed);
+      }
+      return;
+    }
+  }
+  record_slow(value);
+}
+
+void Histogram::record_slow(std::uint64_t value) noexcept {
   const std::size_t index = worker_slot();
   const bool owned = index != 0 && index < size_;
   Slot& slot = slots_[owned ? index : 0];
@@ -147,19 +173,10 @@ void Histogram::record(std::uint64_t value) noexcept {
     }
   }
   if (owned) {
-    // Only this worker writes its counts and sum (a reset leaves them be: see Baseline), so a
-    // load and a store do, without a locked instruction; other threads still read whole values.
-    auto& count = block->counts[offset];
-    count.store(count.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    slot.sum.store(slot.sum.load(std::memory_order_relaxed) + value, std::memory_order_relaxed);
-    if (value < slot.min.load(std::memory_order_relaxed)) {
-      slot.min.store(value, std::memory_order_relaxed);
-    }
-    if (value > slot.max.load(std::memory_order_relaxed)) {
-      slot.max.store(value, std::memory_order_relaxed);
-    }
+    record(value);  // the block is there now: the usual path
     return;
   }
+  // A thread that is no worker shares slot 0: locked updates.
   block->counts[offset].fetch_add(1, std::memory_order_relaxed);
   slot.sum.fetch_add(value, std::memory_order_relaxed);
   std::uint64_t cur = slot.min.load(std::memory_order_relaxed);

@@ -72,6 +72,8 @@ class Histogram {
   struct Baseline;
 
   Counts collect(bool reset) const;
+  /// `record` on the first value in a block, or from a thread that is no worker.
+  [[gnu::noinline]] void record_slow(std::uint64_t value) noexcept;
 
   std::size_t size_;
   std::unique_ptr<Slot[]> slots_;
