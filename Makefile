@@ -10,6 +10,8 @@
 #   make bench     side-by-side benchmark (bench/run.sh), appends to docs/benchmarks.md
 #   make bench-lb  load balancers side by side (bench/balancers.sh), appends there too
 #   make bench-h2  HTTP/2 proxies and TLS handshakes side by side (bench/h2.sh), appends there too
+#   make bench-h2-cost  instructions and cache misses per h2 request, meshd and nghttpx under
+#                  callgrind (bench/h2-cost.sh): counted, not timed; appends there too
 #   make clean     remove the build directories
 #
 # Variables: BUILD_TYPE (Release), JOBS (nproc), CTEST_JOBS (2), CMAKE_ARGS (extra -D options,
@@ -42,7 +44,7 @@ env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL cmake --build $(1) -j$(JOBS)
 endef
 
 .PHONY: all bootstrap bootstrap-bench build debug asan pgo run test unit integration validate \
-        bench bench-lb bench-h2 clean help
+        bench bench-lb bench-h2 bench-h2-cost clean help
 
 all: build
 
@@ -102,6 +104,10 @@ bench-lb: build
 bench-h2: build
 	@bash scripts/bootstrap.sh --bench
 	MESHD=$(BUILD_DIR)/meshd bash bench/h2.sh
+
+bench-h2-cost: build
+	@bash scripts/bootstrap.sh --bench
+	MESHD=$(BUILD_DIR)/meshd bash bench/h2-cost.sh
 
 clean:
 	rm -rf $(BUILD_DIR) $(DEBUG_DIR) $(ASAN_DIR) $(PGO_DIR)

@@ -47,6 +47,8 @@ BUSY_MB=${BUSY_MB:-256}
 log() { printf 'bench-h2: %s\n' "$*" >&2; }
 # shellcheck source=bench/rounds.sh
 source "$root/bench/rounds.sh"
+# shellcheck source=bench/h2_common.sh
+source "$root/bench/h2_common.sh"
 die() { log "error: $*"; exit 1; }
 for tool in h2load nghttpx haproxy nginx openssl curl python3 taskset cc; do
   command -v "$tool" >/dev/null 2>&1 || die "$tool not found: scripts/bootstrap.sh --bench"
@@ -61,7 +63,6 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 # A proxy and its children (nghttpx serves from a forked worker process).
 tree() { echo "$1"; pgrep -P "$1" || true; }
 cpu_ticks() { # utime + stime of the process tree, in clock ticks
@@ -79,15 +80,6 @@ peak_rss_kb() { # of the process tree
   echo "$sum"
 }
 clk_tck=$(getconf CLK_TCK)
-wait_h2() { # URL PID
-  local i
-  for ((i = 0; i < 100; i++)); do
-    kill -0 "$2" 2>/dev/null || return 1
-    curl -sf -o /dev/null --max-time 1 --http2-prior-knowledge "$1" && return 0
-    sleep 0.1
-  done
-  return 1
-}
 wait_tls() { # PORT PID
   local i
   for ((i = 0; i < 100; i++)); do
@@ -103,39 +95,7 @@ cert=$work/certs/server-ec.crt
 key=$work/certs/server-ec.key
 cat "$cert" "$key" >"$work/certs/server-ec.pem"
 
-nginx_conf() { # DIR BODY...
-  local dir=$1
-  shift
-  mkdir -p "$dir"
-  cat >"$dir/nginx.conf" <<EOF
-daemon off;
-master_process off;
-worker_processes 1;
-pid $dir/nginx.pid;
-error_log $dir/error.log warn;
-events { worker_connections 8192; }
-http {
-  access_log off;
-  client_body_temp_path $dir/body;
-  proxy_temp_path $dir/proxy;
-  fastcgi_temp_path $dir/fastcgi;
-  uwsgi_temp_path $dir/uwsgi;
-  scgi_temp_path $dir/scgi;
-  keepalive_requests 10000000;
-$*
-}
-EOF
-}
-
-backend_port=$(free_port)
-nginx_conf "$work/backend" "  server {
-    listen 127.0.0.1:$backend_port http2;
-    location / { default_type text/plain; return 200 \"meshd h2 benchmark backend\\n\"; }
-  }"
-taskset -c "$BACKEND_CPU" nginx -p "$work/backend" -c "$work/backend/nginx.conf" -e "$work/backend/error.log" &
-pids+=($!)
-wait_h2 "http://127.0.0.1:$backend_port/" "${pids[-1]}" || die "backend nginx did not start"
-log "backend: nginx h2c on 127.0.0.1:$backend_port"
+start_backend
 
 # start_<target> sets proxy_pid, url (h2c) and tls_port (or "").
 start_direct() { proxy_pid=""; url="http://127.0.0.1:$backend_port/"; tls_port=""; }

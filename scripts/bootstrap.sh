@@ -19,7 +19,7 @@ build_packages=(
   curl wrk python3 python3-yaml openssl zlib1g-dev chromium
   nghttp2-client nghttp2-server python3-grpcio python3-h2
 )
-bench_packages=(nghttp2-proxy haproxy nginx-light)
+bench_packages=(nghttp2-proxy haproxy nginx-light valgrind)
 
 usage() {
   echo "usage: $0 [--bench | --list]" >&2

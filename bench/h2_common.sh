@@ -1,0 +1,52 @@
+# shellcheck shell=bash disable=SC2154
+# Helpers of the HTTP/2 benchmarks (bench/h2.sh, bench/h2-cost.sh), sourced by them: free
+# ports, waiting for an h2c listener, nginx configurations and the nginx h2c backend. The
+# caller defines `log`, `die`, `work` (a scratch directory), `pids` (processes to stop on
+# exit) and BACKEND_CPU. Sourced; not run on its own.
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_h2() { # URL PID
+  local i
+  for ((i = 0; i < ${WAIT_TRIES:-100}; i++)); do
+    kill -0 "$2" 2>/dev/null || return 1
+    curl -sf -o /dev/null --max-time 1 --http2-prior-knowledge "$1" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+nginx_conf() { # DIR BODY...
+  local dir=$1
+  shift
+  mkdir -p "$dir"
+  cat >"$dir/nginx.conf" <<EOF
+daemon off;
+master_process off;
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 8192; }
+http {
+  access_log off;
+  client_body_temp_path $dir/body;
+  proxy_temp_path $dir/proxy;
+  fastcgi_temp_path $dir/fastcgi;
+  uwsgi_temp_path $dir/uwsgi;
+  scgi_temp_path $dir/scgi;
+  keepalive_requests 10000000;
+$*
+}
+EOF
+}
+
+# Starts the nginx h2c backend every proxy forwards to; sets backend_port.
+start_backend() {
+  backend_port=$(free_port)
+  nginx_conf "$work/backend" "  server {
+      listen 127.0.0.1:$backend_port http2;
+      location / { default_type text/plain; return 200 \"meshd h2 benchmark backend\\n\"; }
+    }"
+  taskset -c "$BACKEND_CPU" nginx -p "$work/backend" -c "$work/backend/nginx.conf" -e "$work/backend/error.log" &
+  pids+=($!)
+  wait_h2 "http://127.0.0.1:$backend_port/" "${pids[-1]}" || die "backend nginx did not start"
+  log "backend: nginx h2c on 127.0.0.1:$backend_port"
+}
