@@ -189,23 +189,26 @@ void strip_hop_by_hop(http::Headers& headers) {
                                                                 "Proxy-Authenticate",
                                                                 "Proxy-Authorization",
                                                                 "Proxy-Connection"};
-  // Bit n: some name above is n bytes long (all are shorter than 32), so that most fields are
-  // ruled out by their length alone.
-  static constexpr std::uint32_t kLengths = [] {
-    std::uint32_t bits = 0;
+  // By length (all are shorter than 32), the first letters of the names above of that length
+  // (bit n: letter 'a' + n), so that most fields are ruled out by one lookup: pseudo-headers,
+  // and the other fields of a usual message, whose length or first letter no name above has.
+  static constexpr std::array<std::uint32_t, 32> kFirstLetters = [] {
+    std::array<std::uint32_t, 32> letters{};
     for (std::string_view name : kHopByHop) {
-      bits |= 1U << name.size();
+      letters[name.size()] |= 1U << (http::ascii_lower(name[0]) - 'a');
     }
-    return bits;
+    return letters;
   }();
   auto listed = [](std::string_view name) {
-    if (name.size() >= 32 || (kLengths & (1U << name.size())) == 0) {
+    if (name.empty() || name.size() >= kFirstLetters.size()) {
       return false;
     }
-    return std::any_of(kHopByHop.begin(), kHopByHop.end(), [&](std::string_view hop) {
-      return hop.size() == name.size() && http::ascii_lower(hop[0]) == http::ascii_lower(name[0]) &&
-             http::iequals(name, hop);
-    });
+    const auto first = static_cast<unsigned>(http::ascii_lower(name.front()) - 'a');
+    if (first >= 26 || (kFirstLetters[name.size()] & (1U << first)) == 0) {
+      return false;
+    }
+    return std::any_of(kHopByHop.begin(), kHopByHop.end(),
+                       [&](std::string_view hop) { return http::iequals(name, hop); });
   };
   // One pass removes them, and collects the names their Connection fields list that are not
   // above (`close`, `x-foo`), each followed by a comma: those fields are hop-by-hop too. A
