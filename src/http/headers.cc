@@ -112,6 +112,7 @@ Headers::Headers(const Headers& other)
       pending_value_(other.pending_value_),
       entries_(other.entries_),
       live_(other.live_),
+      checked_(other.checked_),
       names_(other.names_) {
   if (size_ > 0) {
     arena_ = std::make_unique_for_overwrite<char[]>(size_);
@@ -135,6 +136,7 @@ Headers& Headers::operator=(const Headers& other) {
   pending_value_ = other.pending_value_;
   entries_ = other.entries_;
   live_ = other.live_;
+  checked_ = other.checked_;
   names_ = other.names_;
   return *this;
 }
@@ -333,6 +335,7 @@ void Headers::clear() noexcept {
   pending_value_ = 0;
   entries_.clear();
   live_ = 0;
+  checked_ = 0;
   names_ = 0;
 }
 

@@ -144,6 +144,7 @@ int Connection::on_frame_recv(const nghttp2_frame* frame) {
       } else if (!st->head_ready) {
         st->head_ready = true;
         st->status = st->pending_status;
+        st->headers.mark_h2_checked();  // every field nghttp2 passed to on_header
       }
       if ((frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0) {
         st->remote_ended = true;

@@ -131,15 +131,12 @@ class HeaderBlock {
   /// Appends `name` (lower-cased) and `value`.
   void add(std::string_view name, std::string_view value, Bytes bytes = Bytes::OutliveSubmit) {
     std::string_view lower = lower_name(name);
-    std::uint8_t flags =
-        unique_per_message(lower) ? NGHTTP2_NV_FLAG_NO_INDEX : NGHTTP2_NV_FLAG_NONE;
-    if (bytes == Bytes::OutliveFrame) {
-      flags |= NGHTTP2_NV_FLAG_NO_COPY_VALUE;
-      if (lower.data() == name.data()) {
-        flags |= NGHTTP2_NV_FLAG_NO_COPY_NAME;  // lower case already, and the caller's
-      }
-    }
-    push(lower, value, flags);
+    push(lower, value, flags_of(lower, bytes, lower.data() == name.data()));
+  }
+  /// `add` of a name known to be in lower case (an HTTP/2 decoder's): not looked at again.
+  void add_lower(std::string_view name, std::string_view value,
+                 Bytes bytes = Bytes::OutliveSubmit) {
+    push(name, value, flags_of(name, bytes, true));
   }
   /// Appends a pseudo-header field (`:method`, `:status`...): `name` is lower case and lives
   /// as long as the block's bytes must (a literal).
@@ -173,6 +170,20 @@ class HeaderBlock {
   static bool unique_per_message(std::string_view lower) noexcept {
     return lower.size() >= 9 && lower.starts_with("l5d-") &&
            (lower == "l5d-reqid" || lower == "l5d-ctx-trace" || lower == "l5d-ctx-deadline");
+  }
+
+  /// The flags of a field named `lower`; `callers_name`: `lower` is the caller's bytes (not a
+  /// copy lower-cased here).
+  static std::uint8_t flags_of(std::string_view lower, Bytes bytes, bool callers_name) noexcept {
+    std::uint8_t flags =
+        unique_per_message(lower) ? NGHTTP2_NV_FLAG_NO_INDEX : NGHTTP2_NV_FLAG_NONE;
+    if (bytes == Bytes::OutliveFrame) {
+      flags |= NGHTTP2_NV_FLAG_NO_COPY_VALUE;
+      if (callers_name) {
+        flags |= NGHTTP2_NV_FLAG_NO_COPY_NAME;
+      }
+    }
+    return flags;
   }
 
   void push(std::string_view name, std::string_view value, std::uint8_t flags) {

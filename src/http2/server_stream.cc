@@ -60,11 +60,18 @@ bool is_connection_specific(std::string_view name) {
 }
 
 /// Adds the regular fields of `headers` to `block`: pseudo and connection-specific fields and
-/// fields nghttp2 deems invalid left out.
+/// fields nghttp2 deems invalid left out. The fields an upstream's HTTP/2 decoder checked (a
+/// proxied response's) are not checked again.
 void add_fields(HeaderBlock& block, const http::Headers& headers,
                 HeaderBlock::Bytes bytes = HeaderBlock::Bytes::OutliveSubmit) {
-  headers.for_each([&block, bytes](http::Headers::Field f) {
+  headers.for_each_checked([&block, bytes](http::Headers::Field f, bool checked) {
     if (f.name.empty() || f.name[0] == ':') {
+      return;
+    }
+    if (checked) {
+      if (f.name != "te") {  // (`te: trailers`, the one connection-specific field it lets by)
+        block.add_lower(f.name, f.value, bytes);
+      }
       return;
     }
     block.add(f.name, f.value, bytes);

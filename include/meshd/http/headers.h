@@ -51,6 +51,7 @@ class Headers {
         pending_value_(std::exchange(other.pending_value_, 0)),
         entries_(std::move(other.entries_)),
         live_(std::exchange(other.live_, 0)),
+        checked_(std::exchange(other.checked_, 0)),
         names_(std::exchange(other.names_, 0)) {}
   /// Leaves `other` empty.
   Headers& operator=(Headers&& other) noexcept {
@@ -63,6 +64,7 @@ class Headers {
       entries_ = std::move(other.entries_);
       other.entries_.clear();
       live_ = std::exchange(other.live_, 0);
+      checked_ = std::exchange(other.checked_, 0);
       names_ = std::exchange(other.names_, 0);
     }
     return *this;
@@ -114,6 +116,21 @@ class Headers {
     for (const auto& e : entries_) {
       if (e.name_len != kRemoved) {
         f(field(e));
+      }
+    }
+  }
+  /// Marks every field added so far as one an HTTP/2 decoder accepted (nghttp2 with its HTTP
+  /// messaging checks): a name of token characters in lower case, none of the
+  /// connection-specific ones but `te: trailers`, and a value HTTP/2 allows. Fields added
+  /// later are not; `clear` unmarks all.
+  void mark_h2_checked() noexcept { checked_ = static_cast<std::uint32_t>(entries_.size()); }
+  /// `for_each` that also tells whether a field is one `mark_h2_checked` vouched for:
+  /// `f(Field, bool checked)`.
+  template <class F>
+  void for_each_checked(F&& f) const {
+    for (std::size_t i = 0; i < entries_.size(); ++i) {
+      if (entries_[i].name_len != kRemoved) {
+        f(field(entries_[i]), i < checked_);
       }
     }
   }
@@ -195,7 +212,8 @@ class Headers {
   std::uint32_t pending_value_ = 0;  ///< where the value of the field being built starts, once
                                      ///< its name ended (0 before: a value never starts there)
   std::vector<Entry> entries_;
-  std::size_t live_ = 0;
+  std::uint32_t live_ = 0;
+  std::uint32_t checked_ = 0;  ///< the first `checked_` entries: see `mark_h2_checked`
   std::uint64_t names_ = 0;  ///< `name_bit` of every name added since the last `clear`
 };
 

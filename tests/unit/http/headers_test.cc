@@ -343,6 +343,34 @@ TEST(Headers, ReuseTheMemoryOfDestroyedHeadersSafely) {
   }
 }
 
+TEST(Headers, FieldsMarkedCheckedAreTheOnesAddedBeforeTheMark) {
+  auto checked_names = [](const Headers& h) {
+    std::vector<std::string> out;
+    h.for_each_checked([&](Headers::Field f, bool checked) {
+      out.push_back(std::string(f.name) + (checked ? "+" : "-"));
+    });
+    return out;
+  };
+  Headers h;
+  h.add("server", "nginx");
+  h.add("date", "today");
+  EXPECT_EQ(checked_names(h), (std::vector<std::string>{"server-", "date-"}));
+  h.mark_h2_checked();
+  h.remove("server");
+  h.add("Via", "h2 linkerd");
+  EXPECT_EQ(checked_names(h), (std::vector<std::string>{"date+", "Via-"}));
+  Headers copy = h;
+  EXPECT_EQ(checked_names(copy), (std::vector<std::string>{"date+", "Via-"}));
+  Headers moved = std::move(copy);
+  EXPECT_EQ(checked_names(moved), (std::vector<std::string>{"date+", "Via-"}));
+  EXPECT_TRUE(checked_names(copy).empty());
+  copy.add("x", "1");  // a moved-from object vouches for nothing
+  EXPECT_EQ(checked_names(copy), (std::vector<std::string>{"x-"}));
+  moved.clear();
+  moved.add("a", "1");
+  EXPECT_EQ(checked_names(moved), (std::vector<std::string>{"a-"}));
+}
+
 TEST(Headers, BuildsAFieldFromPieces) {
   Headers h;
   h.add("First", "1");
