@@ -19,10 +19,10 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-MESHD=${MESHD:-$root/build/meshd}
-[[ "$MESHD" == /* ]] || MESHD=$root/$MESHD
-MESHD_BASE=${MESHD_BASE:-}
-[[ -z "$MESHD_BASE" || "$MESHD_BASE" == /* ]] || MESHD_BASE=$root/$MESHD_BASE
+# shellcheck source=bench/h2_common.sh
+source "$root/bench/h2_common.sh"
+MESHD=$(from_root "${MESHD:-build/meshd}")
+MESHD_BASE=$(from_root "${MESHD_BASE:-}")
 TARGETS=${TARGETS:-meshd${MESHD_BASE:+ meshd_base} nghttpx}
 REQUESTS=${REQUESTS:-20000}
 WARMUP=${WARMUP:-5000}
@@ -43,17 +43,7 @@ done
 [[ -x "$MESHD" ]] || die "MESHD $MESHD is not executable (make build)"
 [[ -z "$MESHD_BASE" || -x "$MESHD_BASE" ]] || die "MESHD_BASE $MESHD_BASE is not executable"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/meshd-bench-h2-cost.XXXXXX")
-pids=()
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-# shellcheck source=bench/h2_common.sh
-source "$root/bench/h2_common.sh"
+scratch meshd-bench-h2-cost
 WAIT_TRIES=600 # a proxy under valgrind takes seconds to start
 
 start_backend
@@ -70,16 +60,7 @@ start_meshd_base() { start_meshd_build "$MESHD_BASE" "$@"; }
 start_meshd_build() { # BINARY PORT OUT
   local dir
   dir=$(dirname "$3")
-  cat >"$dir/config.yaml" <<EOF
-admin: {ip: 127.0.0.1, port: $(free_port)}
-workers: 1
-routers:
-- protocol: h2
-  label: bench
-  dtab: /svc => /\$/inet/127.0.0.1/$backend_port;
-  servers:
-  - {ip: 127.0.0.1, port: $2}
-EOF
+  meshd_config "$2" >"$dir/config.yaml"
   callgrind "$3" "$1" "$dir/config.yaml"
 }
 start_nghttpx() { # PORT OUT

@@ -22,10 +22,10 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-MESHD=${MESHD:-$root/build/meshd}
-[[ "$MESHD" == /* ]] || MESHD=$root/$MESHD
-MESHD_BASE=${MESHD_BASE:-}
-[[ -z "$MESHD_BASE" || "$MESHD_BASE" == /* ]] || MESHD_BASE=$root/$MESHD_BASE
+# shellcheck source=bench/h2_common.sh
+source "$root/bench/h2_common.sh"
+MESHD=$(from_root "${MESHD:-build/meshd}")
+MESHD_BASE=$(from_root "${MESHD_BASE:-}")
 if [[ -n "$MESHD_BASE" ]]; then
   [[ -x "$MESHD_BASE" ]] || { printf 'bench-h2: error: MESHD_BASE %s is not executable\n' "$MESHD_BASE" >&2; exit 1; }
   TARGETS=${TARGETS:-direct meshd meshd_base nghttpx haproxy nginx}
@@ -47,22 +47,13 @@ BUSY_MB=${BUSY_MB:-256}
 log() { printf 'bench-h2: %s\n' "$*" >&2; }
 # shellcheck source=bench/rounds.sh
 source "$root/bench/rounds.sh"
-# shellcheck source=bench/h2_common.sh
-source "$root/bench/h2_common.sh"
 die() { log "error: $*"; exit 1; }
 for tool in h2load nghttpx haproxy nginx openssl curl python3 taskset cc; do
   command -v "$tool" >/dev/null 2>&1 || die "$tool not found: scripts/bootstrap.sh --bench"
 done
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/meshd-bench-h2.XXXXXX")
-pids=()
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+scratch meshd-bench-h2
+
 # A proxy and its children (nghttpx serves from a forked worker process).
 tree() { echo "$1"; pgrep -P "$1" || true; }
 cpu_ticks() { # utime + stime of the process tree, in clock ticks
@@ -102,22 +93,10 @@ start_direct() { proxy_pid=""; url="http://127.0.0.1:$backend_port/"; tls_port="
 start_meshd() { start_meshd_build "$MESHD" meshd; }
 start_meshd_base() { start_meshd_build "$MESHD_BASE" meshd_base; }
 start_meshd_build() { # BINARY NAME
-  local bin=$1 dir=$work/$2 port admin
-  port=$(free_port) admin=$(free_port) tls_port=$(free_port)
+  local bin=$1 dir=$work/$2 port
+  port=$(free_port) tls_port=$(free_port)
   mkdir -p "$dir"
-  cat >"$dir/config.yaml" <<EOF
-admin: {ip: 127.0.0.1, port: $admin}
-workers: 1
-routers:
-- protocol: h2
-  label: bench
-  dtab: /svc => /\$/inet/127.0.0.1/$backend_port;
-  servers:
-  - {ip: 127.0.0.1, port: $port}
-  - ip: 127.0.0.1
-    port: $tls_port
-    tls: {certPath: $cert, keyPath: $key}
-EOF
+  meshd_config "$port" "$tls_port" "$cert" "$key" >"$dir/config.yaml"
   taskset -c "$PROXY_CPU" "$bin" "$dir/config.yaml" 2>"$dir/stderr" &
   proxy_pid=$!
   url="http://127.0.0.1:$port/"

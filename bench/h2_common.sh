@@ -1,8 +1,47 @@
 # shellcheck shell=bash disable=SC2154
 # Helpers of the HTTP/2 benchmarks (bench/h2.sh, bench/h2-cost.sh), sourced by them: free
 # ports, waiting for an h2c listener, nginx configurations and the nginx h2c backend. The
-# caller defines `log`, `die`, `work` (a scratch directory), `pids` (processes to stop on
-# exit) and BACKEND_CPU. Sourced; not run on its own.
+# caller defines `root`, `log`, `die` and BACKEND_CPU, and calls `scratch` first. Sourced; not run on
+# its own.
+
+# $1 as it is when empty or absolute, else under the repository ($root).
+from_root() { if [[ -z "$1" || "$1" == /* ]]; then echo "$1"; else echo "$root/$1"; fi; }
+
+# The config of the meshd under test: one worker, an h2 router to the backend, an h2c server on
+# port $1 and, given $2, a TLS one there with certificate $3 and key $4.
+meshd_config() { # PORT [TLS_PORT CERT KEY]
+  cat <<EOF
+admin: {ip: 127.0.0.1, port: $(free_port)}
+workers: 1
+routers:
+- protocol: h2
+  label: bench
+  dtab: /svc => /\$/inet/127.0.0.1/$backend_port;
+  servers:
+  - {ip: 127.0.0.1, port: $1}
+EOF
+  if [[ -n "${2:-}" ]]; then
+    cat <<EOF
+  - ip: 127.0.0.1
+    port: $2
+    tls: {certPath: $3, keyPath: $4}
+EOF
+  fi
+}
+
+# Makes the scratch directory `work` (named after $1) and the list `pids` of processes to
+# stop: on exit, every one is stopped and waited for, and the directory removed.
+scratch() { # NAME
+  work=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
+  pids=()
+  trap scratch_cleanup EXIT
+}
+scratch_cleanup() {
+  local p
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_h2() { # URL PID
