@@ -53,28 +53,20 @@ wait_h2() { # URL PID
   done
   return 1
 }
+# shellcheck source=bench/nginx_common.sh
+source "$root/bench/nginx_common.sh"
+# Writes DIR/nginx.conf: the common settings, then BODY inside `http {}`.
 nginx_conf() { # DIR BODY...
   local dir=$1
   shift
   mkdir -p "$dir"
-  cat >"$dir/nginx.conf" <<EOF
-daemon off;
-master_process off;
-worker_processes 1;
-pid $dir/nginx.pid;
-error_log $dir/error.log warn;
-events { worker_connections 8192; }
-http {
-  access_log off;
-  client_body_temp_path $dir/body;
-  proxy_temp_path $dir/proxy;
-  fastcgi_temp_path $dir/fastcgi;
-  uwsgi_temp_path $dir/uwsgi;
-  scgi_temp_path $dir/scgi;
-  keepalive_requests 10000000;
-$*
-}
-EOF
+  {
+    nginx_common "$dir"
+    echo "http {"
+    nginx_http_common "$dir"
+    echo "$*"
+    echo "}"
+  } >"$dir/nginx.conf"
 }
 
 # Starts the nginx h2c backend every proxy forwards to; sets backend_port.

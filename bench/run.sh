@@ -129,30 +129,8 @@ peak_rss_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
 clk_tck=$(getconf CLK_TCK)
 
 # --- the backend --------------------------------------------------------------------------------
-nginx_common() { # nginx top-level settings shared by the backend and the nginx proxy
-  local dir=$1
-  cat <<EOF
-daemon off;
-master_process off;
-worker_processes 1;
-pid $dir/nginx.pid;
-error_log $dir/error.log warn;
-events { worker_connections 8192; }
-EOF
-}
-nginx_http_common() {
-  local dir=$1
-  cat <<EOF
-  access_log off;
-  client_body_temp_path $dir/body;
-  proxy_temp_path $dir/proxy;
-  fastcgi_temp_path $dir/fastcgi;
-  uwsgi_temp_path $dir/uwsgi;
-  scgi_temp_path $dir/scgi;
-  keepalive_requests 1000000;
-  keepalive_timeout 75s;
-EOF
-}
+# shellcheck source=bench/nginx_common.sh
+source "$root/bench/nginx_common.sh"
 
 backend_port=$(free_port)
 backend_dir=$work/backend
