@@ -142,10 +142,7 @@ class HeaderBlock {
   /// as long as the block's bytes must (a literal).
   void add_pseudo(std::string_view name, std::string_view value,
                   Bytes bytes = Bytes::OutliveSubmit) {
-    push(name, value,
-         bytes == Bytes::OutliveFrame ? static_cast<std::uint8_t>(NGHTTP2_NV_FLAG_NO_COPY_NAME |
-                                                                  NGHTTP2_NV_FLAG_NO_COPY_VALUE)
-                                      : static_cast<std::uint8_t>(NGHTTP2_NV_FLAG_NO_COPY_NAME));
+    push(name, value, flags_of(name, bytes, true) | NGHTTP2_NV_FLAG_NO_COPY_NAME);
   }
   /// The field added last (the block must not be empty).
   const nghttp2_nv& back() const noexcept { return data()[size_ - 1]; }
