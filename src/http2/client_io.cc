@@ -119,12 +119,14 @@ void Connection::begin() {
     return;
   }
   const Settings& s = options_.settings;
-  std::array<nghttp2_settings_entry, 5> iv{{
+  std::array<nghttp2_settings_entry, 6> iv{{
       {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
       {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, stream_window(s)},
       {NGHTTP2_SETTINGS_HEADER_TABLE_SIZE, s.header_table_bytes},
       {NGHTTP2_SETTINGS_MAX_FRAME_SIZE, s.max_frame_bytes},
       {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, s.max_header_list_bytes},
+      // RFC 9218 §2.1: we send no RFC 7540 priorities; nghttp2 keeps no priority tree for them.
+      {NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES, 1},
   }};
   rv = nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, iv.data(), iv.size());
   if (rv == 0) {

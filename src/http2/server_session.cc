@@ -128,7 +128,7 @@ bool ServerSession::init() {
   session_.reset(s);
 
   const auto& set = options_.settings;
-  std::array<nghttp2_settings_entry, 5> iv{{
+  std::array<nghttp2_settings_entry, 6> iv{{
       {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, set.max_concurrent_streams},
       {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE,
        std::min<std::uint32_t>(set.initial_stream_window, NGHTTP2_MAX_WINDOW_SIZE)},
@@ -136,6 +136,9 @@ bool ServerSession::init() {
       {NGHTTP2_SETTINGS_MAX_FRAME_SIZE,
        std::clamp<std::uint32_t>(set.max_frame_bytes, kMinFrameSize, kMaxFrameSize)},
       {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, set.max_header_list_bytes},
+      // RFC 9218 §2.1: we do not use RFC 7540's priorities (nor does nghttpx), so nghttp2
+      // schedules our streams without keeping a priority tree for them.
+      {NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES, 1},
   }};
   return nghttp2_submit_settings(s, NGHTTP2_FLAG_NONE, iv.data(), iv.size()) == 0;
 }

@@ -28,7 +28,8 @@ The behaviour of a stream is chosen by its path (the query string only tags it i
   /padded         200 and 100 DATA frames of 2000 bytes ("p"), each with 256 bytes of padding
                   (the pad length field and 255 bytes), sent as the client's windows allow
   /log            200 with the event log: `request <path>`, `reset <path> <code>`,
-                  `sink <path> <bytes>` lines
+                  `sink <path> <bytes>` and `setting <id>=<value>` (each SETTINGS entry a
+                  client sent, id in decimal) lines
 """
 
 import os
@@ -139,6 +140,9 @@ class Connection:
             self.streams[event.stream_id]['trailers'] = list(event.headers)
         elif isinstance(event, h2.events.StreamEnded):
             self.on_end(event.stream_id)
+        elif isinstance(event, h2.events.RemoteSettingsChanged):
+            for code, change in event.changed_settings.items():
+                log('setting %d=%d' % (int(code), change.new_value))
         elif isinstance(event, h2.events.StreamReset):
             stream = self.streams.get(event.stream_id)
             if stream is not None:

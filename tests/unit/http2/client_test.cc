@@ -146,6 +146,15 @@ TEST_F(Http2ClientTest, TakesSchemeAndAuthorityFromPseudoFieldsAndDropsOtherTe) 
   EXPECT_EQ(got.body, "method GET\nscheme https\nauthority svc.example:8080\npath /echo\nbody \n");
 }
 
+TEST_F(Http2ClientTest, SaysItUsesNoRfc7540Priorities) {
+  // SETTINGS_NO_RFC7540_PRIORITIES (RFC 9218 §2.1, id 9) = 1, as nghttpx says it: no priority
+  // tree for the server to keep for our streams, nor for nghttp2 to keep on our side.
+  auto s = session();
+  Got got = run(get(s, "/echo?t=settings"));
+  ASSERT_FALSE(got.error) << got.failure.detail;
+  EXPECT_TRUE(server_logged("setting 9=1"));
+}
+
 TEST_F(Http2ClientTest, ResponseTrailersEndTheBody) {
   auto s = session();
 

@@ -358,6 +358,20 @@ TEST_F(Http2ServerTest, NghttpSeesTrailersAndInterimResponses) {
   EXPECT_NE(interim.output.find(":status: 200"), std::string::npos) << interim.output;
 }
 
+TEST_F(Http2ServerTest, SaysItUsesNoRfc7540Priorities) {
+  if (!have_tool("nghttp")) {
+    GTEST_SKIP() << "nghttp missing";
+  }
+  start();
+
+  auto r = run_tool({"nghttp", "-nv", url("/echo")});
+
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  // RFC 9218 §2.1, as nghttpx says it: streams are scheduled without RFC 7540's priority tree.
+  EXPECT_NE(r.output.find("[SETTINGS_NO_RFC7540_PRIORITIES(0x09):1]"), std::string::npos)
+      << r.output;
+}
+
 /// The `recv DATA frame` and `recv HEADERS frame` lines nghttp -v printed for stream 13 (its
 /// first request's stream: 1 to 11 are taken by its upgrade probes and priority streams).
 std::vector<std::string> frames_received(const std::string& output) {
