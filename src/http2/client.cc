@@ -65,7 +65,7 @@ class ResponseBody final : public http::Body, public BlockPooled {
         st_->rx.clear();
         co_return boost::system::error_code(asio::error::operation_aborted);
       }
-      co_await st_->signal.wait(use_nothrow);
+      co_await st_->signal.wait(await_nothrow);
     }
   }
   std::optional<Result<std::string_view>> poll() override {
@@ -152,21 +152,18 @@ Result<ClientSession::Exchange> ClientSession::open(http::Request& req, Exchange
 
 ClientSession::Exchange::Exchange(std::shared_ptr<Connection> conn, ClientStreamSharedPtr st,
                                   http::Request& req) noexcept
-    : conn_(std::move(conn)), st_(std::move(st)), req_(&req) {}
+    : conn_(std::move(conn)), st_(std::move(st)), req_(&req), signal_(&st_->signal) {}
 
 ClientSession::Exchange::Exchange(Exchange&& other) noexcept
     : conn_(std::move(other.conn_)),
       st_(std::move(other.st_)),
       req_(other.req_),
+      signal_(other.signal_),
       committed_(other.committed_) {}
 
 ClientSession::Exchange::~Exchange() { release(); }
 
 bool ClientSession::Exchange::ready() const noexcept { return st_->head_ready || st_->error; }
-
-asio::awaitable<std::tuple<boost::system::error_code>> ClientSession::Exchange::wait() {
-  return st_->signal.wait(use_nothrow);
-}
 
 void ClientSession::Exchange::release() noexcept {
   if (!st_) {

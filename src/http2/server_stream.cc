@@ -331,7 +331,7 @@ asio::awaitable<void> ServerSession::work(std::shared_ptr<ServerWorker> w) {
     if (!w->pool->keep(w)) [[unlikely]] {
       co_return;
     }
-    auto [ec] = co_await w->wakeup.wait(use_nothrow);
+    auto [ec] = co_await w->wakeup.wait(await_nothrow);
     if (ec || w->quit) [[unlikely]] {
       co_return;
     }

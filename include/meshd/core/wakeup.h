@@ -30,7 +30,7 @@ namespace meshd {
 ///
 /// What a steady_timer that never expires, cancelled to wake, does for such a waiter, without
 /// the timer: no timer queue entry (whose heap reorders other streams' timers), no operation
-/// allocated per wait, 24 bytes instead of 120. It has no deadline; a wait with one uses a
+/// allocated per wait, 32 bytes instead of 120. It has no deadline; a wait with one uses a
 /// timer. A pending wait does not count as outstanding work of the executor (meshd's workers
 /// hold a work guard). An io_context destroyed while a coroutine still waits here does not
 /// destroy that coroutine, as it would one waiting on its timer: its frame, and what the frame
@@ -94,7 +94,7 @@ class Wakeup {
   template <class Handler>
   void start(Handler handler) {
     static_assert(sizeof(Handler) <= sizeof(storage_) && alignof(Handler) <= alignof(void*),
-                  "Wakeup keeps the handler of a coroutine (a pointer) in place");
+                  "Wakeup keeps the handler of a coroutine (one or two pointers) in place");
     static_assert(std::is_nothrow_move_constructible_v<Handler>);
     // A second waiter would leave the first one suspended for good: it is woken (aborted).
     complete(asio::error::operation_aborted);
@@ -149,7 +149,9 @@ class Wakeup {
   template <class Handler>
   static constexpr Ops ops_for{&post_handler<Handler>};
 
-  alignas(void*) std::byte storage_[sizeof(void*)];
+  /// A coroutine's handler: `use_awaitable`'s is one pointer, the one of an operation awaited in
+  /// place (`await_nothrow`) two.
+  alignas(void*) std::byte storage_[2 * sizeof(void*)];
   const Ops* ops_ = nullptr;
   asio::cancellation_slot slot_;
 };

@@ -9,6 +9,7 @@
 
 #include "meshd/core/asio.h"
 #include "meshd/core/result.h"
+#include "meshd/core/wakeup.h"
 #include "meshd/http/message.h"
 #include "meshd/http2/settings.h"
 #include "meshd/transport/stream.h"
@@ -133,8 +134,9 @@ class ClientSession::Exchange {
   /// The response head, or the stream's failure, has arrived.
   bool ready() const noexcept;
   /// Completes at the next change of the stream (or when the awaiting coroutine is
-  /// cancelled); the caller checks `ready()` again.
-  asio::awaitable<std::tuple<boost::system::error_code>> wait();
+  /// cancelled), with a `std::tuple<error_code>`; the caller checks `ready()` again. Awaited
+  /// where it is made (`co_await x.wait()`): see `await_nothrow`.
+  auto wait() { return signal_->wait(await_nothrow); }
   /// The response head (its body streams from the session), or why there is none.
   Result<http::Response> finish(ExchangeFailure& failure);
 
@@ -148,6 +150,7 @@ class ClientSession::Exchange {
   std::shared_ptr<client_detail::Connection> conn_;  ///< the session may go while we wait
   std::shared_ptr<client_detail::ClientStream> st_;
   http::Request* req_;
+  Wakeup* signal_;          ///< the stream's
   bool committed_ = false;  ///< the response head went to the caller
 };
 

@@ -1,6 +1,8 @@
 // Wakeup (include/meshd/core/wakeup.h): one waiting coroutine woken by notify, never inline (by
 // notify_here, inline on the waiter's executor);
-// cancellation, destruction and a second waiter complete the wait with operation_aborted.
+// cancellation, destruction and a second waiter complete the wait with operation_aborted. Every
+// case runs twice: the waiter awaits `wait(use_nothrow)` (an awaitable made by Asio's
+// coroutine) or `wait(await_nothrow)` (the operation awaited in place).
 
 #include "meshd/core/wakeup.h"
 
@@ -13,6 +15,7 @@
 
 #include <memory>
 #include <optional>
+#include <tuple>
 
 namespace meshd {
 namespace {
@@ -23,8 +26,13 @@ struct Outcome {
   bool notify_had_returned = false;
 };
 
-asio::awaitable<void> wait_on(Wakeup& w, Outcome& out, const bool& notify_returned) {
-  auto [ec] = co_await w.wait(use_nothrow);
+asio::awaitable<void> wait_on(Wakeup& w, Outcome& out, const bool& notify_returned, bool in_place) {
+  boost::system::error_code ec;
+  if (in_place) {
+    std::tie(ec) = co_await w.wait(await_nothrow);
+  } else {
+    std::tie(ec) = co_await w.wait(use_nothrow);
+  }
   out.ec = ec;
   out.notify_had_returned = notify_returned;
 }
@@ -36,11 +44,12 @@ void run_ready(asio::io_context& io) {
   io.restart();
 }
 
-class WakeupTest : public ::testing::Test {
+/// The parameter: the waiter awaits `wait(await_nothrow)` rather than `wait(use_nothrow)`.
+class WakeupTest : public ::testing::TestWithParam<bool> {
  protected:
   /// Starts a coroutine waiting on `w`, cancellable through `cancel_`; it reports into `out`.
   void start_waiting(Wakeup& w, Outcome& out) {
-    asio::co_spawn(io_, wait_on(w, out, returned_),
+    asio::co_spawn(io_, wait_on(w, out, returned_, GetParam()),
                    asio::bind_cancellation_slot(cancel_.slot(), asio::detached));
     run_ready(io_);
   }
@@ -62,7 +71,7 @@ class WakeupTest : public ::testing::Test {
   Outcome out_;
 };
 
-TEST_F(WakeupTest, NotifyResumesTheWaiterLaterWithSuccess) {
+TEST_P(WakeupTest, NotifyResumesTheWaiterLaterWithSuccess) {
   Wakeup w;
   start_waiting(w, out_);
   ASSERT_TRUE(w.waiting());
@@ -73,7 +82,7 @@ TEST_F(WakeupTest, NotifyResumesTheWaiterLaterWithSuccess) {
   expect_resumed_after_return();
 }
 
-TEST_F(WakeupTest, NotifyHereOnTheExecutorResumesTheWaiterBeforeReturning) {
+TEST_P(WakeupTest, NotifyHereOnTheExecutorResumesTheWaiterBeforeReturning) {
   Wakeup w;
   start_waiting(w, out_);
   ASSERT_TRUE(w.waiting());
@@ -91,7 +100,7 @@ TEST_F(WakeupTest, NotifyHereOnTheExecutorResumesTheWaiterBeforeReturning) {
   EXPECT_FALSE(w.waiting());
 }
 
-TEST_F(WakeupTest, NotifyHereOffTheExecutorQueuesTheResumption) {
+TEST_P(WakeupTest, NotifyHereOffTheExecutorQueuesTheResumption) {
   Wakeup w;
   start_waiting(w, out_);
 
@@ -99,11 +108,11 @@ TEST_F(WakeupTest, NotifyHereOffTheExecutorQueuesTheResumption) {
   expect_resumed_after_return();
 }
 
-TEST_F(WakeupTest, AWaiterOnAStrandIsResumedThroughTheStrand) {
+TEST_P(WakeupTest, AWaiterOnAStrandIsResumedThroughTheStrand) {
   // Not an io_context executor underneath: the resumption goes through the strand.
   auto strand = asio::make_strand(io_);
   Wakeup w;
-  asio::co_spawn(strand, wait_on(w, out_, returned_), asio::detached);
+  asio::co_spawn(strand, wait_on(w, out_, returned_, GetParam()), asio::detached);
   run_ready(io_);
   ASSERT_TRUE(w.waiting());
 
@@ -111,7 +120,7 @@ TEST_F(WakeupTest, AWaiterOnAStrandIsResumedThroughTheStrand) {
   expect_resumed_after_return();
 }
 
-TEST_F(WakeupTest, ANotificationWithNobodyWaitingIsDropped) {
+TEST_P(WakeupTest, ANotificationWithNobodyWaitingIsDropped) {
   Wakeup w;
   w.notify();
   start_waiting(w, out_);
@@ -125,7 +134,7 @@ TEST_F(WakeupTest, ANotificationWithNobodyWaitingIsDropped) {
   EXPECT_FALSE(*out_.ec);
 }
 
-TEST_F(WakeupTest, CancellingTheWaiterAbortsTheWaitAndLaterSignalsDoNothing) {
+TEST_P(WakeupTest, CancellingTheWaiterAbortsTheWaitAndLaterSignalsDoNothing) {
   auto w = std::make_unique<Wakeup>();
   start_waiting(*w, out_);
   ASSERT_TRUE(w->waiting());
@@ -145,7 +154,7 @@ TEST_F(WakeupTest, CancellingTheWaiterAbortsTheWaitAndLaterSignalsDoNothing) {
   EXPECT_EQ(*out_.ec, asio::error::operation_aborted);
 }
 
-TEST_F(WakeupTest, ANotifiedWakeupMayGoBeforeItsWaiterResumes) {
+TEST_P(WakeupTest, ANotifiedWakeupMayGoBeforeItsWaiterResumes) {
   auto w = std::make_unique<Wakeup>();
   start_waiting(*w, out_);
 
@@ -160,7 +169,7 @@ TEST_F(WakeupTest, ANotifiedWakeupMayGoBeforeItsWaiterResumes) {
   EXPECT_FALSE(*out_.ec);
 }
 
-TEST_F(WakeupTest, DestroyingTheWakeupAbortsItsWaiter) {
+TEST_P(WakeupTest, DestroyingTheWakeupAbortsItsWaiter) {
   auto w = std::make_unique<Wakeup>();
   start_waiting(*w, out_);
 
@@ -171,11 +180,11 @@ TEST_F(WakeupTest, DestroyingTheWakeupAbortsItsWaiter) {
   EXPECT_EQ(*out_.ec, asio::error::operation_aborted);
 }
 
-TEST_F(WakeupTest, ASecondWaiterAbortsTheFirst) {
+TEST_P(WakeupTest, ASecondWaiterAbortsTheFirst) {
   Wakeup w;
   Outcome second;
   start_waiting(w, out_);
-  asio::co_spawn(io_, wait_on(w, second, returned_), asio::detached);
+  asio::co_spawn(io_, wait_on(w, second, returned_, GetParam()), asio::detached);
   run_ready(io_);
 
   ASSERT_TRUE(out_.ec);
@@ -187,6 +196,11 @@ TEST_F(WakeupTest, ASecondWaiterAbortsTheFirst) {
   ASSERT_TRUE(second.ec);
   EXPECT_FALSE(*second.ec);
 }
+
+INSTANTIATE_TEST_SUITE_P(Tokens, WakeupTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "AwaitedInPlace" : "UseAwaitable";
+                         });
 
 }  // namespace
 }  // namespace meshd
