@@ -44,7 +44,8 @@ class Wakeup {
   Wakeup& operator=(const Wakeup&) = delete;
 
   /// Completes with an error_code: success after `notify()`, `operation_aborted` when
-  /// cancelled or destroyed. `co_await w.wait(use_nothrow)` for a coroutine.
+  /// cancelled or destroyed. `co_await w.wait(await_nothrow)` for a coroutine (`use_nothrow`
+  /// when the wait is made in one place and awaited in another).
   template <class Token>
   auto wait(Token&& token) {
     return asio::async_initiate<Token, void(boost::system::error_code)>(
