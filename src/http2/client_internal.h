@@ -42,10 +42,10 @@ class Signal {
   /// Waits until `notify()`, `until`, or the cancellation of the caller's coroutine; the caller
   /// must check its cancellation state before waiting (an already cancelled coroutine would
   /// throw).
-  /// (Not a coroutine itself: the timer's wait is the awaitable, one frame less per wait.)
+  /// (Not a coroutine itself, and the timer's wait is awaited in place: no frame per wait.)
   auto wait(Clock::time_point until = Clock::time_point::max()) {
     timer_.expires_at(until);
-    return timer_.async_wait(use_nothrow);
+    return timer_.async_wait(await_nothrow);
   }
   void notify() noexcept { timer_.cancel(); }
 

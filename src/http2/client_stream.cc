@@ -222,7 +222,7 @@ asio::awaitable<void> Connection::pump(std::shared_ptr<Connection> self, ClientS
   while (!st->pump_stop) {
     if (!st->out_piece.empty()) {
       // Until nghttp2 has taken the piece (window allowing).
-      co_await st->pump_signal.wait(use_nothrow);
+      co_await st->pump_signal.wait(await_nothrow);
       continue;
     }
     st->pump_reading = true;
