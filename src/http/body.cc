@@ -19,6 +19,8 @@ std::optional<Result<std::string_view>> BufferBody::poll() {
   return Result<std::string_view>(std::string_view(data_));
 }
 
+boost::asio::awaitable<Result<std::string_view>> EmptyBody::read() { co_return std::string_view{}; }
+
 ObservedBody::~ObservedBody() {
   if (ended_) {
     return;

@@ -204,7 +204,7 @@ asio::awaitable<Result<http::Response>> exchange(ClientConnectionPtr conn, http:
   rsp.headers = std::move(p.headers());
   bool no_body = p.message_done() && p.pieces().empty();
   if (no_body) {
-    rsp.body = std::make_unique<http::BufferBody>(std::string());
+    rsp.body = http::empty_body();
     if (written && p.keep_alive() && !lease.conn().reader().has_buffered()) {
       lease.reuse();
     } else {

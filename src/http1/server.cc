@@ -176,7 +176,7 @@ http::Request ServerConnection::build_request() {
   if (has_body) {
     req.body = std::make_unique<RequestBody>(shared_from_this());
   } else {
-    req.body = std::make_unique<http::BufferBody>(std::string());
+    req.body = http::empty_body();
   }
   // RFC 9110 §10.1.1: an HTTP/1.0 client does not know 1xx; ignore its expectation.
   if (req.version.minor >= 1) {

@@ -247,7 +247,7 @@ http::Request ServerSession::build_request(const ServerStreamSharedPtr& st) {
   }
   if (st->end_stream && st->inbox.empty()) {
     // (The request may be built after its DATA arrived with the same read: then it has a body.)
-    req.body = std::make_unique<http::BufferBody>(std::string());
+    req.body = http::empty_body();
   } else {
     req.body =
         std::make_unique<RequestBody>(shared_from_this(), st, http::content_length(req.headers));
@@ -436,7 +436,7 @@ bool ServerSession::submit_response(ServerStream& st, http::Response rsp, bool i
     reset(st, NGHTTP2_INTERNAL_ERROR);
     return false;
   }
-  st.response_body = rsp.body ? std::move(rsp.body) : std::make_unique<http::BufferBody>("");
+  st.response_body = rsp.body ? std::move(rsp.body) : http::empty_body();
   // A body already known to be empty, without trailers, ends the stream with the HEADERS: a
   // gRPC trailers-only response must stay one HEADERS frame with END_STREAM.
   const bool empty =

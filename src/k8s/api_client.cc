@@ -299,7 +299,7 @@ http::Request Connector::make_request(const std::string& target, const std::stri
     req.headers.add("Authorization", "Bearer " + *token);
   }
   req.headers.add("Connection", "close");
-  req.body = std::make_unique<http::BufferBody>(std::string());
+  req.body = http::empty_body();
   return req;
 }
 

@@ -544,8 +544,7 @@ asio::awaitable<Result<void>> RouterWorker::dispatch(http::Request& req, Service
         }
         if (req.ctx.unprocessed) [[unlikely]] {
           // Refused after its body was read: sent again from what was kept.
-          req.body =
-              replay ? replay->make_body() : std::make_unique<http::BufferBody>(std::string());
+          req.body = replay ? replay->make_body() : http::empty_body();
         }
       }
       attempt.reset();  // the try's counts and watch end with it, as its frame's did
@@ -579,7 +578,7 @@ asio::awaitable<Result<void>> RouterWorker::dispatch(http::Request& req, Service
     service.retries_total->incr();
     ++req.ctx.attempt;
     req.ctx.failure_detail.clear();
-    req.body = replay ? replay->make_body() : std::make_unique<http::BufferBody>(std::string());
+    req.body = replay ? replay->make_body() : http::empty_body();
   }
 }
 

@@ -134,7 +134,7 @@ bool ServerService::is_success(const Result<http::Response>& rsp) {
 
 void ServerService::clear_response(http::Response& rsp) {
   if (rsp.headers.contains("l5d-err")) {
-    rsp.body = std::make_unique<http::BufferBody>(std::string());
+    rsp.body = http::empty_body();
     rsp.headers.remove("Content-Type");
   }
   rsp.headers.remove_prefix("l5d-");

@@ -82,6 +82,23 @@ class BufferBody final : public Body {
   bool done_ = false;
 };
 
+/// A body without bytes or trailers (a GET's, most responses to HEAD): it reads as
+/// `BufferBody("")` does, in 8 bytes instead of 112, which most requests then touch in one
+/// cache line.
+class EmptyBody final : public Body {
+ public:
+  // http::Body
+  boost::asio::awaitable<Result<std::string_view>> read() override;
+  std::optional<Result<std::string_view>> poll() override {
+    return Result<std::string_view>(std::string_view{});
+  }
+  std::optional<std::uint64_t> length() const override { return 0; }
+  std::optional<std::uint64_t> arrived() const override { return 0; }
+};
+
+/// A new EmptyBody.
+inline BodyPtr empty_body() { return std::make_unique<EmptyBody>(); }
+
 /// How an observed body ended (see ObservedBody).
 struct BodyEnd {
   /// Empty when the body ended cleanly; else the error that cut it off, or

@@ -205,6 +205,25 @@ TEST(BufferBody, PollsItsDataThenItsEndWithoutACoroutine) {
   EXPECT_EQ(out, "") << "a polled body reads as ended";
 }
 
+TEST(EmptyBody, ReadsAsAnEmptyBufferBodyDoes) {
+  EmptyBody empty;
+  BufferBody buffer("");
+  for (Body* body : {static_cast<Body*>(&empty), static_cast<Body*>(&buffer)}) {
+    EXPECT_EQ(body->length(), std::optional<std::uint64_t>{0});
+    EXPECT_EQ(body->arrived(), std::optional<std::uint64_t>{0});
+    EXPECT_TRUE(body->trailers().empty());
+    for (int i = 0; i < 2; ++i) {
+      auto end = body->poll();
+      ASSERT_TRUE(end && *end);
+      EXPECT_TRUE((*end)->empty());
+    }
+    std::string out = "x";
+    ASSERT_TRUE(drain(*body, out));
+    EXPECT_EQ(out, "x") << "read() ends at once, adding nothing";
+  }
+  EXPECT_EQ(empty_body()->length(), std::optional<std::uint64_t>{0});
+}
+
 TEST(ObservedBody, PollingReportsTheEndLikeReading) {
   BodyPtr body = std::make_unique<BufferBody>("abc", grpc_ok());
   Seen seen;
