@@ -118,7 +118,7 @@ asio::awaitable<void> ServerConnection::run(std::shared_ptr<ServerConnection> se
         c.watchable_since_ = req.ctx.start;
       }
       try {
-        rsp = co_await c.service_->call(req);
+        co_await c.service_->call_into(req, rsp);
       } catch (const boost::system::system_error&) {
         // Asio surfaces the cancellation we emitted as an exception at the next co_await.
         rsp = make_error_code(errc::client_gone);

@@ -78,9 +78,11 @@ struct ServerWorker : std::enable_shared_from_this<ServerWorker> {
   ServerStreamSharedPtr stream;
   /// The request of the service's call, until the call ends; none for a canned response.
   std::optional<http::Request> request;
-  /// The service's call, not started yet; none for a canned response.
-  std::optional<asio::awaitable<Result<http::Response>>> call;
-  std::optional<http::Response> canned;
+  /// The service's call (`call_into` `response`), not started yet; none for a canned response.
+  std::optional<asio::awaitable<void>> call;
+  /// The job's response: the call's outcome, or the canned one. Here rather than in the
+  /// worker's frame, which would then hold it twice (the call's result, and this).
+  Result<http::Response> response = make_error_code(errc::client_gone);
   bool is_head = false;
   /// Counts jobs begun: a cancel posted for one job is dropped once the worker is past it.
   std::uint64_t job = 0;

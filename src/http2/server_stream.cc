@@ -169,10 +169,13 @@ void ServerSession::launch(const ServerStreamSharedPtr& st, http::Request req,
   if (fresh) [[unlikely]] {
     w = std::allocate_shared<ServerWorker>(PoolAllocator<ServerWorker>(), workers_);
   }
-  if (!canned) {
+  if (canned) [[unlikely]] {
+    w->response = std::move(*canned);
+  } else {
     w->request.emplace(std::move(req));
+    w->response = make_error_code(errc::client_gone);
     try {
-      w->call.emplace(service_->call(*w->request));
+      w->call.emplace(service_->call_into(*w->request, w->response));
     } catch (...) {
       // (Making the call's frame can only fail to allocate.) A worker taken from the pool goes
       // back: it still waits there.
@@ -186,7 +189,6 @@ void ServerSession::launch(const ServerStreamSharedPtr& st, http::Request req,
   w->session = shared_from_this();
   w->stream = st;
   w->is_head = is_head;
-  w->canned = std::move(canned);
   w->busy = true;
   st->worker = w.get();
   st->job = ++w->job;
@@ -275,16 +277,13 @@ asio::awaitable<void> ServerSession::work(std::shared_ptr<ServerWorker> w) {
       std::shared_ptr<ServerSession> self = std::move(w->session);
       ServerStreamSharedPtr st = std::move(w->stream);
       RunningGuard guard(*self, *st);
-      Result<http::Response> rsp = make_error_code(errc::client_gone);
+      Result<http::Response>& rsp = w->response;
       bool failed = false;
-      if (w->canned) [[unlikely]] {
-        rsp = std::move(*w->canned);
-        w->canned.reset();
-      } else {
+      if (w->call) [[likely]] {
         try {
           auto call = std::move(*w->call);
           w->call.reset();
-          rsp = co_await std::move(call);
+          co_await std::move(call);
         } catch (const boost::system::system_error&) {
           // Asio surfaces the cancellation of a reset stream as an exception at the next
           // co_await.
@@ -321,6 +320,9 @@ asio::awaitable<void> ServerSession::work(std::shared_ptr<ServerWorker> w) {
         guard.release();
         self->stage();
       }
+      // What is left of the response (all of it, if it was not sent) holds its stream's and
+      // session's memory: an idle worker holds nothing.
+      rsp = make_error_code(errc::client_gone);
       w->busy = false;
     }
     // The stream and the session are let go (an idle worker holds neither) before the worker

@@ -25,6 +25,19 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+/// The client a binding gave, or null with the reason in `rsp`. A binding still `pending` gives
+/// none yet, and no reason (read after `bound` is made: the call that makes it sets it).
+template <class ClientPtr>
+ClientPtr hold_client(Result<ClientPtr> bound, const bool& pending, Result<http::Response>& rsp) {
+  if (bound) {
+    return std::move(*bound);
+  }
+  if (!pending) {
+    rsp = bound.error();
+  }
+  return nullptr;
+}
+
 /// Tries of one request on connection failures, requeues included (Finagle's
 /// RequeueingFilter.MaxTries), on top of the requeue budget.
 constexpr int kMaxTries = 25;
@@ -270,9 +283,13 @@ struct RouterWorker::AttemptState {
   std::optional<PendingGuard> service_pending;  ///< the client's for this service
   std::optional<StreamWatch::Handle> watch;
   std::optional<std::chrono::milliseconds> timeout;  ///< requestAttemptTimeoutMs
-  TraceId try_id;
-  bool traced = false;
-  std::chrono::system_clock::time_point wall_start{};
+  /// A sampled try's span: its id and wall-clock start. Null for the others (most), whose
+  /// id was needed only for the headers: this state lives in dispatch's frame.
+  struct Traced {
+    TraceId id;
+    std::chrono::system_clock::time_point wall_start;
+  };
+  std::unique_ptr<Traced> traced;
   TimePoint start{};
   /// The request body's length was unknown when the try began. Read then, while the body is
   /// in cache: by the response it no longer is, and classifying needs only this.
@@ -285,11 +302,10 @@ struct RouterWorker::AttemptState {
 asio::awaitable<Result<http::Response>> RouterWorker::route(http::Request& req, RouteNotes* notes) {
   NoteOnExit note(*this, req, notes);
   RouteState state;
-  auto answered = route_begin(req, state);
-  if (answered) {
-    co_return std::move(*answered);
-  }
   Result<http::Response> rsp = make_error_code(errc::timeout);
+  if (route_begin(req, state, rsp)) {
+    co_return rsp;
+  }
   auto dispatched = co_await route_dispatch(req, state, rsp);
   if (!dispatched) {
     rsp = dispatched.error();  // the request's own timeout
@@ -298,17 +314,17 @@ asio::awaitable<Result<http::Response>> RouterWorker::route(http::Request& req, 
   co_return rsp;
 }
 
-std::optional<Result<http::Response>> RouterWorker::route_begin(http::Request& req,
-                                                                RouteState& state) {
+bool RouterWorker::route_begin(http::Request& req, RouteState& state, Result<http::Response>& rsp) {
   auto id = identify(options_->identifiers, req);
   if (!id.dst) [[unlikely]] {
     req.ctx.failure_stage = http::FailureStage::Identification;
     if (options_->h2) {
       req.ctx.failure_detail = unknown_destination(req, id.reason);
-      // RST_STREAM REFUSED_STREAM
-      return Result<http::Response>(make_error_code(errc::identification_failed));
+      rsp = make_error_code(errc::identification_failed);  // RST_STREAM REFUSED_STREAM
+      return true;
     }
-    return Result<http::Response>(error(400, unknown_destination(req, id.reason)));
+    rsp = error(400, unknown_destination(req, id.reason));
+    return true;
   }
   req.ctx.dst_show = dst_show_.show(*id.dst);
   req.ctx.dst = std::move(*id.dst);
@@ -335,7 +351,7 @@ std::optional<Result<http::Response>> RouterWorker::route_begin(http::Request& r
   state.due = due;
   req.ctx.deadline = due;
   state.chunked = !req.body->length();
-  return std::nullopt;
+  return false;
 }
 
 asio::awaitable<Result<void>> RouterWorker::route_dispatch(http::Request& req, RouteState& state,
@@ -496,37 +512,33 @@ asio::awaitable<Result<void>> RouterWorker::dispatch(http::Request& req, Service
   // What a try refused unprocessed needs to be sent again: the body kept, or none at all.
   const bool resendable = replay != nullptr || (length == std::optional<std::uint64_t>{0} &&
                                                 req.body->trailers().empty());
+  // (Every named local below is in the frame, whatever its scope: what the steps return goes
+  // to `rsp` or to flags where it can.)
   auto now = start;
   service.budget.deposit(now);
-  Backoff backoff(service.policy.retry_backoff);
+  std::unique_ptr<Backoff> backoff;  // made at the first retry
   std::uint64_t retries = 0;
   for (;;) {
     // Bound anew on every attempt: a retry may pick another branch of a union.
     bool wait = false;
-    Result<ClientSharedPtr> client = resolve_now(req, now, &wait);
+    // The cache may evict the client while in flight: held here. Unbound: `rsp` says why.
+    ClientSharedPtr held = hold_client(resolve_now(req, now, &wait), wait, rsp);
     // The first try starts now; a retry (after a backoff) or a try that waited for its binding
     // reads the clock itself.
     TimePoint try_start = retries == 0 ? now : TimePoint{};
     if (wait) [[unlikely]] {
-      client = co_await resolve_pending(req);
+      held = hold_client(co_await resolve_pending(req), false, rsp);
       try_start = {};
     }
     Verdict judged;
-    const boost::system::error_code unbound = client ? boost::system::error_code() : client.error();
-    // The cache may evict the client while in flight: held here.
-    ClientSharedPtr held = client ? std::move(*client) : nullptr;
-    if (!held) [[unlikely]] {
-      rsp = unbound;
-    } else {
+    if (held) [[likely]] {
       // The try's two steps around the exchange, awaited here (one coroutine frame less).
       std::optional<AttemptState> attempt;
       for (int requeues = 0;; ++requeues) {
         attempt.emplace();
         attempt->resendable = resendable;
-        auto no_endpoint = attempt_begin(req, held, requeues, try_start, &judged, *attempt);
-        if (no_endpoint) [[unlikely]] {
-          rsp = no_endpoint;
-          break;
+        if (!attempt_begin(req, held, requeues, try_start, &judged, *attempt, rsp)) [[unlikely]] {
+          break;  // no endpoint: `rsp` says so
         }
         auto exchanged =
             co_await exchange_within(req, *attempt->done->endpoint, *held, attempt->timeout, rsp);
@@ -573,7 +585,10 @@ asio::awaitable<Result<void>> RouterWorker::dispatch(http::Request& req, Service
       *verdict = judged;
       co_return Result<void>();
     }
-    co_await before_retry(rsp, backoff);
+    if (!backoff) {
+      backoff = std::make_unique<Backoff>(service.policy.retry_backoff);
+    }
+    co_await before_retry(rsp, *backoff);
     ++retries;
     service.retries_total->incr();
     ++req.ctx.attempt;
@@ -602,10 +617,9 @@ asio::awaitable<void> RouterWorker::before_retry(Result<http::Response>& failed,
   }
 }
 
-boost::system::error_code RouterWorker::attempt_begin(http::Request& req,
-                                                      const ClientSharedPtr& held, int requeues,
-                                                      TimePoint now, Verdict* judged,
-                                                      AttemptState& a) {
+bool RouterWorker::attempt_begin(http::Request& req, const ClientSharedPtr& held, int requeues,
+                                 TimePoint now, Verdict* judged, AttemptState& a,
+                                 Result<http::Response>& rsp) {
   Client& client = *held;
   *judged = {};
   auto start = requeues == 0 && now != TimePoint{} ? now : Clock::now();
@@ -615,7 +629,8 @@ boost::system::error_code RouterWorker::attempt_begin(http::Request& req,
   auto* node = static_cast<Endpoint*>(client.balancer->pick(start));
   if (node == nullptr) [[unlikely]] {
     req.ctx.failure_detail = no_route(*req.ctx.dst, options_->base_dtab, req.ctx.local_dtab);
-    return make_error_code(errc::no_route);
+    rsp = make_error_code(errc::no_route);
+    return false;
   }
   if (client.balancer->max_effort_exhausted() != client.max_effort_seen) [[unlikely]] {
     client.max_effort_exhausted->incr(client.balancer->max_effort_exhausted() -
@@ -635,11 +650,11 @@ boost::system::error_code RouterWorker::attempt_begin(http::Request& req,
   }
   set_deadline_header(req, due);
   // Each try is a span of its own, a child of the server's (Finagle's client tracing).
-  a.try_id = trace::child_of(req.ctx.trace);
-  options_->propagator->write(req.headers, a.try_id);
-  a.traced = options_->tracer->enabled() && (a.try_id.sampled.value_or(true) || a.try_id.debug);
-  if (a.traced) [[unlikely]] {
-    a.wall_start = std::chrono::system_clock::now();
+  const TraceId try_id = trace::child_of(req.ctx.trace);
+  options_->propagator->write(req.headers, try_id);
+  if (options_->tracer->enabled() && (try_id.sampled.value_or(true) || try_id.debug)) [[unlikely]] {
+    a.traced = std::make_unique<AttemptState::Traced>(
+        AttemptState::Traced{try_id, std::chrono::system_clock::now()});
   }
   a.start = start;
   a.request_chunked = !req.body->length();
@@ -648,7 +663,7 @@ boost::system::error_code RouterWorker::attempt_begin(http::Request& req,
   a.pending.emplace(*client.stats().pending);
   a.service_pending.emplace(*a.done->service_stats->pending);
   a.watch.emplace(StreamWatch::start(client.stats().h2, req, start));
-  return {};
+  return true;
 }
 
 bool RouterWorker::attempt_end(http::Request& req, Service& service, const ClientSharedPtr& held,
@@ -673,8 +688,8 @@ bool RouterWorker::attempt_end(http::Request& req, Service& service, const Clien
   const auto verdict = verdict_now(kind, req, chunked, rsp);
   *judged = {true, verdict, now};
   if (a.traced) [[unlikely]] {
-    trace_try(a.try_id, req, client, *done.endpoint, rsp,
-              verdict.value_or(filters::ResponseClass::Success), a.wall_start);
+    trace_try(a.traced->id, req, client, *done.endpoint, rsp,
+              verdict.value_or(filters::ResponseClass::Success), a.traced->wall_start);
   }
   if (rsp) {
     client.status_stats.record(client.stats(), rsp->status, done.latency_ms);

@@ -73,7 +73,7 @@ bool success_class_positive(std::string_view value) {
 ServerService::ServerService(RouterWorker& router, ServerSettings settings, ServerStats& stats)
     : router_(router), settings_(std::move(settings)), stats_(stats) {}
 
-std::optional<http::Response> ServerService::read_context(http::Request& req) const {
+bool ServerService::read_context(http::Request& req, Result<http::Response>& rsp) const {
   const RouterOptions& options = router_.options();
   std::optional<TraceId> caller;
   if (!settings_.clear_context) {
@@ -88,7 +88,7 @@ std::optional<http::Response> ServerService::read_context(http::Request& req) co
   if (settings_.clear_context) {
     // clearContext: the client may not steer routing or inject context; drop every l5d-* header.
     req.headers.remove_prefix("l5d-");
-    return std::nullopt;
+    return true;
   }
   // An application's own request carries no l5d-* field at all: one pass tells, and then there
   // is no deadline or dtab to read.
@@ -97,7 +97,7 @@ std::optional<http::Response> ServerService::read_context(http::Request& req) co
     l5d = l5d || (f.name.size() > 4 && http::iequals(f.name.substr(0, 4), "l5d-"));
   });
   if (!l5d) {
-    return std::nullopt;
+    return true;
   }
   // The deadline the caller gives us (the strictest of its values; bad ones are ignored).
   if (auto deadline = filters::read_deadline(req.headers)) {
@@ -110,14 +110,15 @@ std::optional<http::Response> ServerService::read_context(http::Request& req) co
     for (auto value : req.headers.get_all(name)) {
       auto parsed = dtab::Dtab::read(value);
       if (!parsed) {
-        return error_response(400, parsed.error().message, router_.options().max_header_bytes);
+        rsp = error_response(400, parsed.error().message, router_.options().max_header_bytes);
+        return false;
       }
       local = local + *parsed;
     }
     req.headers.remove(name);
   }
   req.ctx.local_dtab = std::move(local);
-  return std::nullopt;
+  return true;
 }
 
 bool ServerService::is_success(const Result<http::Response>& rsp) {
@@ -175,8 +176,7 @@ void ServerService::log_access(const RequestFacts& facts, const http::Response& 
   router_.options().access_log->write(telemetry::format_access_line(entry));
 }
 
-void ServerService::trace_server(RequestFacts& facts, const Result<http::Response>& rsp,
-                                 const TraceId& id) const {
+void ServerService::trace_server(RequestFacts& facts, const Result<http::Response>& rsp) const {
   const RouteDetails& notes = facts.route;
   trace::HttpExchange& e = facts.exchange;
   const RouterOptions& options = router_.options();
@@ -199,10 +199,16 @@ void ServerService::trace_server(RequestFacts& facts, const Result<http::Respons
     e.error = notes.failure_detail.empty() ? rsp.error().message() : notes.failure_detail;
   }
   e.end = std::chrono::system_clock::now();
-  options.tracer->record(trace::server_span(id, e));
+  options.tracer->record(trace::server_span(facts.trace, e));
 }
 
 asio::awaitable<Result<http::Response>> ServerService::call(http::Request& req) {
+  Result<http::Response> rsp = make_error_code(errc::overloaded);
+  co_await call_into(req, rsp);
+  co_return rsp;
+}
+
+asio::awaitable<void> ServerService::call_into(http::Request& req, Result<http::Response>& rsp) {
   auto start = req.ctx.start;
   rewrite_absolute_form(req);
   // Bookkeeping is scoped: a request cancelled mid-flight (the client left) unwinds through
@@ -213,25 +219,27 @@ asio::awaitable<Result<http::Response>> ServerService::call(http::Request& req) 
   } in_flight{*settings_.in_flight};
   int now_in_flight = in_flight.n.fetch_add(1, std::memory_order_relaxed) + 1;
   PendingGuard pending(*stats_.pending);
+  // (A coroutine's frame keeps every named local, whatever its scope: the response is the
+  // caller's, and what the steps below return goes into it or into small flags.)
+  rsp = make_error_code(errc::overloaded);
   // Context is read even for a request that is then rejected, so that its span joins the
-  // caller's trace.
-  auto bad = read_context(req);
+  // caller's trace. A malformed one puts its 400 in `rsp`.
+  const bool bad = !read_context(req, rsp);
   const RouterOptions& options = router_.options();
-  const TraceId trace_id = req.ctx.trace;
   // Spans are built unless the trace is known to be unsampled: an undecided trace is left to
   // each telemeter's own rate.
   const bool traced =
-      options.tracer->enabled() && (trace_id.sampled.value_or(true) || trace_id.debug);
+      options.tracer->enabled() && (req.ctx.trace.sampled.value_or(true) || req.ctx.trace.debug);
   // On the heap, and only when wanted: it is large, and the frame of every request holds it.
   std::unique_ptr<RequestFacts> facts;
   if (traced || options.access_log) [[unlikely]] {
     facts = std::make_unique<RequestFacts>(request_facts(req, options.label));
+    facts->trace = req.ctx.trace;
     facts->exchange.server = settings_.label;
   }
   auto watch = StreamWatch::start(stats_.h2, req, start);
   RouteNotes notes;
   notes.details = facts && traced ? &facts->route : nullptr;
-  Result<http::Response> rsp = make_error_code(errc::overloaded);
   if (settings_.max_concurrent_requests && now_in_flight > *settings_.max_concurrent_requests &&
       options.h2) [[unlikely]] {
     rsp = make_error_code(errc::overloaded);  // RST_STREAM REFUSED_STREAM
@@ -245,13 +253,12 @@ asio::awaitable<Result<http::Response>> ServerService::call(http::Request& req) 
     // rejections retryable, and Linkerd's responder says so in l5d-retryable).
     rsp->headers.add("l5d-retryable", "true");
   } else if (bad) [[unlikely]] {
-    rsp = std::move(*bad);
+    // `rsp` holds the 400.
   } else {
     // The router's steps, with its dispatch awaited here (one coroutine frame less).
     std::optional<RouterWorker::RouteState> routing(std::in_place);
-    auto answered = router_.route_begin(req, *routing);
-    if (answered) [[unlikely]] {
-      rsp = std::move(*answered);
+    if (router_.route_begin(req, *routing, rsp)) [[unlikely]] {
+      // answered at once: `rsp` holds it
     } else {
       auto dispatched = co_await router_.route_dispatch(req, *routing, rsp);
       if (!dispatched) [[unlikely]] {
@@ -281,7 +288,7 @@ asio::awaitable<Result<http::Response>> ServerService::call(http::Request& req) 
     status_stats_.record(stats_, rsp->status, latency);
   }
   if (facts && traced) [[unlikely]] {
-    trace_server(*facts, rsp, trace_id);
+    trace_server(*facts, rsp);
   }
   if (rsp) {
     if (facts && options.access_log) [[unlikely]] {
@@ -300,7 +307,6 @@ asio::awaitable<Result<http::Response>> ServerService::call(http::Request& req) 
     // After clearContext, which may replace the body: the stream watched is the one sent.
     rsp ? watch.response(*rsp, StreamWatch::Clock::now()) : watch.no_response();
   }
-  co_return rsp;
 }
 
 }  // namespace meshd::router

@@ -121,11 +121,13 @@ class RouterWorker {
   class RouteState;
   /// `route` in steps, for a caller that awaits the dispatch in its own coroutine (the server:
   /// one frame, and one move of the response, less per request). `route_begin` identifies the
-  /// request and starts its service's bookkeeping in `state`, or answers it at once (returned);
-  /// else the caller awaits `route_dispatch` and hands what it got to `route_end`, which makes
-  /// it what `route` returns. Then `route_notes` fills `notes`. `state` must outlive the
-  /// dispatch; dropping it ends the bookkeeping (as a cancelled `route` does).
-  std::optional<Result<http::Response>> route_begin(http::Request& req, RouteState& state);
+  /// request and starts its service's bookkeeping in `state`, or answers it at once (puts the
+  /// answer in `rsp` and returns true); else the caller awaits `route_dispatch` and hands what
+  /// it got to `route_end`, which makes it what `route` returns. Then `route_notes` fills
+  /// `notes`. `state` must outlive the dispatch; dropping it ends the bookkeeping (as a
+  /// cancelled `route` does). (The answer goes to the caller's `rsp`, not to a value returned:
+  /// a coroutine's frame keeps every named local, so that would be one more response in it.)
+  bool route_begin(http::Request& req, RouteState& state, Result<http::Response>& rsp);
   /// Puts the outcome in `rsp`, which the caller keeps (its own frame's variable: the response
   /// is not moved up through the dispatch). Fails only with the request's own timeout, the
   /// outcome then being whatever `rsp` holds: the caller replaces it with the error.
@@ -223,10 +225,10 @@ class RouterWorker {
   /// Picks an endpoint of `held` and starts a try on it in `a`: its deadline and trace
   /// headers, in-flight and pending counts, stream watch. `requeues`: tries of this attempt
   /// before (requeued connection failures); `now`: the time just read by the caller, or unset.
-  /// Fails with `errc::no_route` when the balancer has no endpoint. Clears `*verdict`.
-  boost::system::error_code attempt_begin(http::Request& req, const ClientSharedPtr& held,
-                                          int requeues, TimePoint now, Verdict* verdict,
-                                          AttemptState& a);
+  /// False, with `errc::no_route` in `rsp`, when the balancer has no endpoint. Clears
+  /// `*verdict`.
+  bool attempt_begin(http::Request& req, const ClientSharedPtr& held, int requeues, TimePoint now,
+                     Verdict* verdict, AttemptState& a, Result<http::Response>& rsp);
   /// Ends the try `a` with its outcome `rsp`: its class into `*verdict`, its stats, span and
   /// failure accrual (at the end of the stream for an h2 response still streaming). True when
   /// the request is requeued (a connection that could not be made, within the requeue budget):
@@ -339,11 +341,15 @@ class ServerService final : public http1::HttpService {
 
   // meshd::Service
   asio::awaitable<Result<http::Response>> call(http::Request& req) override;
+  asio::awaitable<void> call_into(http::Request& req, Result<http::Response>& rsp) override;
 
  private:
-  std::optional<http::Response> read_context(http::Request& req) const;
+  /// Reads the request's context headers into `req.ctx`. False when they are malformed: `rsp`
+  /// then holds the 400 that answers the request.
+  bool read_context(http::Request& req, Result<http::Response>& rsp) const;
   /// What the access log and the server span need of a request, taken before it is routed.
   struct RequestFacts {
+    TraceId trace;  ///< the server span's, as the request came in
     trace::HttpExchange exchange;
     std::string referer, user_agent;
     RouteDetails route;  ///< filled by the router for a traced request
@@ -352,8 +358,7 @@ class ServerService final : public http1::HttpService {
   /// Writes Linkerd's access log line for an answered request.
   void log_access(const RequestFacts& facts, const http::Response& rsp) const;
   /// Records the server span of a sampled request.
-  void trace_server(RequestFacts& facts, const Result<http::Response>& rsp,
-                    const TraceId& id) const;
+  void trace_server(RequestFacts& facts, const Result<http::Response>& rsp) const;
   static void clear_response(http::Response& rsp);
   /// Success for the server's stats: the path stack's `l5d-success-class` when present.
   static bool is_success(const Result<http::Response>& rsp);
