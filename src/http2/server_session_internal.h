@@ -280,9 +280,12 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
   void start_stream(const ServerStreamSharedPtr& st, std::optional<http::Response> canned);
   void start_upgraded();
   /// Hands the stream's service (or its canned response) to an idle worker, or to a new one.
-  void launch(const ServerStreamSharedPtr& st, http::Request req,
+  /// The request is built in the worker from the stream, or moved there from `built` (an
+  /// upgraded HTTP/1.1 request; with `canned`, only read for its method).
+  void launch(const ServerStreamSharedPtr& st, http::Request* built,
               std::optional<http::Response> canned);
-  http::Request build_request(const ServerStreamSharedPtr& st);
+  /// Fills `req` (new) from the stream's head and body.
+  void build_request(const ServerStreamSharedPtr& st, http::Request& req);
   void set_context(http::Request& req, const ServerStreamSharedPtr& st);
   /// A worker's life: runs its job (the service's call, or the canned response) and sends the
   /// response, then waits in its session's idle list for the next job. The request lives only

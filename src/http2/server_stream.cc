@@ -140,7 +140,14 @@ class ServerSession::RunningGuard {
 
 void ServerSession::start_stream(const ServerStreamSharedPtr& st,
                                  std::optional<http::Response> canned) {
-  launch(st, build_request(st), std::move(canned));
+  if (canned) [[unlikely]] {
+    // Built all the same (its body takes over the stream's DATA), then dropped.
+    http::Request dropped;
+    build_request(st, dropped);
+    launch(st, &dropped, std::move(canned));
+    return;
+  }
+  launch(st, nullptr, std::nullopt);
 }
 
 void ServerSession::start_upgraded() {
@@ -154,31 +161,34 @@ void ServerSession::start_upgraded() {
     return;
   }
   set_context(req, it->second);
-  launch(it->second, std::move(req), std::nullopt);
+  launch(it->second, &req, std::nullopt);
 }
 
-void ServerSession::launch(const ServerStreamSharedPtr& st, http::Request req,
+void ServerSession::launch(const ServerStreamSharedPtr& st, http::Request* built,
                            std::optional<http::Response> canned) {
-  ++running_;
-  st->running = true;
-  const bool is_head = req.method == "HEAD";
-  // The worker holds the request the service's call refers to, so that the call's frame (new
-  // memory for every request) holds no copy of it.
   std::shared_ptr<ServerWorker> w = workers_.take();
   const bool fresh = !w;
   if (fresh) [[unlikely]] {
     w = std::allocate_shared<ServerWorker>(PoolAllocator<ServerWorker>(), workers_);
   }
+  bool is_head = built != nullptr && built->method == "HEAD";
   if (canned) [[unlikely]] {
     w->response = std::move(*canned);
   } else {
-    w->request.emplace(std::move(req));
-    w->response = make_error_code(errc::client_gone);
     try {
+      // The request is made in the worker, which holds it for the service's call: the call's
+      // frame (new memory for every request) has no copy of it, and none is moved here.
+      if (built != nullptr) {
+        w->request.emplace(std::move(*built));
+      } else {
+        build_request(st, w->request.emplace());
+        is_head = w->request->method == "HEAD";
+      }
+      w->response = make_error_code(errc::client_gone);
       w->call.emplace(service_->call_into(*w->request, w->response));
     } catch (...) {
-      // (Making the call's frame can only fail to allocate.) A worker taken from the pool goes
-      // back: it still waits there.
+      // (Building the request and making the call's frame can only fail to allocate.) A
+      // worker taken from the pool goes back: it still waits there.
       w->request.reset();
       if (!fresh) {
         workers_.keep(w);
@@ -186,6 +196,8 @@ void ServerSession::launch(const ServerStreamSharedPtr& st, http::Request req,
       throw;
     }
   }
+  ++running_;
+  st->running = true;
   w->session = shared_from_this();
   w->stream = st;
   w->is_head = is_head;
@@ -233,8 +245,7 @@ void WorkerPool::shutdown() {
   }
 }
 
-http::Request ServerSession::build_request(const ServerStreamSharedPtr& st) {
-  http::Request req;
+void ServerSession::build_request(const ServerStreamSharedPtr& st, http::Request& req) {
   req.method = std::move(st->method);
   req.target = std::move(st->path);
   req.version = http::Version{2, 0};
@@ -255,7 +266,6 @@ http::Request ServerSession::build_request(const ServerStreamSharedPtr& st) {
         std::make_unique<RequestBody>(shared_from_this(), st, http::content_length(req.headers));
   }
   set_context(req, st);
-  return req;
 }
 
 void ServerSession::set_context(http::Request& req, const ServerStreamSharedPtr& st) {
