@@ -60,11 +60,16 @@ ServerStats::ServerStats(const telemetry::Scope& s)
       time_error(s.scope("time").histogram("error")) {}
 
 void StatusStats::record(RequestStats& stats, int status, std::uint64_t latency_ms) {
-  Metrics& m = by_status_[status];
-  if (!m.code) {
-    m = {stats.status_counter(status), stats.status_class_counter(status),
-         stats.status_class_latency(status)};
+  if (last_ == nullptr || status != last_status_) [[unlikely]] {
+    Metrics& found = by_status_[status];
+    if (!found.code) {
+      found = {stats.status_counter(status), stats.status_class_counter(status),
+               stats.status_class_latency(status)};
+    }
+    last_status_ = status;
+    last_ = &found;
   }
+  Metrics& m = *last_;
   m.code->incr();
   m.code_class->incr();
   m.time_class->record(latency_ms);
