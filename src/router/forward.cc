@@ -3,7 +3,8 @@
 // dispatch (classified retries under the service's budget, replay of small bodies, binding and
 // client choice per attempt) → attempt_begin/attempt_end around each try, in dispatch's frame
 // (balancer, failure accrual, requeues, attempt timeout) → exchange_on (exchange.cc: the
-// connection pool, the HTTP/1.1 exchange or the h2 stream).
+// connection pool, the HTTP/1.1 exchange or the h2 stream). The classifier's verdicts on a
+// try's response: verdict.cc.
 
 #include <array>
 #include <string_view>
@@ -18,6 +19,7 @@
 #include "meshd/router/errors.h"
 #include "meshd/router/router.h"
 #include "meshd/router/stream_watch.h"
+#include "router/verdict.h"
 #include "router/worker_state_internal.h"
 
 namespace meshd::router {
@@ -69,106 +71,6 @@ void append_via(http::Headers& headers, http::Version v) {
   via.reserve(before.size() + 2 + ours.size());
   via.append(before).append(", ").append(ours);
   headers.set(v.major == 2 ? "via" : "Via", via);
-}
-
-/// What the classifier knows of an attempt from its response head, or from its error.
-filters::Attempt head_attempt(const http::Request& req, bool chunked,
-                              const Result<http::Response>& rsp) {
-  filters::Attempt a;
-  a.method = req.method;
-  a.request_chunked = chunked;
-  if (!rsp) {
-    a.error = rsp.error();
-    return a;
-  }
-  a.status = rsp->status;
-  a.l5d_retryable = http::iequals(rsp->headers.get("l5d-retryable"), "true");
-  auto grpc = rsp->headers.get("grpc-status");  // a trailers-only gRPC response
-  if (!grpc.empty()) {
-    a.grpc_status = filters::grpc_status_from(grpc, false);
-  }
-  return a;
-}
-
-/// The service classifier's verdict on one attempt (or on the request's final outcome) from
-/// what has arrived: from the response head when the kind can decide there (every HTTP kind;
-/// the h2 and gRPC kinds for errors, 5xx and trailers-only responses); else from the trailers
-/// when the whole response has already arrived (a unary gRPC answer, see `await_stream_end`).
-/// Nothing while an h2 response still streams: `EndVerdict` decides at its end.
-std::optional<filters::ResponseClass> verdict_now(const filters::ClassifierOptions& kind,
-                                                  const http::Request& req, bool chunked,
-                                                  const Result<http::Response>& rsp) {
-  filters::Attempt a = head_attempt(req, chunked, rsp);
-  if (auto early = filters::classify_early(kind, a)) {
-    return early;
-  }
-  if (!rsp->body || rsp->body->arrived()) {
-    auto grpc = rsp->body ? rsp->body->trailers().get("grpc-status") : std::string_view();
-    if (!grpc.empty()) {
-      a.grpc_status = filters::grpc_status_from(grpc, true);
-    }
-    return filters::classify(kind, a);
-  }
-  return std::nullopt;
-}
-
-/// The verdict on an h2 response that is decided at the end of its stream (Linkerd's stream
-/// classifier): what the classifier knew from the head, completed by the trailers' grpc-status
-/// or by the error that cut the stream off.
-class EndVerdict {
- public:
-  EndVerdict(const filters::ClassifierOptions& kind, const http::Request& req, bool chunked,
-             const Result<http::Response>& rsp)
-      : kind_(kind.kind), method_(req.method), head_(head_attempt(req, chunked, rsp)) {
-    if (filters::is_grpc_kind(kind.kind)) {
-      codes_.emplace(kind);  // only the gRPC kinds read the status code lists
-    }
-  }
-
-  filters::ResponseClass classify(const http::BodyEnd& end) const {
-    filters::Attempt a = head_;
-    a.method = method_;
-    if (end.error) {
-      a.stream_error = end.error;
-    } else if (auto grpc = end.trailers.get("grpc-status"); !grpc.empty()) {
-      a.grpc_status = filters::grpc_status_from(grpc, true);
-    }
-    return codes_ ? filters::classify(*codes_, a) : filters::classify(kind_, a);
-  }
-
- private:
-  filters::ClassifierKind kind_;
-  std::optional<filters::ClassifierOptions> codes_;  ///< the whole classifier, for gRPC kinds
-  std::string method_;
-  filters::Attempt head_;  ///< its `method` views the request: re-pointed at `method_`
-};
-
-/// h2 (Linkerd's classificationTimeoutMs and retryBufferSize.responseBytes): when a retryable
-/// request's verdict depends on how its response ends, waits up to `limit` for the rest of the
-/// response to arrive (its windows allowing) while no more than `max_bytes` of it are held, so
-/// that the classifier sees the trailers. A response that outgrows the buffer or the time
-/// streams on and is classified at its end, without a retry. Checks every millisecond: the
-/// body cannot be looked at without consuming it. Only for a response `stream_end_pending`.
-asio::awaitable<void> await_stream_end(const Result<http::Response>& rsp,
-                                       std::chrono::milliseconds limit, std::size_t max_bytes) {
-  const auto deadline = Clock::now() + limit;
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  while (!rsp->body->arrived() && rsp->body->buffered() <= max_bytes && Clock::now() < deadline) {
-    timer.expires_after(std::chrono::milliseconds(1));
-    auto [ec] = co_await timer.async_wait(use_nothrow);
-    if (ec) {
-      break;  // cancelled: the request is going away
-    }
-  }
-}
-
-/// Whether `await_stream_end` has anything to wait for: a response still streaming whose
-/// verdict its head does not decide. Asked first, so that the usual response (whole by the time
-/// its head is handled) costs no coroutine.
-bool stream_end_pending(const filters::ClassifierOptions& kind, const http::Request& req,
-                        bool chunked, const Result<http::Response>& rsp) {
-  return rsp && rsp->body && !rsp->body->arrived() &&
-         !filters::classify_early(kind, head_attempt(req, chunked, rsp));
 }
 
 /// `l5d-ctx-deadline` for an attempt due at `due` (steady clock), or none.
