@@ -184,7 +184,8 @@ void ServerSession::launch(const ServerStreamSharedPtr& st, http::Request* built
         build_request(st, w->request.emplace());
         is_head = w->request->method == "HEAD";
       }
-      w->response = make_error_code(errc::client_gone);
+      // (`w->response` holds client_gone here: a new worker starts with it, and `work` puts it
+      // back at the end of every job.)
       w->call.emplace(service_->call_into(*w->request, w->response));
     } catch (...) {
       // (Building the request and making the call's frame can only fail to allocate.) A
