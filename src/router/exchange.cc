@@ -12,12 +12,12 @@ namespace meshd::router {
 
 asio::awaitable<Result<void>> RouterWorker::exchange_within(
     http::Request& req, Endpoint& endpoint, Client& client,
-    std::optional<std::chrono::milliseconds> timeout, Result<http::Response>& rsp) {
+    std::optional<std::chrono::milliseconds> timeout, Result<http::Response>& rsp, int sent) {
   // Not a coroutine: `dispatch` awaits the exchange (bounded when the client says so).
   if (timeout) {
-    return with_timeout(exchange_on(req, endpoint, client, rsp), *timeout);
+    return with_timeout(exchange_on(req, endpoint, client, rsp, sent), *timeout);
   }
-  return exchange_on(req, endpoint, client, rsp);
+  return exchange_on(req, endpoint, client, rsp, sent);
 }
 
 boost::system::error_code RouterWorker::acquisition_failed(http::Request& req,
@@ -40,11 +40,11 @@ boost::system::error_code RouterWorker::acquisition_failed(http::Request& req,
 }
 
 asio::awaitable<Result<void>> RouterWorker::exchange_h2(http::Request& req, Endpoint& endpoint,
-                                                        Client& client,
-                                                        Result<http::Response>& rsp) {
+                                                        Client& client, Result<http::Response>& rsp,
+                                                        int sent) {
   EndpointPool& pool = *endpoint.pool;
   req.ctx.unprocessed = false;
-  for (int attempt = 0;; ++attempt) {
+  for (int attempt = sent;; ++attempt) {
     http2::ClientSessionSharedPtr session = pool.ready_session();
     if (!session) [[unlikely]] {
       auto made = co_await pool.session();
@@ -69,24 +69,33 @@ asio::awaitable<Result<void>> RouterWorker::exchange_h2(http::Request& req, Endp
     } else [[unlikely]] {
       rsp = exchange.error();
     }
-    // A stream the server refused, or one a GOAWAY cut off, is sent again once (on a new
-    // session if that one closed) when nothing of its body can have been consumed. (The body
-    // last: after the response it is out of cache, and a response needs no replay.)
-    if (rsp || !failure.replayable || attempt == 1 ||
-        req.body->length() != std::optional<std::uint64_t>{0}) {
-      // Sent again by the router if it kept the body (`attempt_end`).
-      req.ctx.unprocessed = !rsp && failure.replayable;
-      finish_exchange(req, pool, rsp, failure.detail);
+    if (h2_try_over(req, pool, rsp, failure, attempt)) {
       co_return Result<void>();
     }
   }
 }
 
+bool RouterWorker::h2_try_over(http::Request& req, const EndpointPool& pool,
+                               Result<http::Response>& rsp, const http2::ExchangeFailure& failure,
+                               int attempt) const {
+  // A stream the server refused, or one a GOAWAY cut off, is sent again once (on a new session
+  // if that one closed) when nothing of its body can have been consumed. (The body last: after
+  // the response it is out of cache, and a response needs no replay.)
+  if (rsp || !failure.replayable || attempt >= 1 ||
+      req.body->length() != std::optional<std::uint64_t>{0}) {
+    // Sent again by the router if it kept the body (`attempt_end`).
+    req.ctx.unprocessed = !rsp && failure.replayable;
+    finish_exchange(req, pool, rsp, failure.detail);
+    return true;
+  }
+  return false;
+}
+
 asio::awaitable<Result<void>> RouterWorker::exchange_on(http::Request& req, Endpoint& endpoint,
-                                                        Client& client,
-                                                        Result<http::Response>& rsp) {
+                                                        Client& client, Result<http::Response>& rsp,
+                                                        int sent) {
   // Not a coroutine: the caller awaits the protocol's own, one frame less per try.
-  return options_->h2 ? exchange_h2(req, endpoint, client, rsp)
+  return options_->h2 ? exchange_h2(req, endpoint, client, rsp, sent)
                       : exchange_h1(req, endpoint, client, rsp);
 }
 

@@ -244,6 +244,7 @@ class H2Requeue : public ::testing::Test {
     int port = 0;
     int limited = 0;
     ASSERT_EQ(std::sscanf(backend_.first_line().c_str(), "%d %d", &port, &limited), 2);
+    backend_port_ = port;
     client_ = "$/inet/127.0.0.1/" + std::to_string(port);
     meshd_ = std::make_unique<Meshd>(
         dir_.path(),
@@ -266,7 +267,20 @@ class H2Requeue : public ::testing::Test {
     return meshd_->metric("rt/h2/client/" + client_ + "/" + name);
   }
 
+  /// How many streams for `path` the endpoint has seen (its /log).
+  int streams_seen(const std::string& path) const {
+    auto r = run_tool({"curl", "-sS", "--http2-prior-knowledge",
+                       "http://127.0.0.1:" + std::to_string(backend_port_) + "/log"});
+    const std::string line = "request " + path + "\n";
+    int n = 0;
+    for (auto at = r.out.find(line); at != std::string::npos; at = r.out.find(line, at + 1)) {
+      ++n;
+    }
+    return n;
+  }
+
   ScriptProcess backend_{"tests/http2/client_server.py", {}};
+  int backend_port_ = 0;
   TempDir dir_;
   std::string client_;
   std::unique_ptr<Meshd> meshd_;
@@ -290,6 +304,20 @@ TEST_F(H2Requeue, ARefusedStreamIsSentAgainWithItsBody) {
   EXPECT_EQ(meshd_->metric("rt/h2/service/svc/127.0.0.1:" + std::to_string(meshd_->port("h2")) +
                            "/success"),
             2);
+}
+
+/// A request without a body whose stream the endpoint refused, or a GOAWAY cut off, is sent
+/// again at once within its try (on a new session after the GOAWAY): the endpoint sees it
+/// twice, the client gets the second answer, and the router requeues nothing.
+TEST_F(H2Requeue, ARefusedStreamWithoutABodyIsSentAgainWithinItsTry) {
+  for (const char* path : {"/refuse-once?k=get", "/goaway-once?k=get"}) {
+    auto r = run_tool({"curl", "-sS", "--http2-prior-knowledge", base_ + path});
+    EXPECT_EQ(r.exit_code, 0) << path << ": " << r.err;
+    EXPECT_NE(r.out.find("method GET"), std::string::npos) << path << ": " << r.out;
+    EXPECT_EQ(streams_seen(path), 2) << path;
+  }
+  EXPECT_LE(client_metric("retries/requeues"), 0);
+  EXPECT_LE(client_metric("failure_accrual/removals"), 0);
 }
 
 /// A try given up because its client left says nothing about the endpoint: failure accrual

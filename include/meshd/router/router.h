@@ -252,12 +252,13 @@ class RouterWorker {
   asio::awaitable<Result<void>> exchange_within(http::Request& req, Endpoint& endpoint,
                                                 Client& client,
                                                 std::optional<std::chrono::milliseconds> timeout,
-                                                Result<http::Response>& rsp);
+                                                Result<http::Response>& rsp, int sent = 0);
   /// One try on `endpoint`: `exchange_h1` or `exchange_h2` by the router's protocol. The
   /// outcome goes to `rsp` (the caller's, so that a response is not moved up through this
-  /// frame); the result is always a success.
+  /// frame); the result is always a success. `sent`: h2 streams of this try sent already
+  /// (by `dispatch`), whose refusal is why it runs.
   asio::awaitable<Result<void>> exchange_on(http::Request& req, Endpoint& endpoint, Client& client,
-                                            Result<http::Response>& rsp);
+                                            Result<http::Response>& rsp, int sent = 0);
   /// `exchange_on` for HTTP/1 routers: a pooled connection (a stale one is replaced once).
   asio::awaitable<Result<void>> exchange_h1(http::Request& req, Endpoint& endpoint, Client& client,
                                             Result<http::Response>& rsp);
@@ -272,9 +273,15 @@ class RouterWorker {
   /// appended, or the failure described (`detail` from the codec) in `req.ctx`.
   void finish_exchange(http::Request& req, const EndpointPool& pool, Result<http::Response>& rsp,
                        const std::string& detail) const;
-  /// `exchange_on` for h2 routers: a stream on the endpoint's session.
+  /// `exchange_on` for h2 routers: a stream on the endpoint's session. A stream refused
+  /// unprocessed is sent again once in all, counting the `sent` ones before.
   asio::awaitable<Result<void>> exchange_h2(http::Request& req, Endpoint& endpoint, Client& client,
-                                            Result<http::Response>& rsp);
+                                            Result<http::Response>& rsp, int sent = 0);
+  /// The end of an h2 stream's exchange with its outcome in `rsp`, the `attempt`th of its try
+  /// (from 0): true when the try is over (`finish_exchange` done); false when the stream is to
+  /// be sent again, refused with nothing of it consumed the first time.
+  bool h2_try_over(http::Request& req, const EndpointPool& pool, Result<http::Response>& rsp,
+                   const http2::ExchangeFailure& failure, int attempt) const;
   /// Between a failed try and the next: drains a small response (its connection is then
   /// reused) or drops it, then waits out the backoff. A coroutine of its own, so that what it
   /// holds (a timer, the response) is not in the frame of every request's `dispatch`.
