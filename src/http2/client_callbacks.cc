@@ -255,8 +255,10 @@ void Connection::on_error(int lib_error, std::string_view message) {
 void Connection::explain_close(ClientStream& st, std::uint32_t error_code) {
   auto reset = make_error_code(errc::upstream_reset);
   if (st.rst_code) {
+    const bool first = !st.error;
     fail(st, reset, *st.rst_code == NGHTTP2_REFUSED_STREAM, *st.rst_code,
          "stream reset by the server: " + error_code_name(*st.rst_code));
+    st.failure.stream_reset = first;
   } else if (goaway_received_ && st.id > goaway_last_id_) {
     fail(st, reset, true, goaway_code_,
          "stream refused by the server's GOAWAY: " + error_code_name(goaway_code_));

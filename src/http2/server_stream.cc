@@ -290,6 +290,7 @@ asio::awaitable<void> ServerSession::work(std::shared_ptr<ServerWorker> w) {
       RunningGuard guard(*self, *st);
       Result<http::Response>& rsp = w->response;
       bool failed = false;
+      std::uint32_t code = NGHTTP2_INTERNAL_ERROR;  // the reset of a failed call
       if (w->call) [[likely]] {
         try {
           auto call = std::move(*w->call);
@@ -304,17 +305,22 @@ asio::awaitable<void> ServerSession::work(std::shared_ptr<ServerWorker> w) {
           log::get("http2")->error("service failed stream={} error={}", st->id, e.what());
           failed = true;
         }
+        if (!rsp && !failed) [[unlikely]] {
+          // How the endpoint ended the request's last try decides the reset (Linkerd passes an
+          // endpoint's reset on): read before the request goes.
+          code =
+              static_cast<std::uint32_t>(w->request ? reset_code_for(rsp.error(), w->request->ctx)
+                                                    : reset_code_for(rsp.error()));
+        }
         // The request ends with the call, as if the call had owned it: its body holds the
         // stream and the session, which an idle worker must not.
         w->request.reset();
+      } else if (!rsp) [[unlikely]] {
+        code = static_cast<std::uint32_t>(reset_code_for(rsp.error()));
       }
       if (st->closed || self->stopped_) [[unlikely]] {
         // nothing to send
       } else if (failed || !rsp) [[unlikely]] {
-        std::uint32_t code = NGHTTP2_INTERNAL_ERROR;
-        if (!failed) {
-          code = static_cast<std::uint32_t>(reset_code_for(rsp.error()));
-        }
         self->reset(*st, code);
       } else {
         // A body that has arrived whole (the usual short response) is queued here; the pump,

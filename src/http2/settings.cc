@@ -20,6 +20,18 @@ ErrorCode reset_code_for(boost::system::error_code ec) noexcept {
   return ErrorCode::InternalError;
 }
 
+ErrorCode reset_code_for(boost::system::error_code ec, const http::RequestContext& ctx) noexcept {
+  if (ec == errc::upstream_reset) {
+    if (ctx.unprocessed) {
+      return ErrorCode::RefusedStream;
+    }
+    if (ctx.upstream_reset) {
+      return static_cast<ErrorCode>(*ctx.upstream_reset);
+    }
+  }
+  return reset_code_for(ec);
+}
+
 std::string error_code_name(std::uint32_t code) {
   // RFC 9113 §7, in code order.
   static constexpr std::array<std::string_view, 14> kNames = {

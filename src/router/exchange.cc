@@ -4,6 +4,7 @@
 #include "meshd/core/log.h"
 #include "meshd/core/timeout.h"
 #include "meshd/http1/client.h"
+#include "meshd/http2/settings.h"
 #include "meshd/router/errors.h"
 #include "meshd/router/router.h"
 #include "router/worker_state_internal.h"
@@ -44,6 +45,7 @@ asio::awaitable<Result<void>> RouterWorker::exchange_h2(http::Request& req, Endp
                                                         int sent) {
   EndpointPool& pool = *endpoint.pool;
   req.ctx.unprocessed = false;
+  req.ctx.upstream_reset.reset();
   for (int attempt = sent;; ++attempt) {
     http2::ClientSessionSharedPtr session = pool.ready_session();
     if (!session) [[unlikely]] {
@@ -85,6 +87,11 @@ bool RouterWorker::h2_try_over(http::Request& req, const EndpointPool& pool,
       req.body->length() != std::optional<std::uint64_t>{0}) {
     // Sent again by the router if it kept the body (`attempt_end`).
     req.ctx.unprocessed = !rsp && failure.replayable;
+    if (!rsp && failure.stream_reset) [[unlikely]] {
+      req.ctx.upstream_reset = static_cast<std::uint8_t>(
+          failure.reset_code <= 0xff ? failure.reset_code
+                                     : static_cast<std::uint32_t>(http2::ErrorCode::InternalError));
+    }
     finish_exchange(req, pool, rsp, failure.detail);
     return true;
   }

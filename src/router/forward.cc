@@ -452,6 +452,7 @@ asio::awaitable<Result<void>> RouterWorker::dispatch(http::Request& req, Service
         }
         if (session) [[likely]] {
           req.ctx.unprocessed = false;
+          req.ctx.upstream_reset.reset();
           http2::ExchangeFailure failure;
           auto exchange = session->open(req, failure);
           if (exchange) [[likely]] {

@@ -13,6 +13,7 @@ The behaviour of a stream is chosen by its path (the query string only tags it i
                   (method, scheme, authority, path, fields, body, trailers), content-length set
   /trailers       200, body "hello", trailers grpc-status: 0 and grpc-message: ok
   /refuse         RST_STREAM REFUSED_STREAM
+  /rst-cancel     RST_STREAM CANCEL, before any response
   /rst-mid-body   200, body "partial", then RST_STREAM INTERNAL_ERROR
   /close-mid-body 200, body "partial", then the connection closes
   /goaway         GOAWAY(NO_ERROR) with a last stream id below this stream's
@@ -166,6 +167,8 @@ class Connection:
                                    end_stream=True)
         elif route == '/refuse':
             self.conn.reset_stream(sid, h2.errors.ErrorCodes.REFUSED_STREAM)
+        elif route == '/rst-cancel':
+            self.conn.reset_stream(sid, h2.errors.ErrorCodes.CANCEL)
         elif route == '/rst-mid-body':
             self.respond(sid, 200, body=b'partial', end=False)
             self.conn.reset_stream(sid, h2.errors.ErrorCodes.INTERNAL_ERROR)

@@ -320,6 +320,24 @@ TEST_F(H2Requeue, ARefusedStreamWithoutABodyIsSentAgainWithinItsTry) {
   EXPECT_LE(client_metric("failure_accrual/removals"), 0);
 }
 
+/// A stream the endpoint refuses every time is requeued within the budget, then refused to the
+/// client as well: RST_STREAM REFUSED_STREAM, nothing was processed and the client may send it
+/// again (Linkerd passes the endpoint's reset on). A stream the endpoint resets with another code
+/// before answering is reset with that code.
+TEST_F(H2Requeue, TheEndpointsResetIsPassedOnToTheClient) {
+  // (nghttp sends the request once; curl would itself send a refused one again.)
+  auto refused = run_tool({"nghttp", "-v", base_ + "/refuse?k=always"});
+  EXPECT_NE(refused.out.find("recv RST_STREAM"), std::string::npos) << refused.out;
+  EXPECT_NE(refused.out.find("error_code=REFUSED_STREAM"), std::string::npos) << refused.out;
+  EXPECT_GE(streams_seen("/refuse?k=always"), 2);
+  EXPECT_GE(client_metric("retries/requeues"), 1);
+
+  auto cancelled = run_tool({"nghttp", "-v", base_ + "/rst-cancel?k=c"});
+  EXPECT_NE(cancelled.out.find("recv RST_STREAM"), std::string::npos) << cancelled.out;
+  EXPECT_NE(cancelled.out.find("error_code=CANCEL"), std::string::npos) << cancelled.out;
+  EXPECT_EQ(streams_seen("/rst-cancel?k=c"), 1);
+}
+
 /// A try given up because its client left says nothing about the endpoint: failure accrual
 /// does not count it (with `failures: 1`, one such try used to mark the endpoint dead).
 TEST_F(H2Requeue, ATryAbandonedByItsClientDoesNotCountAgainstTheEndpoint) {

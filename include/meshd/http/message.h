@@ -59,6 +59,10 @@ struct RequestContext {
   /// REFUSED_STREAM, or above the last stream id of a GOAWAY), so it may be sent again whole.
   /// Set by the exchange.
   bool unprocessed = false;
+  /// The RST_STREAM code the endpoint ended the last try's stream with before it answered (h2;
+  /// a code above 0xff, which RFC 9113 defines none of, as INTERNAL_ERROR), for the server to
+  /// reset its own stream with as Linkerd passes a stream reset on. Set by the exchange.
+  std::optional<std::uint8_t> upstream_reset;
   /// The deadline the request arrived with (`l5d-ctx-deadline`, strictest of its values), in
   /// ns since the Unix epoch; nullopt when it carried none.
   std::optional<std::int64_t> inbound_deadline_ns;

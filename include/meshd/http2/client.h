@@ -43,6 +43,8 @@ struct ExchangeFailure {
   bool replayable = false;
   /// The RST_STREAM or GOAWAY code received, when one ended the stream.
   std::uint32_t reset_code = 0;
+  /// The server ended the stream with RST_STREAM (`reset_code`), not a GOAWAY or a close.
+  bool stream_reset = false;
   std::string detail;  ///< `stream reset by the server: REFUSED_STREAM`, `connection closed`
 };
 

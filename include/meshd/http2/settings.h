@@ -7,6 +7,8 @@
 
 #include <boost/system/error_code.hpp>
 
+#include "meshd/http/message.h"
+
 namespace meshd::http2 {
 
 /// The HTTP/2 settings keys of Linkerd's h2 servers and clients (inventory §13), resolved. One
@@ -65,6 +67,13 @@ enum class ErrorCode : std::uint32_t {
 /// `errc::overloaded` (rejected) → REFUSED_STREAM; `operation_aborted` / `errc::client_gone` →
 /// CANCEL; anything else → INTERNAL_ERROR.
 ErrorCode reset_code_for(boost::system::error_code ec) noexcept;
+/// `reset_code_for` of a failed call, told how the request's last try ended at the endpoint
+/// (Linkerd passes an endpoint's stream reset on as it is). With `errc::upstream_reset`: a try
+/// refused before the endpoint processed any of it (`ctx.unprocessed`: REFUSED_STREAM, a
+/// stream above a GOAWAY's last stream id, one never sent) → REFUSED_STREAM, so that the
+/// client may send it again; a stream the endpoint reset (`ctx.upstream_reset`) → that code.
+/// Else as above.
+ErrorCode reset_code_for(boost::system::error_code ec, const http::RequestContext& ctx) noexcept;
 
 /// `REFUSED_STREAM`, as logs and error details print a code; `0x1f` style for unknown codes.
 std::string error_code_name(std::uint32_t code);
