@@ -92,6 +92,9 @@ class ResponseBody final : public http::Body, public BlockPooled {
     return st_->rx.size();
   }
   std::uint64_t buffered() const override { return st_->rx.size(); }
+  std::optional<std::uint32_t> reset_code() const override {
+    return st_->error ? st_->rst_code : std::nullopt;
+  }
 
  private:
   std::shared_ptr<Connection> conn_;

@@ -394,6 +394,16 @@ asio::awaitable<void> ServerSession::pump(std::shared_ptr<ServerSession> self,
   }
 }
 
+namespace {
+
+/// The reset of a stream whose response body failed: the endpoint's own RST_STREAM code when
+/// that ended the body (Linkerd passes it on), else INTERNAL_ERROR.
+std::uint32_t body_reset_code(const ServerStream& st) {
+  return st.response_body->reset_code().value_or(NGHTTP2_INTERNAL_ERROR);
+}
+
+}  // namespace
+
 bool ServerSession::pump_arrived(ServerStream& st) {
   // Only the first piece is looked at: once one is queued, the next waits for the provider.
   std::optional<Result<std::string_view>> piece = st.response_body->poll();
@@ -412,7 +422,7 @@ ServerSession::BodyStep ServerSession::take_piece(ServerStream& st,
   if (!piece) {
     log::get("http2")->debug("response body failed stream={} error={}", st.id,
                              piece.error().message());
-    reset(st, NGHTTP2_INTERNAL_ERROR);
+    reset(st, body_reset_code(st));
     return BodyStep::Failed;
   }
   if (piece->empty()) {
@@ -436,7 +446,7 @@ ServerSession::BodyStep ServerSession::take_end(
   if (end && !*end) [[unlikely]] {
     log::get("http2")->debug("response body failed stream={} error={}", st.id,
                              end->error().message());
-    reset(st, NGHTTP2_INTERNAL_ERROR);
+    reset(st, body_reset_code(st));
     return BodyStep::Failed;
   }
   if (end) {

@@ -15,6 +15,7 @@ The behaviour of a stream is chosen by its path (the query string only tags it i
   /refuse         RST_STREAM REFUSED_STREAM
   /rst-cancel     RST_STREAM CANCEL, before any response
   /rst-mid-body   200, body "partial", then RST_STREAM INTERNAL_ERROR
+  /cancel-mid-body  200, body "partial", then RST_STREAM CANCEL
   /close-mid-body 200, body "partial", then the connection closes
   /goaway         GOAWAY(NO_ERROR) with a last stream id below this stream's
   /refuse-once    the first stream of each path (query included): RST_STREAM REFUSED_STREAM;
@@ -169,9 +170,10 @@ class Connection:
             self.conn.reset_stream(sid, h2.errors.ErrorCodes.REFUSED_STREAM)
         elif route == '/rst-cancel':
             self.conn.reset_stream(sid, h2.errors.ErrorCodes.CANCEL)
-        elif route == '/rst-mid-body':
+        elif route in ('/rst-mid-body', '/cancel-mid-body'):
             self.respond(sid, 200, body=b'partial', end=False)
-            self.conn.reset_stream(sid, h2.errors.ErrorCodes.INTERNAL_ERROR)
+            self.conn.reset_stream(sid, h2.errors.ErrorCodes.INTERNAL_ERROR
+                                   if route == '/rst-mid-body' else h2.errors.ErrorCodes.CANCEL)
         elif route == '/close-mid-body':
             self.respond(sid, 200, body=b'partial', end=False)
             self.flush()

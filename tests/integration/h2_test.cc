@@ -336,6 +336,12 @@ TEST_F(H2Requeue, TheEndpointsResetIsPassedOnToTheClient) {
   EXPECT_NE(cancelled.out.find("recv RST_STREAM"), std::string::npos) << cancelled.out;
   EXPECT_NE(cancelled.out.find("error_code=CANCEL"), std::string::npos) << cancelled.out;
   EXPECT_EQ(streams_seen("/rst-cancel?k=c"), 1);
+
+  // After the response head: the client gets the head and the piece of body, then the reset.
+  auto mid = run_tool({"nghttp", "-v", base_ + "/cancel-mid-body?k=m"});
+  EXPECT_NE(mid.out.find(":status: 200"), std::string::npos) << mid.out;
+  EXPECT_NE(mid.out.find("recv RST_STREAM"), std::string::npos) << mid.out;
+  EXPECT_NE(mid.out.find("error_code=CANCEL"), std::string::npos) << mid.out;
 }
 
 /// A try given up because its client left says nothing about the endpoint: failure accrual

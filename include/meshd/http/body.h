@@ -56,6 +56,11 @@ class Body {
   /// `retryBufferSize.responseBytes`).
   virtual std::uint64_t buffered() const { return 0; }
 
+  /// Once a read has failed: the HTTP/2 RST_STREAM code the peer ended the body's stream with,
+  /// when that is what ended it (a proxy resets its own stream with the same code, as Linkerd
+  /// passes a stream reset on); else nullopt.
+  virtual std::optional<std::uint32_t> reset_code() const { return std::nullopt; }
+
   /// This body as an `ObservedBody`, or null (what `observe` asks, cheaper than a
   /// dynamic_cast on every h2 stream).
   virtual ObservedBody* as_observed() noexcept { return nullptr; }
@@ -141,6 +146,7 @@ class ObservedBody final : public Body {
     return ended_ ? std::optional<std::uint64_t>{0} : inner_->arrived();
   }
   std::uint64_t buffered() const override { return ended_ ? 0 : inner_->buffered(); }
+  std::optional<std::uint32_t> reset_code() const override { return inner_->reset_code(); }
   ObservedBody* as_observed() noexcept override { return this; }
 
  private:
