@@ -92,6 +92,7 @@ class ResponseBody final : public http::Body, public BlockPooled {
     return st_->rx.size();
   }
   std::uint64_t buffered() const override { return st_->rx.size(); }
+  bool failed() const override { return st_->error && !st_->remote_ended; }
   std::optional<std::uint32_t> reset_code() const override {
     return st_->error ? st_->rst_code : std::nullopt;
   }

@@ -68,7 +68,9 @@ asio::awaitable<void> await_stream_end(const Result<http::Response>& rsp,
                                        std::chrono::milliseconds limit, std::size_t max_bytes) {
   const auto deadline = Clock::now() + limit;
   asio::steady_timer timer(co_await asio::this_coro::executor);
-  while (!rsp->body->arrived() && rsp->body->buffered() <= max_bytes && Clock::now() < deadline) {
+  // (A stream reset or a connection lost before the end is an end too: nothing more comes.)
+  while (!rsp->body->arrived() && !rsp->body->failed() && rsp->body->buffered() <= max_bytes &&
+         Clock::now() < deadline) {
     timer.expires_after(std::chrono::milliseconds(1));
     auto [ec] = co_await timer.async_wait(use_nothrow);
     if (ec) {

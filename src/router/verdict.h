@@ -47,8 +47,10 @@ class EndVerdict {
 /// request's verdict depends on how its response ends, waits up to `limit` for the rest of the
 /// response to arrive (its windows allowing) while no more than `max_bytes` of it are held, so
 /// that the classifier sees the trailers. A response that outgrows the buffer or the time
-/// streams on and is classified at its end, without a retry. Checks every millisecond: the
-/// body cannot be looked at without consuming it. Only for a response `stream_end_pending`.
+/// streams on and is classified at its end, without a retry; so does one whose stream fails
+/// meanwhile, at once (the client sees the failure without waiting out `limit`). Checks every
+/// millisecond: the body cannot be looked at without consuming it. Only for a response
+/// `stream_end_pending`.
 asio::awaitable<void> await_stream_end(const Result<http::Response>& rsp,
                                        std::chrono::milliseconds limit, std::size_t max_bytes);
 

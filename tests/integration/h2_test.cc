@@ -344,6 +344,34 @@ TEST_F(H2Requeue, TheEndpointsResetIsPassedOnToTheClient) {
   EXPECT_NE(mid.out.find("error_code=CANCEL"), std::string::npos) << mid.out;
 }
 
+/// A response whose class depends on its trailers (gRPC) is held for classification up to
+/// classificationTimeoutMs; a stream the endpoint resets meanwhile ends that wait at once, and
+/// the client sees the reset with the endpoint's code, not after the classification timeout.
+TEST_F(H2Requeue, AResetWhileHeldForClassificationIsPassedOnAtOnce) {
+  Meshd grpc(dir_.path(),
+             "admin: {ip: 127.0.0.1, port: 0}\n"
+             "routers:\n"
+             "- protocol: h2\n"
+             "  label: h2\n"
+             "  dtab: /svc => /" +
+                 client_ +
+                 ";\n"
+                 "  service:\n"
+                 "    responseClassifier: {kind: io.l5d.h2.grpc.default}\n"
+                 "    classificationTimeoutMs: 60000\n"
+                 "  servers: [{ip: 127.0.0.1, port: 0}]\n",
+             {}, "grpc");
+  ASSERT_TRUE(grpc.started());
+  const std::string base = "http://127.0.0.1:" + std::to_string(grpc.port("h2"));
+  // Held until the stream's end (no grpc-status in the head), the wait would outlast nghttp's
+  // timeout: it would see no reset.
+  auto mid = run_tool({"nghttp", "-v", "--timeout=10", base + "/cancel-mid-body?k=held"});
+  EXPECT_NE(mid.out.find(":status: 200"), std::string::npos) << mid.out;
+  EXPECT_NE(mid.out.find("recv RST_STREAM"), std::string::npos) << mid.out;
+  EXPECT_NE(mid.out.find("error_code=CANCEL"), std::string::npos) << mid.out;
+  EXPECT_EQ(streams_seen("/cancel-mid-body?k=held"), 1);
+}
+
 /// A try given up because its client left says nothing about the endpoint: failure accrual
 /// does not count it (with `failures: 1`, one such try used to mark the endpoint dead).
 TEST_F(H2Requeue, ATryAbandonedByItsClientDoesNotCountAgainstTheEndpoint) {

@@ -56,6 +56,12 @@ class Body {
   /// `retryBufferSize.responseBytes`).
   virtual std::uint64_t buffered() const { return 0; }
 
+  /// True when the body has already failed and nothing more will arrive: reading it gives what
+  /// is buffered, then the error, without waiting (a stream the peer reset, a connection lost).
+  /// False while it may still go on or end cleanly, and for a body that cannot tell. Lets a
+  /// proxy waiting for a response's end to classify it stop at once.
+  virtual bool failed() const { return false; }
+
   /// Once a read has failed: the HTTP/2 RST_STREAM code the peer ended the body's stream with,
   /// when that is what ended it (a proxy resets its own stream with the same code, as Linkerd
   /// passes a stream reset on); else nullopt.
@@ -146,6 +152,7 @@ class ObservedBody final : public Body {
     return ended_ ? std::optional<std::uint64_t>{0} : inner_->arrived();
   }
   std::uint64_t buffered() const override { return ended_ ? 0 : inner_->buffered(); }
+  bool failed() const override { return inner_->failed(); }
   std::optional<std::uint32_t> reset_code() const override { return inner_->reset_code(); }
   ObservedBody* as_observed() noexcept override { return this; }
 

@@ -53,6 +53,7 @@ class PiecesBody final : public Body {
     }
     return left;
   }
+  bool failed() const override { return static_cast<bool>(fail_); }
 
  private:
   std::vector<std::string> pieces_;
@@ -144,6 +145,21 @@ TEST(ObservedBody, ReportsTheErrorThatEndsIt) {
   EXPECT_EQ(seen.error, make_error_code(errc::upstream_reset));
   EXPECT_EQ(seen.bytes, 3u);
   EXPECT_EQ(seen.grpc_status, "");
+}
+
+TEST(ObservedBody, TellsWhetherItsBodyHasFailedWithoutReadingIt) {
+  BodyPtr failing = std::make_unique<PiecesBody>(std::vector<std::string>{"abc"}, Headers{},
+                                                 make_error_code(errc::upstream_reset));
+  BodyPtr whole = std::make_unique<PiecesBody>(std::vector<std::string>{"abc"}, grpc_ok());
+  Seen seen_failing;
+  Seen seen_whole;
+  observe_into(failing, seen_failing);
+  observe_into(whole, seen_whole);
+  EXPECT_TRUE(failing->failed());
+  EXPECT_FALSE(whole->failed());
+  EXPECT_EQ(seen_failing.calls, 0) << "asking reads nothing";
+  EXPECT_EQ(failing->buffered(), 0u);
+  EXPECT_FALSE(BufferBody("x").failed()) << "a body that cannot fail says no";
 }
 
 TEST(ObservedBody, ADroppedBodyReportsAbortedFromItsDestructor) {
