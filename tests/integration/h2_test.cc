@@ -248,18 +248,20 @@ class H2Requeue : public ::testing::Test {
     client_ = "$/inet/127.0.0.1/" + std::to_string(port);
     meshd_ = std::make_unique<Meshd>(
         dir_.path(),
-        "admin: {ip: 127.0.0.1, port: 0}\n"
-        "routers:\n"
-        "- protocol: h2\n"
-        "  label: h2\n"
-        "  dtab: /svc => /" +
-            client_ +
-            ";\n"
-            "  client:\n"
-            "    failureAccrual: {kind: io.l5d.consecutiveFailures, failures: 1}\n"
-            "  servers: [{ip: 127.0.0.1, port: 0}]\n");
+        config("  client:\n"
+               "    failureAccrual: {kind: io.l5d.consecutiveFailures, failures: 1}\n"));
     ASSERT_TRUE(meshd_->started());
     base_ = "http://127.0.0.1:" + std::to_string(meshd_->port("h2"));
+  }
+
+  /// An h2 router to the endpoint, with `settings` (YAML lines of the router) added.
+  std::string config(const std::string& settings) const {
+    return "admin: {ip: 127.0.0.1, port: 0}\n"
+           "routers:\n"
+           "- protocol: h2\n"
+           "  label: h2\n"
+           "  dtab: /svc => /" +
+           client_ + ";\n" + settings + "  servers: [{ip: 127.0.0.1, port: 0}]\n";
   }
 
   /// The client's metric `name`; -1 when it was never made.
@@ -349,17 +351,9 @@ TEST_F(H2Requeue, TheEndpointsResetIsPassedOnToTheClient) {
 /// the client sees the reset with the endpoint's code, not after the classification timeout.
 TEST_F(H2Requeue, AResetWhileHeldForClassificationIsPassedOnAtOnce) {
   Meshd grpc(dir_.path(),
-             "admin: {ip: 127.0.0.1, port: 0}\n"
-             "routers:\n"
-             "- protocol: h2\n"
-             "  label: h2\n"
-             "  dtab: /svc => /" +
-                 client_ +
-                 ";\n"
-                 "  service:\n"
-                 "    responseClassifier: {kind: io.l5d.h2.grpc.default}\n"
-                 "    classificationTimeoutMs: 60000\n"
-                 "  servers: [{ip: 127.0.0.1, port: 0}]\n",
+             config("  service:\n"
+                    "    responseClassifier: {kind: io.l5d.h2.grpc.default}\n"
+                    "    classificationTimeoutMs: 60000\n"),
              {}, "grpc");
   ASSERT_TRUE(grpc.started());
   const std::string base = "http://127.0.0.1:" + std::to_string(grpc.port("h2"));
