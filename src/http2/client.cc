@@ -92,7 +92,9 @@ class ResponseBody final : public http::Body, public BlockPooled {
     return st_->rx.size();
   }
   std::uint64_t buffered() const override { return st_->rx.size(); }
-  bool failed() const override { return st_->error && !st_->remote_ended; }
+  boost::system::error_code failure() const override {
+    return st_->remote_ended ? boost::system::error_code() : st_->error;
+  }
   std::optional<std::uint32_t> reset_code() const override {
     return st_->error ? st_->rst_code : std::nullopt;
   }

@@ -42,6 +42,13 @@ std::optional<filters::ResponseClass> verdict_now(const filters::ClassifierOptio
     }
     return filters::classify(kind, a);
   }
+  if (auto failure = rsp->body->failure()) {
+    // Cut off before its end while held (a reset, a lost connection): the stream classifier
+    // judges the error now, so that a retryable one is retried (Linkerd's ClassifiedRetryFilter
+    // classifies the buffered stream's failure too).
+    a.stream_error = failure;
+    return filters::classify(kind, a);
+  }
   return std::nullopt;
 }
 
@@ -69,7 +76,7 @@ asio::awaitable<void> await_stream_end(const Result<http::Response>& rsp,
   const auto deadline = Clock::now() + limit;
   asio::steady_timer timer(co_await asio::this_coro::executor);
   // (A stream reset or a connection lost before the end is an end too: nothing more comes.)
-  while (!rsp->body->arrived() && !rsp->body->failed() && rsp->body->buffered() <= max_bytes &&
+  while (!rsp->body->arrived() && !rsp->body->failure() && rsp->body->buffered() <= max_bytes &&
          Clock::now() < deadline) {
     timer.expires_after(std::chrono::milliseconds(1));
     auto [ec] = co_await timer.async_wait(use_nothrow);

@@ -20,8 +20,9 @@ namespace meshd::router {
 /// The service classifier's verdict on one attempt (or on the request's final outcome) from
 /// what has arrived: from the response head when the kind can decide there (every HTTP kind;
 /// the h2 and gRPC kinds for errors, 5xx and trailers-only responses); else from the trailers
-/// when the whole response has already arrived (a unary gRPC answer, see `await_stream_end`).
-/// Nothing while an h2 response still streams: `EndVerdict` decides at its end.
+/// when the whole response has already arrived (a unary gRPC answer, see `await_stream_end`),
+/// or from the error that cut it off when it has already failed. Nothing while an h2 response
+/// still streams: `EndVerdict` decides at its end.
 std::optional<filters::ResponseClass> verdict_now(const filters::ClassifierOptions& kind,
                                                   const http::Request& req, bool chunked,
                                                   const Result<http::Response>& rsp);
@@ -47,9 +48,9 @@ class EndVerdict {
 /// request's verdict depends on how its response ends, waits up to `limit` for the rest of the
 /// response to arrive (its windows allowing) while no more than `max_bytes` of it are held, so
 /// that the classifier sees the trailers. A response that outgrows the buffer or the time
-/// streams on and is classified at its end, without a retry; so does one whose stream fails
-/// meanwhile, at once (the client sees the failure without waiting out `limit`). Checks every
-/// millisecond: the body cannot be looked at without consuming it. Only for a response
+/// streams on and is classified at its end, without a retry. One whose stream fails meanwhile
+/// ends the wait at once: `verdict_now` judges its error (retried when that is retryable). Checks
+/// every millisecond: the body cannot be looked at without consuming it. Only for a response
 /// `stream_end_pending`.
 asio::awaitable<void> await_stream_end(const Result<http::Response>& rsp,
                                        std::chrono::milliseconds limit, std::size_t max_bytes);

@@ -16,6 +16,7 @@ The behaviour of a stream is chosen by its path (the query string only tags it i
   /rst-cancel     RST_STREAM CANCEL, before any response
   /rst-mid-body   200, body "partial", then RST_STREAM INTERNAL_ERROR
   /cancel-mid-body  200, body "partial", then RST_STREAM CANCEL
+  /cancel-mid-body-once  the first stream of each path: as /cancel-mid-body; later ones: as /echo
   /close-mid-body 200, body "partial", then the connection closes
   /goaway         GOAWAY(NO_ERROR) with a last stream id below this stream's
   /refuse-once    the first stream of each path (query included): RST_STREAM REFUSED_STREAM;
@@ -180,7 +181,7 @@ class Connection:
             self.closed = True
         elif route == '/goaway':
             self.conn.close_connection(error_code=0, last_stream_id=max(0, sid - 2))
-        elif route in ('/refuse-once', '/goaway-once'):
+        elif route in ('/refuse-once', '/goaway-once', '/cancel-mid-body-once'):
             with LOCK:
                 first = stream['path'] not in ONCE
                 ONCE.add(stream['path'])
@@ -188,6 +189,9 @@ class Connection:
                 stream['route'] = '/echo'
             elif route == '/refuse-once':
                 self.conn.reset_stream(sid, h2.errors.ErrorCodes.REFUSED_STREAM)
+            elif route == '/cancel-mid-body-once':
+                self.respond(sid, 200, body=b'partial', end=False)
+                self.conn.reset_stream(sid, h2.errors.ErrorCodes.CANCEL)
             else:
                 self.conn.close_connection(error_code=0, last_stream_id=max(0, sid - 2))
         elif route == '/hold':

@@ -366,6 +366,27 @@ TEST_F(H2Requeue, AResetWhileHeldForClassificationIsPassedOnAtOnce) {
   EXPECT_EQ(streams_seen("/cancel-mid-body?k=held"), 1);
 }
 
+/// A response held for classification whose stream fails is judged by the stream classifier
+/// then: a retryable failure (a reset, for an idempotent request) is retried, and the client
+/// gets the next try's answer, never the part of the first it would otherwise have seen.
+TEST_F(H2Requeue, AResponseCutOffWhileHeldIsRetriedWhenItsClassifierSaysSo) {
+  Meshd retrying(dir_.path(),
+                 config("  service:\n"
+                        "    responseClassifier: {kind: io.l5d.h2.retryableRead5XX}\n"
+                        "    classificationTimeoutMs: 60000\n"),
+                 {}, "retrying");
+  ASSERT_TRUE(retrying.started());
+  const int port = retrying.port("h2");
+  auto r = run_tool({"nghttp", "-v", "--timeout=10",
+                     "http://127.0.0.1:" + std::to_string(port) + "/cancel-mid-body-once?k=r"});
+  EXPECT_NE(r.out.find(":status: 200"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("method GET"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("RST_STREAM"), std::string::npos) << r.out;
+  EXPECT_EQ(streams_seen("/cancel-mid-body-once?k=r"), 2);
+  EXPECT_EQ(
+      retrying.metric("rt/h2/service/svc/127.0.0.1:" + std::to_string(port) + "/retries/total"), 1);
+}
+
 /// A try given up because its client left says nothing about the endpoint: failure accrual
 /// does not count it (with `failures: 1`, one such try used to mark the endpoint dead).
 TEST_F(H2Requeue, ATryAbandonedByItsClientDoesNotCountAgainstTheEndpoint) {

@@ -56,11 +56,12 @@ class Body {
   /// `retryBufferSize.responseBytes`).
   virtual std::uint64_t buffered() const { return 0; }
 
-  /// True when the body has already failed and nothing more will arrive: reading it gives what
-  /// is buffered, then the error, without waiting (a stream the peer reset, a connection lost).
-  /// False while it may still go on or end cleanly, and for a body that cannot tell. Lets a
-  /// proxy waiting for a response's end to classify it stop at once.
-  virtual bool failed() const { return false; }
+  /// The error a read ends with when the body has already failed and nothing more will arrive
+  /// (a stream the peer reset, a connection lost): reading it gives what is buffered, then this
+  /// error, without waiting. None while the body may still go on or end cleanly, and for a body
+  /// that cannot tell. Lets a proxy that holds a response to classify it judge a failed one at
+  /// once.
+  virtual boost::system::error_code failure() const { return {}; }
 
   /// Once a read has failed: the HTTP/2 RST_STREAM code the peer ended the body's stream with,
   /// when that is what ended it (a proxy resets its own stream with the same code, as Linkerd
@@ -152,7 +153,7 @@ class ObservedBody final : public Body {
     return ended_ ? std::optional<std::uint64_t>{0} : inner_->arrived();
   }
   std::uint64_t buffered() const override { return ended_ ? 0 : inner_->buffered(); }
-  bool failed() const override { return inner_->failed(); }
+  boost::system::error_code failure() const override { return inner_->failure(); }
   std::optional<std::uint32_t> reset_code() const override { return inner_->reset_code(); }
   ObservedBody* as_observed() noexcept override { return this; }
 

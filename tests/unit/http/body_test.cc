@@ -53,7 +53,7 @@ class PiecesBody final : public Body {
     }
     return left;
   }
-  bool failed() const override { return static_cast<bool>(fail_); }
+  boost::system::error_code failure() const override { return fail_; }
 
  private:
   std::vector<std::string> pieces_;
@@ -155,11 +155,10 @@ TEST(ObservedBody, TellsWhetherItsBodyHasFailedWithoutReadingIt) {
   Seen seen_whole;
   observe_into(failing, seen_failing);
   observe_into(whole, seen_whole);
-  EXPECT_TRUE(failing->failed());
-  EXPECT_FALSE(whole->failed());
+  EXPECT_EQ(failing->failure(), make_error_code(errc::upstream_reset));
+  EXPECT_FALSE(whole->failure());
   EXPECT_EQ(seen_failing.calls, 0) << "asking reads nothing";
-  EXPECT_EQ(failing->buffered(), 0u);
-  EXPECT_FALSE(BufferBody("x").failed()) << "a body that cannot fail says no";
+  EXPECT_FALSE(BufferBody("x").failure()) << "a body that cannot fail has none";
 }
 
 TEST(ObservedBody, ADroppedBodyReportsAbortedFromItsDestructor) {
