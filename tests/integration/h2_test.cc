@@ -264,6 +264,18 @@ class H2Requeue : public ::testing::Test {
            client_ + ";\n" + settings + "  servers: [{ip: 127.0.0.1, port: 0}]\n";
   }
 
+  /// A second meshd (files named `name`) whose service classifies with `classifier` and holds a
+  /// response for its classification up to a minute.
+  std::unique_ptr<Meshd> holding_meshd(const std::string& classifier, const std::string& name) {
+    return std::make_unique<Meshd>(dir_.path(),
+                                   config("  service:\n"
+                                          "    responseClassifier: {kind: " +
+                                          classifier +
+                                          "}\n"
+                                          "    classificationTimeoutMs: 60000\n"),
+                                   std::map<std::string, std::string>{}, name);
+  }
+
   /// The client's metric `name`; -1 when it was never made.
   double client_metric(const std::string& name) const {
     return meshd_->metric("rt/h2/client/" + client_ + "/" + name);
@@ -350,13 +362,9 @@ TEST_F(H2Requeue, TheEndpointsResetIsPassedOnToTheClient) {
 /// classificationTimeoutMs; a stream the endpoint resets meanwhile ends that wait at once, and
 /// the client sees the reset with the endpoint's code, not after the classification timeout.
 TEST_F(H2Requeue, AResetWhileHeldForClassificationIsPassedOnAtOnce) {
-  Meshd grpc(dir_.path(),
-             config("  service:\n"
-                    "    responseClassifier: {kind: io.l5d.h2.grpc.default}\n"
-                    "    classificationTimeoutMs: 60000\n"),
-             {}, "grpc");
-  ASSERT_TRUE(grpc.started());
-  const std::string base = "http://127.0.0.1:" + std::to_string(grpc.port("h2"));
+  auto grpc = holding_meshd("io.l5d.h2.grpc.default", "grpc");
+  ASSERT_TRUE(grpc->started());
+  const std::string base = "http://127.0.0.1:" + std::to_string(grpc->port("h2"));
   // Held until the stream's end (no grpc-status in the head), the wait would outlast nghttp's
   // timeout: it would see no reset.
   auto mid = run_tool({"nghttp", "-v", "--timeout=10", base + "/cancel-mid-body?k=held"});
@@ -370,13 +378,9 @@ TEST_F(H2Requeue, AResetWhileHeldForClassificationIsPassedOnAtOnce) {
 /// then: a retryable failure (a reset, for an idempotent request) is retried, and the client
 /// gets the next try's answer, never the part of the first it would otherwise have seen.
 TEST_F(H2Requeue, AResponseCutOffWhileHeldIsRetriedWhenItsClassifierSaysSo) {
-  Meshd retrying(dir_.path(),
-                 config("  service:\n"
-                        "    responseClassifier: {kind: io.l5d.h2.retryableRead5XX}\n"
-                        "    classificationTimeoutMs: 60000\n"),
-                 {}, "retrying");
-  ASSERT_TRUE(retrying.started());
-  const int port = retrying.port("h2");
+  auto retrying = holding_meshd("io.l5d.h2.retryableRead5XX", "retrying");
+  ASSERT_TRUE(retrying->started());
+  const int port = retrying->port("h2");
   auto r = run_tool({"nghttp", "-v", "--timeout=10",
                      "http://127.0.0.1:" + std::to_string(port) + "/cancel-mid-body-once?k=r"});
   EXPECT_NE(r.out.find(":status: 200"), std::string::npos) << r.out;
@@ -384,7 +388,8 @@ TEST_F(H2Requeue, AResponseCutOffWhileHeldIsRetriedWhenItsClassifierSaysSo) {
   EXPECT_EQ(r.out.find("RST_STREAM"), std::string::npos) << r.out;
   EXPECT_EQ(streams_seen("/cancel-mid-body-once?k=r"), 2);
   EXPECT_EQ(
-      retrying.metric("rt/h2/service/svc/127.0.0.1:" + std::to_string(port) + "/retries/total"), 1);
+      retrying->metric("rt/h2/service/svc/127.0.0.1:" + std::to_string(port) + "/retries/total"),
+      1);
 }
 
 /// A try given up because its client left says nothing about the endpoint: failure accrual
