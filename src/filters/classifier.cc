@@ -283,6 +283,22 @@ bool is_retryable_h2_error(boost::system::error_code ec) noexcept {
   return is_retryable_error(ec) && ec != make_error_code(errc::protocol_error);
 }
 
+bool may_retry_at_end(const ClassifierOptions& options, std::string_view method) noexcept {
+  switch (options.kind) {
+    case K::GrpcNeverRetryable:
+      return false;
+    case K::GrpcRetryableStatusCodes:
+      return !options.retryable_status_codes.empty();
+    default:
+      break;
+  }
+  if (is_grpc_kind(options.kind)) {
+    return true;  // a retryable grpc-status in the trailers (14, or any for alwaysRetryable)
+  }
+  // The h2 kinds retry a stream error for the methods of their set; the HTTP kinds never wait.
+  return is_h2_kind(options.kind) && in_method_set(options.kind, method);
+}
+
 bool is_read_only_method(std::string_view method) noexcept {
   return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "TRACE";
 }

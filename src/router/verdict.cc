@@ -88,7 +88,8 @@ asio::awaitable<void> await_stream_end(const Result<http::Response>& rsp,
 
 bool stream_end_pending(const filters::ClassifierOptions& kind, const http::Request& req,
                         bool chunked, const Result<http::Response>& rsp) {
-  return rsp && rsp->body && !rsp->body->arrived() &&
+  // (A response whose end could not make it retryable is not held: it would only be late.)
+  return rsp && rsp->body && !rsp->body->arrived() && filters::may_retry_at_end(kind, req.method) &&
          !filters::classify_early(kind, head_attempt(req, chunked, rsp));
 }
 

@@ -56,8 +56,9 @@ asio::awaitable<void> await_stream_end(const Result<http::Response>& rsp,
                                        std::chrono::milliseconds limit, std::size_t max_bytes);
 
 /// Whether `await_stream_end` has anything to wait for: a response still streaming whose
-/// verdict its head does not decide. Asked first, so that the usual response (whole by the time
-/// its head is handled) costs no coroutine.
+/// verdict its head does not decide, and whose end could make it retryable (the default
+/// nonRetryable5XX never holds a response). Asked first, so that the usual response (whole by the
+/// time its head is handled) costs no coroutine.
 bool stream_end_pending(const filters::ClassifierOptions& kind, const http::Request& req,
                         bool chunked, const Result<http::Response>& rsp);
 

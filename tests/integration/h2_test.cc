@@ -392,6 +392,20 @@ TEST_F(H2Requeue, AResponseCutOffWhileHeldIsRetriedWhenItsClassifierSaysSo) {
       1);
 }
 
+/// A response the classifier could not retry whatever its end (the default nonRetryable5XX) is
+/// not held for classification: its head and first data go on at once, however long the
+/// stream then stays open.
+TEST_F(H2Requeue, AResponseThatCouldNotBeRetriedIsNotHeld) {
+  auto plain = holding_meshd("io.l5d.h2.nonRetryable5XX", "plain");
+  ASSERT_TRUE(plain->started());
+  // /hold answers 200 and "x" and keeps the stream open: nghttp gives up after 3 s. Held for
+  // classification (one minute here), it would see nothing by then.
+  auto r = run_tool({"nghttp", "-v", "--timeout=3",
+                     "http://127.0.0.1:" + std::to_string(plain->port("h2")) + "/hold?k=open"});
+  EXPECT_NE(r.out.find(":status: 200"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("recv DATA frame <length=1"), std::string::npos) << r.out;
+}
+
 /// A try given up because its client left says nothing about the endpoint: failure accrual
 /// does not count it (with `failures: 1`, one such try used to mark the endpoint dead).
 TEST_F(H2Requeue, ATryAbandonedByItsClientDoesNotCountAgainstTheEndpoint) {

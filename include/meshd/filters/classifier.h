@@ -126,6 +126,14 @@ std::optional<int> grpc_status_from(std::string_view value, bool in_trailers) no
 /// (`errc::protocol_error`).
 bool is_retryable_h2_error(boost::system::error_code ec) noexcept;
 
+/// Whether the class of a response to a `method` request could be RetryableFailure once its
+/// stream has ended (its trailers' grpc-status, or an error that cut it off), with a head that
+/// left it open: false for the kinds that never retry there (h2 nonRetryable5XX and
+/// allSuccessful, a method outside an h2 kind's set, grpc.neverRetryable, retryableStatusCodes
+/// without codes, and the HTTP kinds, which decide at the head). Holding such a response for its
+/// end could never lead to a retry.
+bool may_retry_at_end(const ClassifierOptions& options, std::string_view method) noexcept;
+
 bool is_read_only_method(std::string_view method) noexcept;
 bool is_idempotent_method(std::string_view method) noexcept;
 

@@ -502,5 +502,22 @@ TEST(SuccessClassValue, IsOneForSuccessAndZeroForFailures) {
   EXPECT_EQ(success_class_value(RC::RetryableFailure), "0.0");
 }
 
+TEST(MayRetryAtEnd, OnlyKindsThatCanRetryAStreamsEndHoldIt) {
+  using K = ClassifierKind;
+  auto of = [](K kind) { return ClassifierOptions{kind, {0}, {}}; };
+  EXPECT_FALSE(may_retry_at_end(of(K::H2NonRetryable5XX), "GET"));
+  EXPECT_FALSE(may_retry_at_end(of(K::H2AllSuccessful), "GET"));
+  EXPECT_TRUE(may_retry_at_end(of(K::H2RetryableRead5XX), "GET"));
+  EXPECT_FALSE(may_retry_at_end(of(K::H2RetryableRead5XX), "POST"));
+  EXPECT_TRUE(may_retry_at_end(of(K::H2RetryableIdempotent5XX), "PUT"));
+  EXPECT_TRUE(may_retry_at_end(of(K::H2RetryableAll5XX), "POST"));
+  EXPECT_TRUE(may_retry_at_end(grpc(K::GrpcDefault), "POST"));
+  EXPECT_TRUE(may_retry_at_end(grpc(K::GrpcAlwaysRetryable), "POST"));
+  EXPECT_FALSE(may_retry_at_end(grpc(K::GrpcNeverRetryable), "POST"));
+  EXPECT_TRUE(may_retry_at_end(grpc(K::GrpcRetryableStatusCodes, {0}, {4}), "POST"));
+  EXPECT_FALSE(may_retry_at_end(grpc(K::GrpcRetryableStatusCodes, {0}, {}), "POST"));
+  EXPECT_FALSE(may_retry_at_end(of(K::RetryableRead5XX), "GET")) << "HTTP kinds decide at the head";
+}
+
 }  // namespace
 }  // namespace meshd::filters
