@@ -14,7 +14,7 @@ asio::mutable_buffer MessageReader::free_space() {
     begin_ = end_ = 0;
   }
   if (!buf_) {
-    buf_ = std::make_unique<char[]>(kBufferSize);
+    buf_ = std::make_unique_for_overwrite<char[]>(kBufferSize);
   }
   return asio::buffer(buf_.get() + end_, kBufferSize - end_);
 }

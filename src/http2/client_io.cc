@@ -8,9 +8,9 @@
 #include <array>
 #include <exception>
 #include <limits>
+#include <memory>
 #include <string>
 #include <utility>
-#include <vector>
 
 #include "http2/block_pool.h"
 #include "http2/client_internal.h"
@@ -158,9 +158,9 @@ bool Connection::finished() const noexcept {
 }
 
 asio::awaitable<void> Connection::read_loop(std::shared_ptr<Connection> self) {
-  std::vector<std::uint8_t> buf(kReadBuffer);
+  auto buf = std::make_unique_for_overwrite<std::uint8_t[]>(kReadBuffer);
   while (!self->closed_) {
-    auto n = co_await self->stream_->read_some(asio::buffer(buf));
+    auto n = co_await self->stream_->read_some(asio::buffer(buf.get(), kReadBuffer));
     if (self->closed_) {
       break;
     }
@@ -176,7 +176,7 @@ asio::awaitable<void> Connection::read_loop(std::shared_ptr<Connection> self) {
       continue;  // close() failed every stream: nothing to read any more
     }
     self->in_nghttp2_ = true;
-    ssize_t rv = nghttp2_session_mem_recv(self->session_, buf.data(), *n);
+    ssize_t rv = nghttp2_session_mem_recv(self->session_, buf.get(), *n);
     self->in_nghttp2_ = false;
     if (rv < 0) {
       // A fatal error (a flood, too many CONTINUATION frames, a bad preface): no GOAWAY can be

@@ -1,5 +1,7 @@
 #include "meshd/http2/server.h"
 
+#include <cstddef>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -87,13 +89,16 @@ void ServerConnection::tick(std::chrono::steady_clock::time_point now) noexcept 
 }
 
 asio::awaitable<ServerDetection> ServerConnection::Impl::detect() {
-  std::string first(16 * 1024, '\0');
-  auto n = co_await stream->read_some(asio::buffer(first));
+  // (Not zero-filled: a connection's first read seldom brings more than a request head.)
+  constexpr std::size_t kFirstRead = 16 * 1024;
+  auto buf = std::make_unique_for_overwrite<char[]>(kFirstRead);
+  auto n = co_await stream->read_some(asio::buffer(buf.get(), kFirstRead));
   if (!n) {
     co_return ServerDetection{};
   }
   got_bytes = true;
-  first.resize(*n);
+  std::string first(buf.get(), *n);
+  buf.reset();
   co_return co_await detect_protocol(*stream, options, std::move(first));
 }
 

@@ -206,7 +206,7 @@ asio::awaitable<void> ServerSession::linger(std::chrono::steady_clock::time_poin
 }
 
 asio::awaitable<void> ServerSession::read_loop() {
-  auto buf = std::make_unique<char[]>(kReadBufferSize);
+  auto buf = std::make_unique_for_overwrite<char[]>(kReadBufferSize);
   for (;;) {
     if (stopped_ || terminated_ || nghttp2_session_want_read(session_.get()) == 0) {
       co_return;
