@@ -89,7 +89,7 @@ void ServerConnection::tick(std::chrono::steady_clock::time_point now) noexcept 
 }
 
 asio::awaitable<ServerDetection> ServerConnection::Impl::detect() {
-  // (Not zero-filled: a connection's first read seldom brings more than a request head.)
+  // Not zero-filled (16 KB per connection): only the bytes read are used, copied out below.
   constexpr std::size_t kFirstRead = 16 * 1024;
   auto buf = std::make_unique_for_overwrite<char[]>(kFirstRead);
   auto n = co_await stream->read_some(asio::buffer(buf.get(), kFirstRead));
