@@ -56,14 +56,19 @@ scratch meshd-bench-h2
 
 # A proxy and its children (nghttpx serves from a forked worker process).
 tree() { echo "$1"; pgrep -P "$1" || true; }
-cpu_ticks() { # utime + stime of the process tree, in clock ticks
-  local p s sum=0
+cpu_user_sys() { # "utime stime" of the process tree, in clock ticks
+  local p s user=0 sys=0
   for p in $(tree "$1"); do
     s=$(<"/proc/$p/stat") s=${s##*) }
     read -r -a f <<<"$s"
-    sum=$((sum + f[11] + f[12]))
+    user=$((user + f[11])) sys=$((sys + f[12]))
   done
-  echo "$sum"
+  echo "$user $sys"
+}
+cpu_ticks() { # utime + stime of the process tree, in clock ticks
+  local user sys
+  read -r user sys <<<"$(cpu_user_sys "$1")"
+  echo $((user + sys))
 }
 peak_rss_kb() { # of the process tree
   local p sum=0
@@ -164,11 +169,11 @@ for t in $TARGETS; do
   "start_$t"
   [[ -z "$proxy_pid" ]] || { pids+=("$proxy_pid"); wait_h2 "$url" "$proxy_pid" || die "$t did not start"; }
   taskset -c "$LOAD_CPU" h2load -c"$CLIENTS" -m"$STREAMS" -t1 -D 2 "$url" >/dev/null 2>&1
-  before=0
-  [[ -z "$proxy_pid" ]] || before=$(cpu_ticks "$proxy_pid")
+  before=(0 0)
+  [[ -z "$proxy_pid" ]] || read -r -a before <<<"$(cpu_user_sys "$proxy_pid")"
   out=$(taskset -c "$LOAD_CPU" h2load -c"$CLIENTS" -m"$STREAMS" -t1 -D "$DURATION" "$url" 2>&1)
-  after=0
-  [[ -z "$proxy_pid" ]] || after=$(cpu_ticks "$proxy_pid")
+  after=(0 0)
+  [[ -z "$proxy_pid" ]] || read -r -a after <<<"$(cpu_user_sys "$proxy_pid")"
   done_n=$(awk '/^requests:/ {print $8}' <<<"$out")
   failed=$(awk '/^requests:/ {print $10}' <<<"$out")
   rps[$t]=$(awk '/^finished in/ {gsub(",", "", $4); printf "%d", $4}' <<<"$out")
@@ -176,7 +181,9 @@ for t in $TARGETS; do
   rss[$t]="—"
   hs[$t]="—"
   if [[ -n "$proxy_pid" ]]; then
-    cpu[$t]=$(awk -v t=$((after - before)) -v hz="$clk_tck" -v n="$done_n" 'BEGIN {printf "%.1f", t / hz * 1000 / n * 10000}')
+    # Total, then user + system: a proxy's cost in its own code against its system calls.
+    cpu[$t]=$(awk -v u=$((after[0] - before[0])) -v s=$((after[1] - before[1])) -v hz="$clk_tck" -v n="$done_n" \
+      'BEGIN {k = 1000 / hz / n * 10000; printf "%.1f (%.1f + %.1f)", (u + s) * k, u * k, s * k}')
     rss[$t]=$(awk -v k="$(peak_rss_kb "$proxy_pid")" 'BEGIN {printf "%.1f", k / 1024}')
     if [[ -n "$tls_port" ]] && wait_tls "$tls_port" "$proxy_pid"; then
       hs[$t]=$(taskset -c "$LOAD_CPU" openssl s_time -connect "127.0.0.1:$tls_port" -new -time "$DURATION" 2>/dev/null |
@@ -189,7 +196,7 @@ for t in $TARGETS; do
   if [[ "$t" != "direct" && "$t" != meshd* ]] && ((rps[$t] > best_other)); then best_other=${rps[$t]}; fi
 done
 
-table="| target | h2c req/s | vs best proxy | CPU ms / 10k req | peak RSS MB | TLS handshakes/s (new) |
+table="| target | h2c req/s | vs best proxy | CPU ms / 10k req (user + system) | peak RSS MB | TLS handshakes/s (new) |
 |---|---|---|---|---|---|"
 for t in $TARGETS; do
   ratio="—"
