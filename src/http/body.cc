@@ -9,6 +9,8 @@ const Headers& Body::trailers() const {
   return kNone;
 }
 
+boost::asio::awaitable<bool> Body::await_progress() { co_return false; }
+
 boost::asio::awaitable<Result<std::string_view>> BufferBody::read() { co_return *poll(); }
 
 std::optional<Result<std::string_view>> BufferBody::poll() {
@@ -40,6 +42,13 @@ boost::asio::awaitable<Result<std::string_view>> ObservedBody::read() {
   auto piece = co_await inner_->read();
   note(piece);
   co_return piece;
+}
+
+boost::asio::awaitable<bool> ObservedBody::await_progress() {
+  if (ended_) {
+    co_return false;
+  }
+  co_return co_await inner_->await_progress();
 }
 
 std::optional<Result<std::string_view>> ObservedBody::poll() {

@@ -98,6 +98,15 @@ class ResponseBody final : public http::Body, public BlockPooled {
   std::optional<std::uint32_t> reset_code() const override {
     return st_->error ? st_->rst_code : std::nullopt;
   }
+  asio::awaitable<bool> await_progress() override {
+    if (st_->remote_ended || st_->error) {
+      co_return false;  // nothing more comes
+    }
+    // The stream's wake-up, notified for every DATA frame, the end and a failure: nobody else
+    // waits on it now (the exchange has its head; a read would be a second waiter).
+    auto [ec] = co_await st_->signal.wait(await_nothrow);
+    co_return !ec;
+  }
 
  private:
   std::shared_ptr<Connection> conn_;

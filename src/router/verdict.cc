@@ -1,11 +1,9 @@
 #include "router/verdict.h"
 
-#include <boost/asio/steady_timer.hpp>
+#include "meshd/core/timeout.h"
 
 namespace meshd::router {
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 /// What the classifier knows of an attempt from its response head, or from its error.
 filters::Attempt head_attempt(const http::Request& req, bool chunked,
@@ -24,6 +22,22 @@ filters::Attempt head_attempt(const http::Request& req, bool chunked,
     a.grpc_status = filters::grpc_status_from(grpc, false);
   }
   return a;
+}
+
+/// Whether a held response is still worth waiting for: not whole, not failed, and within the
+/// bytes a retry may hold. (A stream reset or a connection lost before the end is an end too:
+/// nothing more comes.)
+bool still_streaming(const http::Body& body, std::size_t max_bytes) {
+  return !body.arrived() && !body.failure() && body.buffered() <= max_bytes;
+}
+
+asio::awaitable<Result<void>> until_end(http::Body& held, std::size_t most) {
+  // (GCC 12 miscompiles `co_await` inside an `if`/`while` condition: the await is a statement.)
+  bool more = true;
+  while (more && still_streaming(held, most)) {
+    more = co_await held.await_progress();  // false: nothing more to see, or cancelled
+  }
+  co_return Result<void>();
 }
 
 }  // namespace
@@ -73,17 +87,10 @@ filters::ResponseClass EndVerdict::classify(const http::BodyEnd& end) const {
 
 asio::awaitable<void> await_stream_end(const Result<http::Response>& rsp,
                                        std::chrono::milliseconds limit, std::size_t max_bytes) {
-  const auto deadline = Clock::now() + limit;
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  // (A stream reset or a connection lost before the end is an end too: nothing more comes.)
-  while (!rsp->body->arrived() && !rsp->body->failure() && rsp->body->buffered() <= max_bytes &&
-         Clock::now() < deadline) {
-    timer.expires_after(std::chrono::milliseconds(1));
-    auto [ec] = co_await timer.async_wait(use_nothrow);
-    if (ec) {
-      break;  // cancelled: the request is going away
-    }
+  if (limit <= std::chrono::milliseconds::zero() || !still_streaming(*rsp->body, max_bytes)) {
+    co_return;
   }
+  co_await with_timeout(until_end(*rsp->body, max_bytes), limit);
 }
 
 bool stream_end_pending(const filters::ClassifierOptions& kind, const http::Request& req,

@@ -49,9 +49,9 @@ class EndVerdict {
 /// response to arrive (its windows allowing) while no more than `max_bytes` of it are held, so
 /// that the classifier sees the trailers. A response that outgrows the buffer or the time
 /// streams on and is classified at its end, without a retry. One whose stream fails meanwhile
-/// ends the wait at once: `verdict_now` judges its error (retried when that is retryable). Checks
-/// every millisecond: the body cannot be looked at without consuming it. Only for a response
-/// `stream_end_pending`.
+/// ends the wait at once: `verdict_now` judges its error (retried when that is retryable). Woken
+/// by what arrives (`Body::await_progress`), not by polling; a body that cannot tell is not
+/// waited for. Only for a response `stream_end_pending`.
 asio::awaitable<void> await_stream_end(const Result<http::Response>& rsp,
                                        std::chrono::milliseconds limit, std::size_t max_bytes);
 

@@ -63,6 +63,13 @@ class Body {
   /// once.
   virtual boost::system::error_code failure() const { return {}; }
 
+  /// Waits, without reading anything, until more of the body arrives, it ends or it fails: what
+  /// `arrived`, `buffered` and `failure` report may then have changed (the caller looks again).
+  /// True after such a change; false at once for a body that cannot tell or has nothing more to
+  /// come, and when the waiting coroutine is cancelled. Lets a proxy that holds a response wait
+  /// for its end without polling. Not while a `read()` waits.
+  virtual boost::asio::awaitable<bool> await_progress();
+
   /// Once a read has failed: the HTTP/2 RST_STREAM code the peer ended the body's stream with,
   /// when that is what ended it (a proxy resets its own stream with the same code, as Linkerd
   /// passes a stream reset on); else nullopt.
@@ -154,6 +161,7 @@ class ObservedBody final : public Body {
   }
   std::uint64_t buffered() const override { return ended_ ? 0 : inner_->buffered(); }
   boost::system::error_code failure() const override { return inner_->failure(); }
+  boost::asio::awaitable<bool> await_progress() override;
   std::optional<std::uint32_t> reset_code() const override { return inner_->reset_code(); }
   ObservedBody* as_observed() noexcept override { return this; }
 
