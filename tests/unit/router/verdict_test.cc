@@ -70,25 +70,28 @@ class HeldBody final : public http::Body {
 
 class AwaitStreamEnd : public ::testing::Test {
  protected:
-  /// Starts the wait for `body` (which the response owns from then on) on `io_`.
-  HeldBody& hold(std::unique_ptr<http::Body> body, std::chrono::milliseconds limit,
-                 std::size_t max_bytes = 16383) {
-    auto* held = body.get();
+  /// Starts the wait for `body` (which the response owns from then on, inside an ObservedBody
+  /// when `observed`) on `io_`.
+  HeldBody& hold(std::unique_ptr<HeldBody> body, std::chrono::milliseconds limit,
+                 std::size_t max_bytes = 16383, bool observed = false) {
+    HeldBody& held = *body;
     http::Response r;
     r.body = std::move(body);
+    if (observed) {
+      r.body = std::make_unique<http::ObservedBody>(std::move(r.body));
+    }
     rsp_.emplace(std::move(r));
     asio::co_spawn(io_, await_stream_end(*rsp_, limit, max_bytes),
                    asio::bind_cancellation_slot(cancel_.slot(), [this](std::exception_ptr e) {
                      done_ = true;
                      threw_ = e != nullptr;
                    }));
-    return *static_cast<HeldBody*>(held->as_observed() == nullptr ? held : inner_);
+    return held;
   }
 
   asio::io_context io_;
   asio::cancellation_signal cancel_;
   std::optional<Result<http::Response>> rsp_;
-  HeldBody* inner_ = nullptr;  ///< the body inside an ObservedBody, when one is held
   bool done_ = false;
   bool threw_ = false;
 };
@@ -174,9 +177,7 @@ TEST_F(AwaitStreamEnd, ARequestGoingAwayEndsTheWait) {
 }
 
 TEST_F(AwaitStreamEnd, AnObservedBodyPassesItsInnerBodysProgressOn) {
-  auto inner = std::make_unique<HeldBody>();
-  inner_ = inner.get();
-  HeldBody& body = hold(std::make_unique<http::ObservedBody>(std::move(inner)), 60s);
+  HeldBody& body = hold(std::make_unique<HeldBody>(), 60s, 16383, /*observed=*/true);
   io_.poll();
   ASSERT_FALSE(done_);
 
