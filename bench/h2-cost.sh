@@ -4,16 +4,21 @@
 # nginx h2c backend (after WARMUP requests not counted). Per request: instructions executed,
 # level-1 instruction and data cache misses, and last-level misses; then where the
 # instructions ran (the proxy's own code, libnghttp2, the C library and allocator). The
-# counts do not depend on what else the machine runs, so two builds, or meshd and nghttpx,
-# compare to a percent where bench/h2.sh's clock cannot (a busy host moves it by 10 % from one
-# minute to the next). A counted cost is not a rate: a cache miss costs what the host's
-# memory makes it cost. Run by hand (`make bench-h2-cost`), never by `make test`; results
-# appended to docs/benchmarks.md.
+# counts do not depend on what else the machine runs: instructions and level-1 misses repeat
+# to about 1 % from run to run, so two builds, or meshd and nghttpx, compare where
+# bench/h2.sh's clock cannot (a busy host moves it by 10 % from one minute to the next).
+# Last-level misses repeat less well (one meshd binary: 163 to 184 per request in six runs),
+# because how many requests each read brings varies and with it what stays in the modelled
+# cache; RUNS=3 or more gives their median and range. A counted cost is not a rate: a cache
+# miss costs what the host's memory makes it cost. Run by hand (`make bench-h2-cost`), never
+# by `make test`; results appended to docs/benchmarks.md.
 #
 # Environment (all optional):
 #   MESHD=build/meshd   MESHD_BASE= (a second meshd build, as target meshd_base)
 #   TARGETS="meshd nghttpx" (meshd_base added when MESHD_BASE is set)
 #   REQUESTS=20000 WARMUP=5000 CLIENTS=50 STREAMS=10
+#   RUNS=1              runs per target, in turns; with more than one, each cell is the median
+#                       and the last-level column also gives the range (min–max)
 #   L1 caches: valgrind's (the host's, as it reads them); LL=1048576,16,64 (this host's L2)
 #   BENCH_DOC=docs/benchmarks.md   where the table is appended; BENCH_DOC= to skip
 set -euo pipefail
@@ -28,13 +33,14 @@ REQUESTS=${REQUESTS:-20000}
 WARMUP=${WARMUP:-5000}
 CLIENTS=${CLIENTS:-50}
 STREAMS=${STREAMS:-10}
+RUNS=${RUNS:-1}
 LL=${LL:-1048576,16,64}
 BACKEND_CPU=${BACKEND_CPU:-1}
 BENCH_DOC=${BENCH_DOC-$root/docs/benchmarks.md}
 
 log() { printf 'bench-h2-cost: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
-for n in REQUESTS WARMUP CLIENTS STREAMS; do
+for n in REQUESTS WARMUP CLIENTS STREAMS RUNS; do
   [[ "${!n}" =~ ^[1-9][0-9]*$ ]] || die "$n=${!n} is not a positive number"
 done
 for tool in valgrind callgrind_control callgrind_annotate h2load nghttpx nginx curl python3 taskset; do
@@ -104,8 +110,8 @@ print(" ".join(str(round(x / n)) for x in (
 }
 
 declare -A cost
-for t in $TARGETS; do
-  dir=$work/$t
+measure() { # TARGET RUN: sets cost[TARGET,RUN]
+  local t=$1 dir=$work/$1/$2 port pid url ok
   mkdir -p "$dir"
   port=$(free_port)
   "start_$t" "$port" "$dir/cg.out"
@@ -124,8 +130,22 @@ for t in $TARGETS; do
   kill "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
   [[ -s "$dir/cg.out" ]] || die "$t: callgrind wrote no profile (see $dir/cg.out.log)"
-  cost[$t]=$(summarise "$dir/cg.out" "$REQUESTS")
-  log "$t: ${cost[$t]}"
+  cost[$t,$2]=$(summarise "$dir/cg.out" "$REQUESTS")
+  log "$t (run $2 of $RUNS): ${cost[$t,$2]}"
+}
+for ((run = 1; run <= RUNS; run++)); do
+  for t in $TARGETS; do measure "$t" "$run"; done
+done
+# Per target: the median of each column over the runs, then the last-level misses' min and max.
+for t in $TARGETS; do
+  rows=""
+  for ((run = 1; run <= RUNS; run++)); do rows+="${cost[$t,$run]}"$'\n'; done
+  cost[$t]=$(printf '%s' "$rows" | python3 -c '
+import statistics, sys
+rows = [[int(x) for x in line.split()] for line in sys.stdin if line.strip()]
+cols = list(zip(*rows))
+print(" ".join(str(round(statistics.median(c))) for c in cols), min(cols[3]), max(cols[3]))
+')
 done
 
 ref=nghttpx
@@ -133,7 +153,8 @@ ref=nghttpx
 table="| target | instructions | × nghttpx | L1i misses | × nghttpx | L1d misses | last-level misses | own code | libnghttp2 | libc, allocator | other |
 |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for t in $TARGETS; do
-  read -r ir i1 d1 ll own ng lc other <<<"${cost[$t]}"
+  read -r ir i1 d1 ll own ng lc other ll_min ll_max <<<"${cost[$t]}"
+  if ((RUNS > 1)); then ll="$ll ($ll_min–$ll_max)"; fi
   r_ir="—" r_i1="—"
   if [[ -n "$ref" ]]; then
     read -r ref_ir ref_i1 _ <<<"${cost[$ref]}"
@@ -151,6 +172,9 @@ if [[ -n "$BENCH_DOC" ]]; then
     echo "bench/h2-cost.sh: callgrind with its cache model (L1 as valgrind reads this host's, last"
     echo "level $LL), one worker per proxy, \`h2load -c$CLIENTS -m$STREAMS -t1 -n$REQUESTS\` h2c GETs to an nginx h2c"
     echo "backend after $WARMUP not counted. Per request; the last four columns split the instructions."
+    if ((RUNS > 1)); then
+      echo "Medians of $RUNS runs per target, taken in turns; last-level misses with their range."
+    fi
     if [[ -n "$MESHD_BASE" ]]; then
       echo "meshd_base: $(basename "$(dirname "$MESHD_BASE")")/$(basename "$MESHD_BASE")."
     fi
