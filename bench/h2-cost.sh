@@ -7,7 +7,7 @@
 # counts do not depend on what else the machine runs: instructions and level-1 misses repeat
 # to about 1 % from run to run, so two builds, or meshd and nghttpx, compare where
 # bench/h2.sh's clock cannot (a busy host moves it by 10 % from one minute to the next).
-# Last-level misses repeat less well (one meshd binary: 163 to 184 per request in six runs),
+# Last-level misses repeat less well (one meshd binary: 150 to 185 per request in eight runs),
 # because how many requests each read brings varies and with it what stays in the modelled
 # cache; RUNS=3 or more gives their median and range. A counted cost is not a rate: a cache
 # miss costs what the host's memory makes it cost. Run by hand (`make bench-h2-cost`), never
