@@ -764,10 +764,14 @@ class EventStream:
     Cut faults: after `drop_after_events` events (default 0) the stream is cut: dropped
     (default), cut inside the next event (`drop_mid_event`), ended by a truncated event
     (`malformed_json`) or left silent (`stall`).
+
+    `on_finish` runs before the client can see the stream end (terminating chunk or cut), so
+    a client that has seen the end never finds its watch still counted.
     """
 
-    def __init__(self, handler: "Handler", fault: dict):
+    def __init__(self, handler: "Handler", fault: dict, on_finish=lambda: None):
         self.h = handler
+        self.on_finish = on_finish
         self.split = int(fault.get("split_events") or 1)
         self.coalesce = bool(fault.get("coalesce"))
         self.rst = bool(fault.get("rst"))
@@ -794,7 +798,7 @@ class EventStream:
             if self.action == "mid_event" and self.sent == self.cut_at:
                 self._flush(pending)
                 self.h.write_chunk(data[:len(data) // 2])
-                self.h.drop_connection(self.rst)
+                self.drop()
             pending.append(data)
             self.sent += 1
             if not self.coalesce:
@@ -806,7 +810,12 @@ class EventStream:
         self._flush(pending)
 
     def end(self) -> None:
+        self.on_finish()
         self.h.write_raw(b"0\r\n\r\n")
+
+    def drop(self) -> None:
+        self.on_finish()
+        self.h.drop_connection(self.rst)
 
     def _flush(self, pending: list[bytes]) -> None:
         if pending:
@@ -821,7 +830,7 @@ class EventStream:
             self.h.write_chunk(MALFORMED_EVENT)
         elif self.action == "stall":
             self.h.stall()
-        self.h.drop_connection(self.rst)
+        self.drop()
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -1385,10 +1394,11 @@ class Api:
                timeout: float, bookmarks: bool, initial_end_rv: int | None) -> None:
         h, fault = self.h, self.fault
         if fault.get("non_json"):
+            self.store.close_watch(watcher)
             h.reply(200, NON_JSON_BODY, self.res, content_type="text/html")
             return
         h.write_head(200, h.api_headers(self.res) + [("Transfer-Encoding", "chunked")])
-        out = EventStream(h, fault)
+        out = EventStream(h, fault, on_finish=lambda: self.store.close_watch(watcher))
         if too_old is not None:
             # A resume point that was compacted away: 200, one ERROR event, clean end.
             out.send([self.error_event(410, "Expired", f"too old resource version: "
@@ -1455,6 +1465,7 @@ class Api:
                     return
                 if it == DROP:
                     out.send(events)
+                    out.on_finish()
                     self.h.drop_connection()
                 events.extend(e for e in map(watcher.translate, it) if e)
             out.send(events)
