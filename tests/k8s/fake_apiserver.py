@@ -827,6 +827,7 @@ class EventStream:
         if self.action in (None, "mid_event") or self.sent != self.cut_at:
             return
         if self.action == "malformed":
+            self.on_finish()
             self.h.write_chunk(MALFORMED_EVENT)
         elif self.action == "stall":
             self.h.stall()
