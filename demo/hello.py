@@ -88,12 +88,13 @@ class HelloHandler(BaseHTTPRequestHandler):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("port_arg", nargs="?", type=int, metavar="PORT", help="same as --port")
-    parser.add_argument("--port", type=int, default=None, help=f"listen port (default {DEFAULT_PORT})")
+    parser.add_argument("--port", type=int, default=None, help=f"listen port, 0 for any free one (default {DEFAULT_PORT})")
     parser.add_argument("--ip", default="127.0.0.1", help="listen address (default 127.0.0.1)")
     parser.add_argument("--target", default=DEFAULT_TARGET, help=f"URL to call (default {DEFAULT_TARGET})")
     parser.add_argument("--quiet", action="store_true", help="do not log requests")
     args = parser.parse_args()
-    port = args.port or args.port_arg or DEFAULT_PORT
+    # 0 asks the OS for a free port; the log line below names it.
+    port = next((p for p in (args.port, args.port_arg) if p is not None), DEFAULT_PORT)
 
     HelloHandler.target = args.target
     HelloHandler.opener = make_opener()

@@ -1,8 +1,6 @@
 // The binary as users and operators drive it: CLI, config validation, shutdown, load, the demo.
 
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -25,17 +23,10 @@ std::string backend_config(std::uint16_t backend, int grace_ms = 10000) {
          "  servers: [{ip: 127.0.0.1, port: 0}]\n";
 }
 
-/// A port that was free a moment ago (for the demo, whose services take fixed ports).
-std::uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
+/// The port a demo service (started with `--port 0`) names in its "listening on ip:port" line.
+std::uint16_t listening_port(Process& service) {
+  auto rest = service.wait_for("listening on 127.0.0.1:", true, std::chrono::seconds(10));
+  return rest ? static_cast<std::uint16_t>(std::stoi(*rest)) : 0;
 }
 
 TEST(Cli, VersionPrintsTheVersion) {
@@ -145,19 +136,21 @@ TEST(Load, WrkSmokeFiveSecondsWithoutErrors) {
 
 TEST(Demo, HelloCallsWorldThroughMeshd) {
   TempDir dir;
-  auto hello_port = free_port();
-  auto world_port = free_port();
   std::filesystem::create_directories(dir.path() / "disco");
-  std::ofstream(dir.path() / "disco/hello") << "127.0.0.1 " << hello_port << "\n";
-  std::ofstream(dir.path() / "disco/world") << "127.0.0.1 " << world_port << "\n";
   Meshd meshd(dir.path(), fs_namer_config(dir.path() / "disco"));
   std::string proxy = "http://127.0.0.1:" + std::to_string(meshd.port("outgoing"));
-  Process world({"python3", (source_dir() / "demo/world.py").string(), "--port",
-                 std::to_string(world_port)},
-                dir.path(), "world");
+  Process world({"python3", (source_dir() / "demo/world.py").string(), "--port", "0"}, dir.path(),
+                "world");
   Process hello({"env", "http_proxy=" + proxy, "python3",
-                 (source_dir() / "demo/hello.py").string(), "--port", std::to_string(hello_port)},
+                 (source_dir() / "demo/hello.py").string(), "--port", "0"},
                 dir.path(), "hello");
+  // The services' ports come from the OS; the fs namer picks up the files when they appear.
+  const auto world_port = listening_port(world);
+  const auto hello_port = listening_port(hello);
+  ASSERT_NE(world_port, 0) << world.stderr_text();
+  ASSERT_NE(hello_port, 0) << hello.stderr_text();
+  std::ofstream(dir.path() / "disco/hello") << "127.0.0.1 " << hello_port << "\n";
+  std::ofstream(dir.path() / "disco/world") << "127.0.0.1 " << world_port << "\n";
 
   ToolResult r;
   for (int i = 0; i < 100 && r.out.find("!!") == std::string::npos; ++i) {
