@@ -180,11 +180,8 @@ TEST_F(DtabRouting, FsNamerEditsUnderLoadFailNoRequest) {
   for (const auto& [text, fresh] : steps) {
     long before = hits(*fresh);
     write_atomically(disco_ / "world", text);
-    bool seen = false;
-    for (int i = 0; i < 300 && !seen; ++i) {
-      seen = hits(*fresh) > before + 20;
-    }
-    EXPECT_TRUE(seen) << "no traffic reached " << text;
+    EXPECT_TRUE(eventually([&] { return hits(*fresh) > before + 20; }, std::chrono::seconds(5)))
+        << "no traffic reached " << text;
   }
   load.join();
 

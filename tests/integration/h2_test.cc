@@ -8,7 +8,6 @@
 #include <fstream>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "harness.h"
@@ -414,14 +413,7 @@ TEST_F(H2Requeue, ATryAbandonedByItsClientDoesNotCountAgainstTheEndpoint) {
                      base_ + "/hold-nohead?k=abandoned"});
   EXPECT_EQ(r.exit_code, 28) << r.err;  // timed out
   // The try ends (as a failure of the client's) once meshd has seen the client go.
-  bool ended = false;
-  for (int i = 0; i < 100 && !ended; ++i) {
-    ended = client_metric("failures") >= 1;
-    if (!ended) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-  }
-  ASSERT_TRUE(ended);
+  ASSERT_TRUE(eventually([&] { return client_metric("failures") >= 1; }));
   EXPECT_LE(client_metric("failure_accrual/removals"), 0);
 }
 

@@ -69,6 +69,17 @@ bool have_tool(const std::string& tool) {
   return run_tool({"sh", "-c", "command -v " + tool}, std::chrono::seconds(5)).exit_code == 0;
 }
 
+bool eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
 TempDir::TempDir() {
   std::random_device rd;
   path_ = std::filesystem::temp_directory_path() / ("meshd-itest-" + std::to_string(rd()));

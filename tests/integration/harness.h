@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -59,6 +60,11 @@ class Process {
   int status_ = -1;
   std::filesystem::path out_, err_;
 };
+
+/// Asks `done` every 10 ms until it returns true or `timeout` passes; returns its last answer.
+/// For state that another process updates after the client has seen its bytes.
+bool eventually(const std::function<bool()>& done,
+                std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
 /// A unique temporary directory, removed when destroyed.
 class TempDir {

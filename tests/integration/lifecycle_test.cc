@@ -90,8 +90,7 @@ TEST(Lifecycle, SigtermLetsInFlightRequestsFinishThenExits0) {
   });
   // Wait (bounded) until the request is in flight before signalling.
   std::string pending = "rt/outgoing/server/127.0.0.1/" + std::to_string(port) + "/pending";
-  for (int i = 0; i < 500 && meshd.metric(pending) < 1; ++i) {
-  }
+  ASSERT_TRUE(eventually([&] { return meshd.metric(pending) >= 1; })) << "never in flight";
 
   int status = meshd.process().signal_and_wait(SIGTERM, std::chrono::seconds(10));
 

@@ -8,7 +8,6 @@
 #include <fstream>
 #include <regex>
 #include <sstream>
-#include <thread>
 
 #include "harness.h"
 
@@ -319,11 +318,7 @@ TEST_F(Observability, ServerCountsRequestsWithoutResponseAsStatusError) {
                           std::chrono::milliseconds(300));
   EXPECT_EQ(out, "");
 
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (meshd.metric(server + "/status/error") < 1 &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  eventually([&] { return meshd.metric(server + "/status/error") >= 1; });
   EXPECT_EQ(meshd.metric(server + "/status/error"), 1);
   EXPECT_EQ(meshd.metric(server + "/failures"), 1);
 }
@@ -353,11 +348,8 @@ class FakeZipkin {
   }
   /// Waits (bounded) until `n` spans arrived.
   json::array wait_spans(std::size_t n) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
     json::array got;
-    while ((got = spans()).size() < n && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    eventually([&] { return (got = spans()).size() >= n; }, std::chrono::seconds(15));
     return got;
   }
   std::string errors() {

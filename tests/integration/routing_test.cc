@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
-#include <thread>
 
 #include "harness.h"
 
@@ -152,14 +151,10 @@ TEST_F(Routing, FsNamerFollowsFileChangesWhileRunning) {
   // The namer sees the change through its directory watch; wait for it, bounded in time (a
   // count of tries was too short on a busy machine).
   std::string after;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (after.find("HTTP/1.1 200") == std::string::npos &&
-         std::chrono::steady_clock::now() < deadline) {
+  eventually([&] {
     after = raw_exchange(meshd.port("outgoing"), req);
-    if (after.find("HTTP/1.1 200") == std::string::npos) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-  }
+    return after.find("HTTP/1.1 200") != std::string::npos;
+  });
 
   EXPECT_NE(before.find("HTTP/1.1 502"), std::string::npos) << before;
   EXPECT_NE(after.find("HTTP/1.1 200"), std::string::npos) << after;
